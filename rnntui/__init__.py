@@ -1,0 +1,3 @@
+"""rnntui: a terminal playground for recurrent neural networks."""
+
+__version__ = "0.1.0"

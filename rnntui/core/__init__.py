@@ -1,0 +1,1 @@
+"""The torch core: specs, tasks, model, trace, trainer, predictor, runs. No UI imports here."""

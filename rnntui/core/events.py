@@ -1,0 +1,106 @@
+"""What the trainer reports. Each event is plain data; `to_dict()` is the JSON-lines form."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Event:
+    kind = "event"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"event": self.kind, **dataclasses.asdict(self)}
+
+
+@dataclass
+class Started(Event):
+    kind = "started"
+    run_dir: str | None
+    device: str
+    params: int
+    spec_name: str
+    description: str
+    step: int = 0
+
+
+@dataclass
+class StepPoint:
+    step: int
+    loss: float
+    grad_norm: float  # before clipping
+    clipped: bool
+    layer_norms: dict[str, float]
+    lr: float
+
+
+@dataclass
+class Progress(Event):
+    """Every step since the last report; nothing is dropped between reports."""
+
+    kind = "progress"
+    points: list[StepPoint]
+    tokens_per_s: float
+    steps_per_s: float
+    elapsed_s: float
+
+
+@dataclass
+class Evaluated(Event):
+    kind = "evaluated"
+    step: int
+    val_loss: float
+    metric_name: str
+    metric: float
+    metrics: dict[str, float] = field(default_factory=dict)
+    samples: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GradientFlow(Event):
+    """‖∂L/∂h_t‖ per step t, mean over the batch, for each layer (and direction) of the stack."""
+
+    kind = "gradient_flow"
+    step: int
+    norms: dict[str, list[float]]
+    probe_s: float
+
+
+@dataclass
+class Diverged(Event):
+    kind = "diverged"
+    step: int
+    loss: float
+    grad_norm: float
+    restored_step: int
+    advice: str
+
+
+@dataclass
+class GoalReached(Event):
+    kind = "goal_reached"
+    step: int
+    metric: str
+    value: float
+    threshold: float
+
+
+@dataclass
+class Checkpointed(Event):
+    kind = "checkpointed"
+    step: int
+    path: str
+
+
+@dataclass
+class Finished(Event):
+    kind = "finished"
+    step: int
+    reason: str  # completed | stopped | diverged | goal
+    run_dir: str | None
+    initial_loss: float | None
+    final: dict[str, float | None]
+    goal: dict[str, Any] | None
+    elapsed_s: float

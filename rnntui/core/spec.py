@@ -1,0 +1,284 @@
+"""Experiment specifications: frozen dataclasses, validation and `section.key=value` overrides.
+
+Everything a run needs is described here as plain data, so a preset file, the Build view and the
+command line all produce the same object, and `validate()` is the one place that refuses nonsense.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+CELLS = ("rnn_tanh", "rnn_relu", "lstm", "gru")
+PATTERNS = ("many_to_one", "one_to_many", "many_to_many", "encoder_decoder")
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+DIRECTIONS = ("min", "max")
+
+PATTERN_LABELS = {
+    "many_to_one": "many→one",
+    "one_to_many": "one→many",
+    "many_to_many": "many→many",
+    "encoder_decoder": "encoder-decoder",
+}
+CELL_LABELS = {"rnn_tanh": "RNN-tanh", "rnn_relu": "RNN-relu", "lstm": "LSTM", "gru": "GRU"}
+
+
+class SpecError(ValueError):
+    """A specification a person wrote is wrong; the message says what and what to do."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    cell: str = "lstm"
+    hidden_size: int = 64
+    num_layers: int = 1
+    bidirectional: bool = False
+    dropout: float = 0.0
+    pattern: str = "many_to_many"
+    embedding_dim: int = 32
+    forget_bias: float = 1.0
+    # Scales the recurrent weight matrices after PyTorch's default init; >1 provokes explosions.
+    recurrent_init_scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str = "hello"
+    # Task-specific parameters (seq_len, path, ...); each task declares and types its own.
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    steps: int = 1000
+    batch_size: int = 32
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    clip_norm: float | None = None
+    tbptt: int | None = None
+    teacher_forcing: float = 1.0
+    seed: int = 0
+    device: str = "auto"
+    eval_every: int = 100
+
+
+@dataclass(frozen=True)
+class GoalSpec:
+    metric: str = ""
+    threshold: float = 0.0
+    direction: str = "max"
+    baseline: float | None = None
+    stop_at_goal: bool = False
+
+    def met(self, value: float) -> bool:
+        if not math.isfinite(value):
+            return False
+        return value >= self.threshold if self.direction == "max" else value <= self.threshold
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    name: str = "custom"
+    title: str = ""
+    lesson: str = ""
+    try_next: tuple[tuple[str, str], ...] = ()  # (override, why)
+    task: TaskSpec = field(default_factory=TaskSpec)
+    model: ModelSpec = field(default_factory=ModelSpec)
+    train: TrainSpec = field(default_factory=TrainSpec)
+    goal: GoalSpec | None = None
+
+
+SECTIONS: dict[str, type] = {"model": ModelSpec, "train": TrainSpec, "goal": GoalSpec}
+
+
+def field_types(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
+def _is_optional(tp: Any) -> tuple[bool, Any]:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1 and len(typing.get_args(tp)) == 2:
+            return True, args[0]
+    return False, tp
+
+
+def coerce(value: Any, tp: Any, where: str) -> Any:
+    """Turn a TOML value or a command-line string into the declared type, or explain why not."""
+    optional, base = _is_optional(tp)
+    if isinstance(value, str) and value.strip().lower() in ("none", "null", "off", ""):
+        if optional:
+            return None
+    if value is None:
+        if optional:
+            return None
+        raise SpecError(f"{where} cannot be empty")
+    if base is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "yes", "on", "1", "bi"):
+            return True
+        if isinstance(value, str) and value.strip().lower() in ("false", "no", "off", "0", "uni"):
+            return False
+        raise SpecError(f"{where} must be true or false, not {value!r}")
+    if base is int:
+        if isinstance(value, bool):
+            raise SpecError(f"{where} must be a whole number, not {value!r}")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        try:
+            return int(str(value).strip().replace("_", ""))
+        except ValueError:
+            raise SpecError(f"{where} must be a whole number, not {value!r}") from None
+    if base is float:
+        if isinstance(value, bool):
+            raise SpecError(f"{where} must be a number, not {value!r}")
+        try:
+            out = float(value)
+        except (TypeError, ValueError):
+            raise SpecError(f"{where} must be a number, not {value!r}") from None
+        if not math.isfinite(out):
+            raise SpecError(f"{where} must be a finite number, not {value!r}")
+        return out
+    if base is str:
+        if not isinstance(value, str):
+            raise SpecError(f"{where} must be text, not {value!r}")
+        return value.strip()
+    return value
+
+
+def build_section(cls: type, data: Mapping[str, Any], where: str) -> Any:
+    types_ = field_types(cls)
+    unknown = [k for k in data if k not in types_]
+    if unknown:
+        raise SpecError(
+            f"unknown key {where}.{unknown[0]}; valid keys: {', '.join(sorted(types_))}"
+        )
+    kwargs = {k: coerce(v, types_[k], f"{where}.{k}") for k, v in data.items()}
+    return cls(**kwargs)
+
+
+def parse_override(text: str) -> tuple[str, str, str]:
+    """Split `section.key=value`; the value stays a string until the section types it."""
+    if "=" not in text:
+        raise SpecError(f"override {text!r} needs the form section.key=value, e.g. model.cell=gru")
+    path, value = text.split("=", 1)
+    parts = path.strip().split(".")
+    if len(parts) != 2 or not all(parts):
+        raise SpecError(f"override {text!r} needs the form section.key=value, e.g. train.lr=0.01")
+    section, key = parts
+    if section not in ("model", "train", "task", "goal"):
+        raise SpecError(
+            f"unknown section {section!r} in {text!r}; sections: model, train, task, goal"
+        )
+    return section, key, value
+
+
+def apply_overrides(spec: ExperimentSpec, overrides: Iterable[str]) -> ExperimentSpec:
+    for text in overrides:
+        section, key, value = parse_override(text)
+        spec = set_value(spec, section, key, value)
+    return spec
+
+
+def set_value(spec: ExperimentSpec, section: str, key: str, value: Any) -> ExperimentSpec:
+    """Return a copy of `spec` with one field changed, typed like the field it replaces."""
+    if section == "task":
+        # Task parameters are typed against the task's own declaration.
+        from rnntui.core.tasks import task_param_types
+
+        types_ = task_param_types(spec.task.name)
+        if key == "name":
+            return dataclasses.replace(spec, task=TaskSpec(name=str(value).strip(), params={}))
+        if key not in types_:
+            valid = ", ".join(["name", *sorted(types_)])
+            raise SpecError(f"unknown key task.{key} for task {spec.task.name!r}; valid keys: {valid}")
+        params = dict(spec.task.params)
+        params[key] = coerce(value, types_[key], f"task.{key}")
+        return dataclasses.replace(spec, task=TaskSpec(name=spec.task.name, params=params))
+    cls = SECTIONS[section]
+    types_ = field_types(cls)
+    if key not in types_:
+        raise SpecError(f"unknown key {section}.{key}; valid keys: {', '.join(sorted(types_))}")
+    current = getattr(spec, section) or cls()
+    new = dataclasses.replace(current, **{key: coerce(value, types_[key], f"{section}.{key}")})
+    return dataclasses.replace(spec, **{section: new})
+
+
+def validate(spec: ExperimentSpec) -> None:
+    """Raise SpecError for anything that cannot train; messages say what to change."""
+    m, t = spec.model, spec.train
+    if m.cell not in CELLS:
+        raise SpecError(f"model.cell {m.cell!r} is not a cell; choose one of {', '.join(CELLS)}")
+    if m.pattern not in PATTERNS:
+        raise SpecError(f"model.pattern {m.pattern!r} is unknown; choose one of {', '.join(PATTERNS)}")
+    if not 1 <= m.num_layers <= 4:
+        raise SpecError(f"model.num_layers must be 1–4, not {m.num_layers}")
+    if not 1 <= m.hidden_size <= 2048:
+        raise SpecError(f"model.hidden_size must be 1–2048, not {m.hidden_size}")
+    if not 1 <= m.embedding_dim <= 1024:
+        raise SpecError(f"model.embedding_dim must be 1–1024, not {m.embedding_dim}")
+    if not 0.0 <= m.dropout < 1.0:
+        raise SpecError(f"model.dropout must be in [0, 1), not {m.dropout}")
+    if m.dropout > 0 and m.num_layers == 1:
+        raise SpecError(
+            "model.dropout acts only between stacked layers: with num_layers=1 it does nothing; "
+            "set model.num_layers=2 or more, or model.dropout=0"
+        )
+    if m.recurrent_init_scale <= 0:
+        raise SpecError("model.recurrent_init_scale must be positive")
+    if m.pattern == "one_to_many" and m.bidirectional:
+        raise SpecError(
+            "bidirectional needs the whole input: it cannot drive a one-to-many generator, which "
+            "produces its sequence one step at a time; set model.bidirectional=false"
+        )
+    if t.steps < 0:
+        raise SpecError(f"train.steps must be 0 or more, not {t.steps}")
+    if not 1 <= t.batch_size <= 65536:
+        raise SpecError(f"train.batch_size must be 1–65536, not {t.batch_size}")
+    if not 0 < t.lr <= 100:
+        raise SpecError(f"train.lr must be positive (e.g. 0.001), not {t.lr}")
+    if t.optimizer not in OPTIMIZERS:
+        raise SpecError(f"train.optimizer {t.optimizer!r} is unknown; choose one of {', '.join(OPTIMIZERS)}")
+    if t.clip_norm is not None and t.clip_norm <= 0:
+        raise SpecError(f"train.clip_norm must be positive or none, not {t.clip_norm}")
+    if t.tbptt is not None and t.tbptt < 1:
+        raise SpecError(f"train.tbptt must be 1 or more, or none, not {t.tbptt}")
+    if not 0.0 <= t.teacher_forcing <= 1.0:
+        raise SpecError(f"train.teacher_forcing must be in [0, 1], not {t.teacher_forcing}")
+    if t.device not in DEVICES:
+        raise SpecError(f"train.device {t.device!r} is unknown; choose one of {', '.join(DEVICES)}")
+    if t.eval_every < 1:
+        raise SpecError(f"train.eval_every must be 1 or more, not {t.eval_every}")
+    if spec.goal is not None and spec.goal.direction not in DIRECTIONS:
+        raise SpecError(f"goal.direction must be min or max, not {spec.goal.direction!r}")
+
+    from rnntui.core.tasks import get_task_class
+
+    task_cls = get_task_class(spec.task.name)
+    task_cls.check_params(spec.task.params)
+    task_cls.check_model(m)
+    if t.tbptt is not None and not task_cls.supports_tbptt:
+        raise SpecError(
+            f"train.tbptt applies to long text language models; task {spec.task.name!r} trains on "
+            "whole sequences: set train.tbptt=none"
+        )
+
+
+def describe(spec: ExperimentSpec) -> str:
+    m = spec.model
+    direction = "bi" if m.bidirectional else "uni"
+    return (
+        f"{CELL_LABELS.get(m.cell, m.cell)} {direction} ×{m.num_layers} h{m.hidden_size} "
+        f"{PATTERN_LABELS.get(m.pattern, m.pattern)}"
+    )

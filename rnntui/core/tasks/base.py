@@ -1,0 +1,243 @@
+"""What every task provides: vocabulary, seeded batches, prefix tokenisation, decoding, metrics.
+
+A task is data plus the rules to read it; it never owns a model. Batches are a pure function of
+(seed, step), so two runs with the same seed see the same data in the same order (compare, resume).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import torch
+
+from rnntui.core.spec import PATTERN_LABELS, ModelSpec, SpecError, coerce
+
+if TYPE_CHECKING:
+    from rnntui.core.model import SequenceModel
+
+IGNORE = -100  # target id that the loss skips (padding)
+
+
+class Vocab:
+    """Token list with optional specials; ids are positions in `itos`."""
+
+    PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<s>", "</s>"
+
+    def __init__(self, tokens: Sequence[str], specials: Sequence[str] = ()) -> None:
+        self.itos: list[str] = list(specials) + [t for t in tokens if t not in specials]
+        self.stoi: dict[str, int] = {t: i for i, t in enumerate(self.itos)}
+
+    def __len__(self) -> int:
+        return len(self.itos)
+
+    def id(self, token: str) -> int | None:
+        return self.stoi.get(token)
+
+    @property
+    def pad(self) -> int | None:
+        return self.stoi.get(self.PAD)
+
+    @property
+    def unk(self) -> int | None:
+        return self.stoi.get(self.UNK)
+
+    @property
+    def bos(self) -> int | None:
+        return self.stoi.get(self.BOS)
+
+    @property
+    def eos(self) -> int | None:
+        return self.stoi.get(self.EOS)
+
+    def decode(self, ids: Sequence[int]) -> list[str]:
+        return [self.itos[i] if 0 <= i < len(self.itos) else self.UNK for i in ids]
+
+
+@dataclass
+class Token:
+    """One unit of a typed prefix: its text, where it sits in the prefix, and how it is fed."""
+
+    text: str
+    start: int
+    end: int
+    id: int | None = None  # for token inputs
+    value: tuple[float, ...] | None = None  # for vector inputs
+    unknown: bool = False
+
+
+@dataclass
+class Batch:
+    """Model inputs and targets. Shapes: x (B,T) long or (B,T,F) float; one_to_many x (B,F)."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    lengths: torch.Tensor | None = None  # (B,) on the CPU (pack_padded_sequence wants it there)
+    y_in: torch.Tensor | None = None  # (B,U) decoder inputs: BOS then the shifted targets
+
+    def to(self, device: torch.device) -> Batch:
+        return Batch(
+            x=self.x.to(device, non_blocking=True),
+            y=self.y.to(device, non_blocking=True),
+            lengths=self.lengths,
+            y_in=None if self.y_in is None else self.y_in.to(device, non_blocking=True),
+        )
+
+    @property
+    def tokens(self) -> int:
+        """Input tokens in the batch, for throughput; computed from shapes (no device sync)."""
+        b = self.x.shape[0]
+        t = self.x.shape[1] if self.x.dim() >= 2 and self.y_in is None else 1
+        if self.y_in is not None:
+            t = (self.x.shape[1] if self.x.dim() >= 2 else 1) + self.y_in.shape[1]
+        return b * t
+
+
+@dataclass
+class Param:
+    type: Any
+    default: Any
+    help: str
+
+
+@dataclass
+class Metrics:
+    val_loss: float
+    metric: float
+    extras: dict[str, float] = field(default_factory=dict)
+
+
+class Task:
+    """Base class. Subclasses set the ClassVars and implement the data methods."""
+
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    params: ClassVar[dict[str, Param]] = {}
+    patterns: ClassVar[tuple[str, ...]] = ("many_to_many",)
+    # What the model reads and writes: "tokens" or "vector" in; "classes" or "value" out.
+    input_kind: ClassVar[str] = "tokens"
+    output_kind: ClassVar[str] = "classes"
+    # "lm" (next token), "tag" (label per token), "classify", "regress", "generate", "seq2seq".
+    kind: ClassVar[str] = "lm"
+    metric_name: ClassVar[str] = "accuracy"
+    metric_direction: ClassVar[str] = "max"
+    supports_tbptt: ClassVar[bool] = False
+    prefix_hint: ClassVar[str] = "type a prefix"
+
+    in_vocab: Vocab | None = None
+    out_vocab: Vocab | None = None
+    input_dim: int = 0
+    output_dim: int = 0
+
+    def __init__(self, params: Mapping[str, Any] | None = None, state: Mapping[str, Any] | None = None):
+        self.p = self.resolve_params(params or {})
+
+    # ---- declaration and checks -------------------------------------------------------------
+    @classmethod
+    def resolve_params(cls, params: Mapping[str, Any]) -> dict[str, Any]:
+        cls.check_params(params)
+        out = {k: p.default for k, p in cls.params.items()}
+        out.update({k: coerce(v, cls.params[k].type, f"task.{k}") for k, v in params.items()})
+        return out
+
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any]) -> None:
+        for key in params:
+            if key not in cls.params:
+                valid = ", ".join(sorted(cls.params)) or "(none)"
+                raise SpecError(f"unknown key task.{key} for task {cls.name!r}; valid keys: {valid}")
+
+    @classmethod
+    def check_model(cls, m: ModelSpec) -> None:
+        if m.pattern not in cls.patterns:
+            wanted = " or ".join(PATTERN_LABELS[p] for p in cls.patterns)
+            raise SpecError(
+                f"task {cls.name!r} needs the {wanted} pattern, not {PATTERN_LABELS[m.pattern]}: "
+                f"set model.pattern={cls.patterns[0]}"
+            )
+        if cls.kind == "lm" and m.bidirectional:
+            raise SpecError(
+                "a bidirectional next-token language model would see the token it must predict "
+                "(its backward half reads the future); set model.bidirectional=false"
+            )
+
+    # ---- data --------------------------------------------------------------------------------
+    def train_batch(self, step: int, batch_size: int, seed: int) -> Batch:
+        raise NotImplementedError
+
+    def val_batches(self, batch_size: int) -> list[Batch]:
+        raise NotImplementedError
+
+    def state(self) -> dict[str, Any]:
+        """JSON-able data a checkpoint needs to rebuild this task without its source data."""
+        return {}
+
+    @staticmethod
+    def generator(seed: int, step: int, salt: int = 0) -> torch.Generator:
+        g = torch.Generator()
+        g.manual_seed((seed * 1_000_003 + step * 7919 + salt) % (2**63 - 1))
+        return g
+
+    # ---- reading a prefix and writing outputs ------------------------------------------------
+    def tokenize(self, text: str) -> list[Token]:
+        raise NotImplementedError
+
+    def join(self, tokens: Sequence[str]) -> str:
+        """How output tokens are written back as text."""
+        return " ".join(tokens)
+
+    # ---- evaluation --------------------------------------------------------------------------
+    @property
+    def baseline(self) -> float:
+        """Loss (or metric) of the best trivial predictor, for the charts' reference line."""
+        if self.output_kind == "classes" and self.out_vocab is not None:
+            return math.log(max(2, len(self.out_vocab)))
+        return 1.0
+
+    @torch.no_grad()
+    def evaluate(self, model: SequenceModel, batches: Sequence[Batch]) -> Metrics:
+        """Default: mean loss and accuracy over non-ignored targets (or MSE for regression)."""
+        device = next(model.parameters()).device
+        total_loss, n_loss, correct, counted = 0.0, 0, 0, 0
+        for batch in batches:
+            batch = batch.to(device)
+            out = model(batch)
+            total_loss += float(model.loss(out, batch))
+            n_loss += 1
+            if self.output_kind == "classes":
+                pred = out.argmax(-1)
+                mask = batch.y != IGNORE
+                correct += int((pred.eq(batch.y) & mask).sum())
+                counted += int(mask.sum())
+        val_loss = total_loss / max(1, n_loss)
+        if self.output_kind == "value":
+            return Metrics(val_loss=val_loss, metric=val_loss)
+        return Metrics(val_loss=val_loss, metric=correct / max(1, counted))
+
+    def samples(self, model: SequenceModel, n: int = 2) -> list[str]:
+        """Short generated texts shown while training (language-model tasks)."""
+        return []
+
+
+def pad_sequences(seqs: Sequence[Sequence[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad id lists into (N, T_max) and return lengths (N,)."""
+    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
+    width = int(lengths.max()) if len(seqs) else 0
+    out = torch.full((len(seqs), max(1, width)), pad, dtype=torch.long)
+    for i, s in enumerate(seqs):
+        if s:
+            out[i, : len(s)] = torch.tensor(s, dtype=torch.long)
+    return out, lengths
+
+
+def exact_match(pred: torch.Tensor, target: torch.Tensor, eos: int) -> torch.Tensor:
+    """(B,) bool: the decoded sequence equals the target up to and including its EOS."""
+    b, u = target.shape
+    pred = pred[:, :u]
+    if pred.shape[1] < u:
+        pred = torch.cat([pred, torch.full((b, u - pred.shape[1]), -1, dtype=pred.dtype)], 1)
+    valid = target != IGNORE
+    # Positions after the target's EOS are ignored; positions up to it must all agree.
+    return ((pred == target) | ~valid).all(dim=1) & valid.any(dim=1) & (target == eos).any(dim=1)

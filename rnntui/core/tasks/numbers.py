@@ -1,0 +1,115 @@
+"""Number sequences (arithmetic and geometric): predict the next number, e.g. `2 4 8` → `16`.
+
+Each number is one token, so the network cannot do arithmetic on digits: it must remember the
+last two numbers it saw and recall which rule links them. Sequences are split into training and
+held-out sets by identity (start, rule, step), so validation sequences were never trained on.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from rnntui.core.tasks.base import IGNORE, Batch, Metrics, Param, Task, Token, Vocab, pad_sequences
+
+if TYPE_CHECKING:
+    from rnntui.core.model import SequenceModel
+
+NUMBER = re.compile(r"-?\d+")
+
+
+def all_sequences(max_value: int, length: int) -> list[tuple[int, ...]]:
+    seqs: list[tuple[int, ...]] = []
+    for a in range(0, 41):
+        for d in range(1, 11):
+            seqs.append(tuple(a + d * i for i in range(length)))
+    for a in range(1, 13):
+        for r in (2, 3):
+            s = [a]
+            while len(s) < length and s[-1] * r <= max_value:
+                s.append(s[-1] * r)
+            if len(s) >= 4:
+                seqs.append(tuple(s))
+    return seqs
+
+
+class NumberSequenceTask(Task):
+    name = "number_sequences"
+    title = "next number in a sequence"
+    params = {
+        "length": Param(int, 8, "numbers per sequence (geometric ones stop at max_value)"),
+        "max_value": Param(int, 2048, "largest number in any sequence"),
+        "geometric_share": Param(float, 0.4, "fraction of training sequences that are geometric"),
+    }
+    patterns = ("many_to_many",)
+    kind = "lm"
+    metric_name = "accuracy"
+    prefix_hint = "type numbers separated by spaces, e.g. 2 4 8"
+
+    def __init__(self, params: Mapping[str, Any] | None = None, state: Mapping[str, Any] | None = None):
+        super().__init__(params, state)
+        seqs = all_sequences(self.p["max_value"], self.p["length"])
+        numbers = sorted({n for s in seqs for n in s})
+        self.in_vocab = self.out_vocab = Vocab([str(n) for n in numbers], specials=(Vocab.PAD, Vocab.UNK))
+        rng = random.Random(2024)
+        order = list(range(len(seqs)))
+        rng.shuffle(order)
+        n_val = max(1, len(seqs) // 10)
+        val_ids = set(order[:n_val])
+        self.train_seqs = [s for i, s in enumerate(seqs) if i not in val_ids]
+        self.val_seqs = [s for i, s in enumerate(seqs) if i in val_ids]
+        self._train = self._tensors(self.train_seqs)
+        # Arithmetic sequences have a constant difference; geometric ones do not.
+        self._geo = torch.tensor([s[2] - s[1] != s[1] - s[0] for s in self.train_seqs])
+
+    def _tensors(self, seqs: Sequence[tuple[int, ...]]) -> tuple[torch.Tensor, torch.Tensor]:
+        ids = [[self.in_vocab.stoi[str(n)] for n in s] for s in seqs]
+        x, _ = pad_sequences([s[:-1] for s in ids], self.in_vocab.pad)
+        y, _ = pad_sequences([s[1:] for s in ids], IGNORE)
+        return x, y
+
+    def train_batch(self, step: int, batch_size: int, seed: int) -> Batch:
+        g = self.generator(seed, step)
+        x, y = self._train
+        geo = torch.nonzero(self._geo).squeeze(1)
+        ari = torch.nonzero(~self._geo).squeeze(1)
+        is_geo = torch.rand(batch_size, generator=g) < self.p["geometric_share"]
+        pick_geo = geo[torch.randint(len(geo), (batch_size,), generator=g)]
+        pick_ari = ari[torch.randint(len(ari), (batch_size,), generator=g)]
+        pick = torch.where(is_geo, pick_geo, pick_ari)
+        return Batch(x=x[pick], y=y[pick])
+
+    def val_batches(self, batch_size: int) -> list[Batch]:
+        x, y = self._tensors(self.val_seqs)
+        return [Batch(x=x[i : i + batch_size], y=y[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+
+    def tokenize(self, text: str) -> list[Token]:
+        out = []
+        for m in re.finditer(r"\S+", text):
+            word = m.group().strip(",;")
+            tid = self.in_vocab.stoi.get(word) if NUMBER.fullmatch(word) else None
+            out.append(Token(word, m.start(), m.end(), id=self.in_vocab.unk if tid is None else tid, unknown=tid is None))
+        return out
+
+    @torch.no_grad()
+    def evaluate(self, model: SequenceModel, batches: Sequence[Batch]) -> Metrics:
+        """Accuracy counts predictions made after at least three numbers (before, the rule is open)."""
+        base = super().evaluate(model, batches)
+        device = next(model.parameters()).device
+        correct = counted = 0
+        for b in batches:
+            b = b.to(device)
+            pred = model(b).argmax(-1)[:, 2:]
+            tgt = b.y[:, 2:]
+            mask = tgt != IGNORE
+            correct += int((pred.eq(tgt) & mask).sum())
+            counted += int(mask.sum())
+        acc = correct / max(1, counted)
+        x = torch.tensor([[self.in_vocab.stoi[s] for s in ("2", "4", "8")]], device=device)
+        top = self.in_vocab.itos[int(model(Batch(x=x, y=x))[0, -1].argmax())]
+        extras = {"accuracy": acc, "all_positions_accuracy": base.metric, "2_4_8_gives_16": float(top == "16")}
+        return Metrics(val_loss=base.val_loss, metric=acc, extras=extras)

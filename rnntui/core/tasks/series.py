@@ -1,0 +1,162 @@
+"""Time-series forecasting: read a window of values, predict the next one (many→one regression).
+
+The built-in series are sums of two sines with random frequencies, phases and amplitudes, scaled so
+the targets have variance ≈ 1: predicting the mean scores MSE ≈ 1, which is the baseline line.
+Own data: `task.path=FILE.csv task.column=NAME` — the column is z-scored with the statistics of its
+first 80 % (training) and the last 20 % is held out.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from rnntui.core.spec import SpecError
+from rnntui.core.tasks.base import Batch, Param, Task, Token
+
+FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+# E[a²] for a ~ U[0.5, 1] is 7/12; two sines of that amplitude have variance 7/12 in total.
+SINE_SCALE = 1.0 / math.sqrt(7.0 / 12.0)
+
+
+def tokenize_floats(text: str, marker: str | None = None) -> list[Token]:
+    """Split on whitespace/commas; each number is a token, anything else is marked unknown."""
+    out = []
+    for m in re.finditer(r"[^\s,;]+", text):
+        word = m.group()
+        flag = 0.0
+        if marker and word.endswith(marker):
+            word, flag = word[: -len(marker)], 1.0
+        if FLOAT.fullmatch(word):
+            v = float(word)
+            if math.isfinite(v):
+                value = (v, flag) if marker else (v,)
+                out.append(Token(m.group(), m.start(), m.end(), value=value))
+                continue
+        out.append(Token(m.group(), m.start(), m.end(), value=(0.0, 0.0) if marker else (0.0,), unknown=True))
+    return out
+
+
+def read_csv_column(path: str, column: str) -> list[float]:
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise SpecError(f"task.path {path!r} does not exist or is not a file")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SpecError(f"task.path {path!r} is not a UTF-8 CSV file") from None
+    rows = list(csv.reader(text.splitlines()))
+    if not rows:
+        raise SpecError(f"task.path {path!r} is empty")
+    header = rows[0]
+    if column in header:
+        idx, body = header.index(column), rows[1:]
+    elif column.isdigit() and int(column) < len(header):
+        idx = int(column)
+        body = rows[1:] if not FLOAT.fullmatch(header[idx].strip() or "x") else rows
+    else:
+        raise SpecError(f"task.column {column!r} is not in {path!r}; columns: {', '.join(header)}")
+    values = []
+    for n, row in enumerate(body, start=2):
+        if idx >= len(row) or not row[idx].strip():
+            continue
+        try:
+            values.append(float(row[idx]))
+        except ValueError:
+            raise SpecError(f"{path!r} line {n}: {row[idx]!r} in column {column!r} is not a number") from None
+    return values
+
+
+class SineTask(Task):
+    name = "sine"
+    title = "forecast the next value of a wave"
+    params = {
+        "seq_len": Param(int, 40, "values the model reads before forecasting"),
+        "noise": Param(float, 0.0, "standard deviation of noise added to the inputs"),
+        "path": Param(str | None, None, "a CSV file with your own series"),
+        "column": Param(str, "0", "the CSV column: a header name or a 0-based index"),
+    }
+    patterns = ("many_to_one",)
+    input_kind = "vector"
+    output_kind = "value"
+    kind = "regress"
+    metric_name = "mse"
+    metric_direction = "min"
+    input_dim = 1
+    output_dim = 1
+    prefix_hint = "type values separated by spaces, e.g. 0 0.5 0.9 1 0.8"
+
+    def __init__(self, params: Mapping[str, Any] | None = None, state: Mapping[str, Any] | None = None):
+        super().__init__(params, state)
+        if self.p["seq_len"] < 2:
+            raise SpecError("task.seq_len must be 2 or more")
+        self.series: torch.Tensor | None = None
+        self.norm = (0.0, 1.0)
+        if state is not None:
+            self.norm = tuple(state.get("norm", (0.0, 1.0)))  # type: ignore[assignment]
+        elif self.p["path"]:
+            values = read_csv_column(self.p["path"], self.p["column"])
+            if len(values) < 5 * (self.p["seq_len"] + 1):
+                raise SpecError(
+                    f"column {self.p['column']!r} has {len(values)} values; need at least "
+                    f"{5 * (self.p['seq_len'] + 1)} for task.seq_len={self.p['seq_len']}"
+                )
+            s = torch.tensor(values, dtype=torch.float32)
+            split = int(len(s) * 0.8)
+            mean, std = float(s[:split].mean()), float(s[:split].std())
+            self.norm = (mean, std if std > 0 else 1.0)
+            self.series = (s - mean) / self.norm[1]
+            self.split = split
+
+    def state(self) -> dict[str, Any]:
+        return {"norm": list(self.norm)}
+
+    def _waves(self, g: torch.Generator, n: int) -> Batch:
+        t = torch.arange(self.p["seq_len"] + 1, dtype=torch.float32)
+        freq = 0.1 + 0.4 * torch.rand(n, 2, 1, generator=g)
+        phase = 2 * math.pi * torch.rand(n, 2, 1, generator=g)
+        amp = 0.5 + 0.5 * torch.rand(n, 2, 1, generator=g)
+        wave = (amp * torch.sin(freq * t + phase)).sum(1) * SINE_SCALE  # (n, T+1)
+        x = wave[:, :-1] + self.p["noise"] * torch.randn(n, self.p["seq_len"], generator=g)
+        return Batch(x=x.unsqueeze(-1), y=wave[:, -1])
+
+    def _windows(self, starts: torch.Tensor) -> Batch:
+        assert self.series is not None
+        offs = starts.unsqueeze(1) + torch.arange(self.p["seq_len"] + 1)
+        w = self.series[offs]
+        return Batch(x=w[:, :-1].unsqueeze(-1), y=w[:, -1])
+
+    def train_batch(self, step: int, batch_size: int, seed: int) -> Batch:
+        g = self.generator(seed, step)
+        if self.series is None:
+            return self._waves(g, batch_size)
+        high = self.split - self.p["seq_len"] - 1
+        return self._windows(torch.randint(0, high + 1, (batch_size,), generator=g))
+
+    def val_batches(self, batch_size: int) -> list[Batch]:
+        if self.series is None:
+            g = self.generator(99991, 0, salt=3)
+            return [self._waves(g, batch_size) for _ in range(max(1, 512 // batch_size))]
+        starts = torch.arange(self.split, len(self.series) - self.p["seq_len"])
+        return [self._windows(starts[i : i + batch_size]) for i in range(0, len(starts), batch_size)]
+
+    def tokenize(self, text: str) -> list[Token]:
+        toks = tokenize_floats(text)
+        mean, std = self.norm
+        for t in toks:
+            assert t.value is not None
+            t.value = ((t.value[0] - mean) / std,)
+        return toks
+
+    def denormalise(self, value: float) -> float:
+        return value * self.norm[1] + self.norm[0]
+
+    @property
+    def baseline(self) -> float:
+        return 1.0

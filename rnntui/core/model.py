@@ -195,6 +195,10 @@ class SequenceModel(nn.Module):
     def encode(self, x: torch.Tensor, lengths: torch.Tensor | None, run: Runner) -> State:
         """Encoder final state, reshaped into the decoder's initial state (L, B, H)."""
         _, h_n = run(self.rnn, self.embed(x), None, lengths, "rnn")
+        return self.bridge_state(h_n)
+
+    def bridge_state(self, h_n: State) -> State:
+        """Encoder final state (L*D, B, H) → decoder initial state (L, B, H)."""
         if self.num_directions == 1:
             return h_n
         layers = self.spec.num_layers
@@ -229,7 +233,9 @@ class SequenceModel(nn.Module):
 
     # ---- generation (one_to_many and encoder_decoder) ----------------------------------------
     @torch.no_grad()
-    def generate(self, x: torch.Tensor, lengths: torch.Tensor | None, max_len: int, runner: Runner | None = None) -> torch.Tensor:
+    def generate(
+        self, x: torch.Tensor, lengths: torch.Tensor | None, max_len: int, runner: Runner | None = None
+    ) -> torch.Tensor:
         """Greedy decoding: (B, max_len) ids, EOS-padded after each sequence ends."""
         run = runner or fused_runner
         if self.pattern == "one_to_many":

@@ -8,11 +8,12 @@ A broken file is reported by name and never stops the others from loading.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from rnntui.core.spec import (
     ExperimentSpec,
@@ -63,7 +64,7 @@ def spec_from_mapping(data: Mapping[str, Any], where: str, default_name: str) ->
     task_data = dict(data.get("task", {}))
     task_name = task_data.pop("name", None)
     if not isinstance(task_name, str):
-        raise SpecError(f"{where}: [task] needs name = \"...\" (the task family)")
+        raise SpecError(f'{where}: [task] needs name = "..." (the task family)')
     from rnntui.core.tasks import get_task_class
 
     try:
@@ -78,7 +79,7 @@ def spec_from_mapping(data: Mapping[str, Any], where: str, default_name: str) ->
     try_next = []
     for item in data.get("try_next", []):
         if not isinstance(item, Mapping) or "set" not in item:
-            raise SpecError(f"{where}: each [[try_next]] needs set = \"section.key=value\" and why = \"...\"")
+            raise SpecError(f'{where}: each [[try_next]] needs set = "section.key=value" and why = "..."')
         try_next.append((str(item["set"]), str(item.get("why", ""))))
     return ExperimentSpec(
         name=str(data.get("name", default_name)),
@@ -122,8 +123,21 @@ def discover() -> list[PresetEntry]:
     return list(entries.values())
 
 
-ORDER = ("hello", "doubling", "sine", "char-lm", "sentiment", "pos-tagging", "river-bank", "translate",
-         "spell-number", "long-memory", "exploding", "deep-stack", "cat-sat")
+ORDER = (
+    "hello",
+    "doubling",
+    "sine",
+    "char-lm",
+    "sentiment",
+    "pos-tagging",
+    "river-bank",
+    "translate",
+    "spell-number",
+    "long-memory",
+    "exploding",
+    "deep-stack",
+    "cat-sat",
+)
 
 
 def sorted_entries(entries: list[PresetEntry]) -> list[PresetEntry]:

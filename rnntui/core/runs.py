@@ -13,14 +13,15 @@ import os
 import re
 import tempfile
 import time
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import tomllib
 import torch
 
+from rnntui.core.errors import RunError
 from rnntui.core.presets import spec_from_mapping
 from rnntui.core.spec import ExperimentSpec
 from rnntui.core.tomlwrite import spec_to_toml
@@ -30,8 +31,7 @@ FORMAT_VERSION = 1
 CHECKPOINT = "checkpoint.pt"
 
 
-class RunError(ValueError):
-    """A run directory or checkpoint that cannot be used; the message says why."""
+__all__ = ["RunError", "RunDir", "Checkpoint", "read_checkpoint", "write_checkpoint", "default_runs_dir"]
 
 
 def default_runs_dir() -> Path:
@@ -106,8 +106,15 @@ def read_checkpoint(path: Path) -> Checkpoint:
     return Checkpoint(spec, task_state, data["model"], data.get("optimizer"), int(data["step"]), extra)
 
 
-def write_checkpoint(path: Path, spec: ExperimentSpec, task_state: dict[str, Any], model: torch.nn.Module,
-                     optimizer: torch.optim.Optimizer | None, step: int, extra: dict[str, Any] | None = None) -> None:
+def write_checkpoint(
+    path: Path,
+    spec: ExperimentSpec,
+    task_state: dict[str, Any],
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer | None,
+    step: int,
+    extra: dict[str, Any] | None = None,
+) -> None:
     payload = {
         "format": FORMAT,
         "version": FORMAT_VERSION,

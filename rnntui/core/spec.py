@@ -14,6 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from rnntui.core.errors import SpecError
+
+__all__ = ["SpecError"]
+
 CELLS = ("rnn_tanh", "rnn_relu", "lstm", "gru")
 PATTERNS = ("many_to_one", "one_to_many", "many_to_many", "encoder_decoder")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
@@ -27,10 +31,6 @@ PATTERN_LABELS = {
     "encoder_decoder": "encoder-decoder",
 }
 CELL_LABELS = {"rnn_tanh": "RNN-tanh", "rnn_relu": "RNN-relu", "lstm": "LSTM", "gru": "GRU"}
-
-
-class SpecError(ValueError):
-    """A specification a person wrote is wrong; the message says what and what to do."""
 
 
 @dataclass(frozen=True)
@@ -161,9 +161,7 @@ def build_section(cls: type, data: Mapping[str, Any], where: str) -> Any:
     types_ = field_types(cls)
     unknown = [k for k in data if k not in types_]
     if unknown:
-        raise SpecError(
-            f"unknown key {where}.{unknown[0]}; valid keys: {', '.join(sorted(types_))}"
-        )
+        raise SpecError(f"unknown key {where}.{unknown[0]}; valid keys: {', '.join(sorted(types_))}")
     kwargs = {k: coerce(v, types_[k], f"{where}.{k}") for k, v in data.items()}
     return cls(**kwargs)
 
@@ -178,9 +176,7 @@ def parse_override(text: str) -> tuple[str, str, str]:
         raise SpecError(f"override {text!r} needs the form section.key=value, e.g. train.lr=0.01")
     section, key = parts
     if section not in ("model", "train", "task", "goal"):
-        raise SpecError(
-            f"unknown section {section!r} in {text!r}; sections: model, train, task, goal"
-        )
+        raise SpecError(f"unknown section {section!r} in {text!r}; sections: model, train, task, goal")
     return section, key, value
 
 

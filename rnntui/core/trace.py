@@ -143,7 +143,7 @@ def trace_stack(
     if h0 is None:
         zeros = x.new_zeros(rnn.num_layers * dirs, b, hsz)
         h0 = (zeros, zeros.clone()) if cell == "lstm" else zeros
-    h_init, c_init = (h0 if isinstance(h0, tuple) else (h0, None))
+    h_init, c_init = h0 if isinstance(h0, tuple) else (h0, None)
     mask = None
     if lengths is not None:
         mask = torch.arange(t_len, device=x.device).unsqueeze(0) < lengths.to(x.device).unsqueeze(1)

@@ -197,8 +197,11 @@ class Trainer:
         window = max(elapsed_window, 1e-9)
         tokens_per_s = self._pending_tokens / window
         self._pending_tokens = 0
-        emit(ev.Progress(points=points, tokens_per_s=tokens_per_s, steps_per_s=len(rows) / window,
-                         elapsed_s=self.elapsed))
+        emit(
+            ev.Progress(
+                points=points, tokens_per_s=tokens_per_s, steps_per_s=len(rows) / window, elapsed_s=self.elapsed
+            )
+        )
         if bad is None:
             self._pending_start = self.step_count
             self._take_snapshot()
@@ -207,8 +210,15 @@ class Trainer:
         restored = self._restore_and_replay(first + bad)
         self._pending_start = self.step_count
         self.diverged = True
-        emit(ev.Diverged(step=bad_point.step, loss=bad_point.loss, grad_norm=bad_point.grad_norm,
-                         restored_step=self.step_count, advice=self.divergence_advice(restored)))
+        emit(
+            ev.Diverged(
+                step=bad_point.step,
+                loss=bad_point.loss,
+                grad_norm=bad_point.grad_norm,
+                restored_step=self.step_count,
+                advice=self.divergence_advice(restored),
+            )
+        )
         return False
 
     def divergence_advice(self, restored_from: int) -> str:
@@ -220,8 +230,10 @@ class Trainer:
             tips.append("use a saturating cell (model.cell=rnn_tanh, lstm or gru)")
         if self.spec.model.recurrent_init_scale > 1:
             tips.append("use the default init (model.recurrent_init_scale=1)")
-        return (f"the loss or gradient became NaN/Inf; the weights from before that step (step "
-                f"{self.step_count}) are kept. Try: " + "; ".join(tips))
+        return (
+            f"the loss or gradient became NaN/Inf; the weights from before that step (step "
+            f"{self.step_count}) are kept. Try: " + "; ".join(tips)
+        )
 
     def evaluate(self) -> ev.Evaluated:
         self.model.eval()
@@ -230,8 +242,14 @@ class Trainer:
         self.model.train()
         self.last_eval = m
         metrics = {"val_loss": m.val_loss, self.task.metric_name: m.metric, **m.extras}
-        return ev.Evaluated(step=self.step_count, val_loss=m.val_loss, metric_name=self.task.metric_name,
-                            metric=m.metric, metrics=metrics, samples=samples)
+        return ev.Evaluated(
+            step=self.step_count,
+            val_loss=m.val_loss,
+            metric_name=self.task.metric_name,
+            metric=m.metric,
+            metrics=metrics,
+            samples=samples,
+        )
 
     def metric_value(self, name: str) -> float | None:
         if self.last_eval is None:
@@ -245,7 +263,9 @@ class Trainer:
             b = self.val_batches()[0]
             n = min(PROBE_BATCH, b.x.shape[0])
             self._probe_batch = Batch(
-                x=b.x[:n], y=b.y[:n], lengths=None if b.lengths is None else b.lengths[:n],
+                x=b.x[:n],
+                y=b.y[:n],
+                lengths=None if b.lengths is None else b.lengths[:n],
                 y_in=None if b.y_in is None else b.y_in[:n],
             )
         t0 = time.perf_counter()
@@ -261,38 +281,59 @@ class Trainer:
         if g is None:
             return None
         value = self.metric_value(g.metric)
-        return {"metric": g.metric, "threshold": g.threshold, "direction": g.direction,
-                "baseline": g.baseline if g.baseline is not None else self.task.baseline,
-                "value": value, "met": value is not None and g.met(value)}
+        return {
+            "metric": g.metric,
+            "threshold": g.threshold,
+            "direction": g.direction,
+            "baseline": g.baseline if g.baseline is not None else self.task.baseline,
+            "value": value,
+            "met": value is not None and g.met(value),
+        }
 
     def checkpoint(self) -> ev.Checkpointed | None:
         if self.run_dir is None:
             return None
-        write_checkpoint(self.run_dir.checkpoint_path, self.spec, self.task.state(), self.model,
-                         self.optimizer, self.step_count)
+        write_checkpoint(
+            self.run_dir.checkpoint_path, self.spec, self.task.state(), self.model, self.optimizer, self.step_count
+        )
         self._last_checkpoint_t = time.perf_counter()
         return ev.Checkpointed(step=self.step_count, path=str(self.run_dir.checkpoint_path))
 
     # ---- the loop ----------------------------------------------------------------------------
     def _emitter(self, on_event: OnEvent | None) -> OnEvent:
         def emit(e: ev.Event) -> None:
-            if self.run_dir is not None and isinstance(e, ev.Progress | ev.Evaluated | ev.GradientFlow
-                                                       | ev.Diverged | ev.GoalReached | ev.Finished):
+            if self.run_dir is not None and isinstance(
+                e, ev.Progress | ev.Evaluated | ev.GradientFlow | ev.Diverged | ev.GoalReached | ev.Finished
+            ):
                 if isinstance(e, ev.Progress):
                     self.run_dir.append_metrics(
-                        {"event": "step", "step": p.step, "loss": p.loss, "grad_norm": p.grad_norm,
-                         "clipped": p.clipped, "layer_norms": p.layer_norms, "lr": p.lr} for p in e.points
+                        {
+                            "event": "step",
+                            "step": p.step,
+                            "loss": p.loss,
+                            "grad_norm": p.grad_norm,
+                            "clipped": p.clipped,
+                            "layer_norms": p.layer_norms,
+                            "lr": p.lr,
+                        }
+                        for p in e.points
                     )
                 else:
                     self.run_dir.append_metrics([e.to_dict()])
             if on_event is not None:
                 on_event(e)
+
         return emit
 
     def start_event(self) -> ev.Started:
-        return ev.Started(run_dir=str(self.run_dir.path) if self.run_dir else None, device=self.device_name,
-                          params=self.model.param_count(), spec_name=self.spec.name,
-                          description=describe(self.spec), step=self.step_count)
+        return ev.Started(
+            run_dir=str(self.run_dir.path) if self.run_dir else None,
+            device=self.device_name,
+            params=self.model.param_count(),
+            spec_name=self.spec.name,
+            description=describe(self.spec),
+            step=self.step_count,
+        )
 
     def step(self, on_event: OnEvent | None = None) -> None:
         """One training step, reported at once (single-stepping from the UI)."""
@@ -386,8 +427,10 @@ class Trainer:
             now = time.perf_counter()
             self.elapsed += now - window_start
             self._flush(emit, now - window_start)
-        if reason in ("completed", "stopped") and self.step_count > 0 and (
-            self.last_eval is None or self.step_count % self.spec.train.eval_every != 0
+        if (
+            reason in ("completed", "stopped")
+            and self.step_count > 0
+            and (self.last_eval is None or self.step_count % self.spec.train.eval_every != 0)
         ):
             self._evaluate_and_goal(emit)
         if reason != "diverged" and self._last_probe_step != self.step_count and self.step_count > 0:
@@ -397,8 +440,7 @@ class Trainer:
             emit(cp)
         if self.run_dir is not None:
             status = {"completed": "complete", "goal": "complete"}.get(reason, reason)
-            self.run_dir.set_status(status, step=self.step_count, goal=self.goal_summary(),
-                                    final_loss=self.last_loss)
+            self.run_dir.set_status(status, step=self.step_count, goal=self.goal_summary(), final_loss=self.last_loss)
         finished = ev.Finished(
             step=self.step_count,
             reason=reason,

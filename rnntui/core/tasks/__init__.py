@@ -12,6 +12,11 @@ _TASKS: dict[str, str] = {
     "number_sequences": "rnntui.core.tasks.numbers:NumberSequenceTask",
     "sine": "rnntui.core.tasks.series:SineTask",
     "adding": "rnntui.core.tasks.adding:AddingTask",
+    "sentiment": "rnntui.core.tasks.sentiment:SentimentTask",
+    "pos_tagging": "rnntui.core.tasks.tagging:PosTask",
+    "river_bank": "rnntui.core.tasks.tagging:RiverBankTask",
+    "translate": "rnntui.core.tasks.seq2seq:TranslateTask",
+    "spell_number": "rnntui.core.tasks.seq2seq:SpellNumberTask",
 }
 
 

@@ -204,7 +204,7 @@ class CharLMTask(Task):
             chars = [s]
             for _ in range(length):
                 probs = torch.softmax(logits[0, -1].float() / 0.8, -1).cpu()
-                probs[: 2] = 0  # never sample <pad>/<unk>
+                probs[:2] = 0  # never sample <pad>/<unk>
                 nxt = int(torch.multinomial(probs, 1, generator=g))
                 chars.append(self.in_vocab.itos[nxt])
                 x = torch.tensor([[nxt]], device=device)

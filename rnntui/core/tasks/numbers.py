@@ -92,7 +92,9 @@ class NumberSequenceTask(Task):
         for m in re.finditer(r"\S+", text):
             word = m.group().strip(",;")
             tid = self.in_vocab.stoi.get(word) if NUMBER.fullmatch(word) else None
-            out.append(Token(word, m.start(), m.end(), id=self.in_vocab.unk if tid is None else tid, unknown=tid is None))
+            out.append(
+                Token(word, m.start(), m.end(), id=self.in_vocab.unk if tid is None else tid, unknown=tid is None)
+            )
         return out
 
     @torch.no_grad()

@@ -1,0 +1,240 @@
+"""Command line: the app by default, plus headless `presets`, `train`, `predict` and `hunt`.
+
+Every user error exits 2 with one line on stderr (no traceback). Heavy imports (torch) happen
+inside the commands that need them, so `--version` and `--help` are instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from rnntui import __version__
+
+
+class UserError(Exception):
+    """Printed as one line, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> Parser:
+    p = Parser(prog="rnntui", description="A terminal playground for recurrent neural networks.")
+    p.add_argument("--version", action="version", version=f"rnntui {__version__}")
+    p.add_argument("--preset", help="open the app with this preset loaded")
+    p.add_argument("--runs-dir", help="where runs are saved (default: the user data dir; or RNNTUI_RUNS_DIR)")
+    sub = p.add_subparsers(dest="command", parser_class=Parser)
+
+    pr = sub.add_parser("presets", help="list the presets")
+    pr.add_argument("--json", action="store_true", help="one JSON object per preset")
+
+    tr = sub.add_parser("train", help="train a preset (or a TOML file) headless")
+    tr.add_argument("preset", metavar="PRESET_OR_TOML")
+    tr.add_argument("--steps", type=int)
+    tr.add_argument("--seed", type=int)
+    tr.add_argument("--device", help="auto, cpu, cuda or mps")
+    tr.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override a setting, e.g. --set model.cell=gru (repeatable)",
+    )
+    tr.add_argument("--runs-dir", dest="train_runs_dir", help="where the run directory is created")
+    tr.add_argument("--json", action="store_true", help="one JSON object per event")
+
+    pd = sub.add_parser("predict", help="feed a prefix to a trained run")
+    pd.add_argument("run_dir", metavar="RUN_DIR")
+    pd.add_argument("prefix", metavar="PREFIX")
+    pd.add_argument("--top", type=int, default=5, help="how many next tokens to list")
+    pd.add_argument("--json", action="store_true")
+    pd.add_argument("--trace", action="store_true", help="add the per-step hidden state, cell and gates")
+    pd.add_argument("--generate", type=int, default=0, metavar="N", help="continue the text by N tokens")
+    pd.add_argument("--temperature", type=float, default=1.0, help="for the sampled continuation")
+    pd.add_argument("--seed", type=int, default=0, help="for the sampled continuation")
+
+    hu = sub.add_parser("hunt", help="rank hidden units by how well they track a regex's matches")
+    hu.add_argument("run_dir", metavar="RUN_DIR")
+    hu.add_argument("text", metavar="TEXT")
+    hu.add_argument("regex", metavar="REGEX")
+    hu.add_argument("--top", type=int, default=10)
+    hu.add_argument("--json", action="store_true")
+    return p
+
+
+def clean(obj: Any) -> Any:
+    """JSON has no NaN/Inf: write them as null so every line parses anywhere."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [clean(v) for v in obj]
+    return obj
+
+
+def emit_json(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(clean(obj), ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+# ---- commands ------------------------------------------------------------------------------------
+def cmd_presets(args: argparse.Namespace) -> int:
+    from rnntui.core.presets import discover, sorted_entries
+
+    for e in sorted_entries(discover()):
+        if args.json:
+            if e.spec is None:
+                emit_json({"name": e.name, "error": e.error, "path": str(e.path)})
+            else:
+                emit_json(
+                    {
+                        "name": e.name,
+                        "title": e.spec.title,
+                        "pattern": e.spec.model.pattern,
+                        "cell": e.spec.model.cell,
+                        "task": e.spec.task.name,
+                        "path": str(e.path),
+                    }
+                )
+        elif e.spec is None:
+            print(f"{e.name:<14} ERROR  {e.error}")
+        else:
+            print(f"{e.name:<14} {e.spec.model.pattern:<16} {e.spec.model.cell:<9} {e.spec.title}")
+    return 0
+
+
+def load_spec(args: argparse.Namespace) -> Any:
+    from rnntui.core.presets import resolve
+    from rnntui.core.spec import apply_overrides, set_value, validate
+
+    spec = resolve(args.preset)
+    spec = apply_overrides(spec, args.overrides)
+    if args.steps is not None:
+        spec = set_value(spec, "train", "steps", args.steps)
+    if args.seed is not None:
+        spec = set_value(spec, "train", "seed", args.seed)
+    if args.device is not None:
+        spec = set_value(spec, "train", "device", args.device)
+    validate(spec)
+    return spec
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from rnntui.core.device import resolve_device
+    from rnntui.core.runs import RunDir
+    from rnntui.core.trainer import Trainer
+
+    spec = load_spec(args)
+    device = resolve_device(spec.train.device)
+    base = args.train_runs_dir or args.runs_dir
+    from rnntui.core.experiment import build_task
+
+    task = build_task(spec.task)  # reads user files now, so their errors come before a run dir exists
+    run = RunDir.create(base, spec)
+    trainer = Trainer(spec, run=run, task=task, device=device)
+    stop = threading.Event()
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()  # the trainer finishes the step, saves and reports "stopped"
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        if args.json:
+            finished = trainer.run(stop=stop, on_event=lambda e: emit_json(finished_json(e, trainer)))
+        else:
+            from rnntui.headless import train_with_progress
+
+            finished = train_with_progress(trainer, stop)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return 0 if finished.reason != "error" else 1
+
+
+def finished_json(e: Any, trainer: Any) -> dict[str, Any]:
+    d = e.to_dict()
+    if d["event"] == "finished" and d.get("goal") is None:
+        d.pop("goal")
+    return d
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from rnntui.core.experiment import from_checkpoint
+    from rnntui.core.predictor import Predictor
+
+    if args.top < 1:
+        raise UserError("--top must be 1 or more")
+    if args.generate < 0 or args.generate > 10_000:
+        raise UserError("--generate must be between 0 and 10000")
+    if not (args.temperature > 0 and math.isfinite(args.temperature)):
+        raise UserError("--temperature must be a positive number")
+    _, task, model = from_checkpoint(args.run_dir)
+    pred = Predictor(model, task, top_k=args.top).feed(
+        args.prefix, generate=args.generate, temperature=args.temperature, seed=args.seed
+    )
+    if args.json:
+        out = pred.to_json(trace=args.trace)
+        if args.generate:
+            out["continuation"] = pred.continuation
+            out["sampled"] = pred.sampled
+        emit_json(out)
+        return 0
+    from rnntui.headless import print_prediction
+
+    print_prediction(pred, args.generate)
+    return 0
+
+
+def cmd_hunt(args: argparse.Namespace) -> int:
+    from rnntui.core.experiment import from_checkpoint
+    from rnntui.core.hunt import hunt
+    from rnntui.core.predictor import Predictor
+
+    _, task, model = from_checkpoint(args.run_dir)
+    units, _ = hunt(Predictor(model, task), args.text, args.regex, top=max(1, args.top))
+    if args.json:
+        emit_json(
+            {
+                "text": args.text,
+                "regex": args.regex,
+                "units": [
+                    {"layer": u.layer, "direction": u.direction, "unit": u.unit, "score": u.score} for u in units
+                ],
+            }
+        )
+    else:
+        for u in units:
+            print(f"{u.label():<24} r = {u.score:+.3f}")
+    return 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    from rnntui.app.main import run_app
+
+    return run_app(preset=args.preset, runs_dir=args.runs_dir)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    commands = {"presets": cmd_presets, "train": cmd_train, "predict": cmd_predict, "hunt": cmd_hunt}
+    from rnntui.core.errors import HuntError, RunError, SpecError
+
+    try:
+        return commands.get(args.command, cmd_app)(args)
+    except (UserError, SpecError, RunError, HuntError) as exc:
+        sys.stderr.write(f"rnntui: error: {exc}\n")
+        return 2
+    except BrokenPipeError:
+        return 0

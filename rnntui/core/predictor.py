@@ -1,0 +1,344 @@
+"""The predictor: feed a typed prefix, get the pattern's output and the per-step trace.
+
+Incremental: for unidirectional stacks the state after every token is cached, so typing one more
+token costs one recurrent step, and a backspace or an edit in the middle re-runs only from the
+first changed token. A bidirectional stack must re-read the whole prefix (its backward half starts
+at the end), so it re-runs on every change.
+
+Window: only the last `window` tokens (default 512) are fed, starting from the initial state, so a
+pasted 100,000-character prefix costs at most 512 steps and 512 cached states. When the window
+slides (the prefix is longer than the window), the cache restarts from the window's first token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from rnntui.core.model import SequenceModel, State
+from rnntui.core.tasks.base import Task, Token
+from rnntui.core.trace import StackTrace, TraceRunner, trace_stack
+
+WINDOW = 512
+
+
+@dataclass
+class StepView:
+    """One fed token: hidden (L, D, H), cell (L, D, H) for LSTM, gates name → (L, D, H)."""
+
+    token: Token
+    hidden: torch.Tensor
+    cell: torch.Tensor | None
+    gates: dict[str, torch.Tensor]
+    output: torch.Tensor | None = None  # the head's output after this step, when it has one
+
+
+@dataclass
+class Prediction:
+    prefix: str
+    tokens: list[Token]
+    window_start: int
+    kind: str
+    notice: str | None = None
+    next: list[tuple[str, float]] = field(default_factory=list)  # lm: top-k next tokens
+    tags: list[tuple[str, str, float]] = field(default_factory=list)  # tag: (token, tag, p)
+    classes: list[tuple[str, float]] = field(default_factory=list)  # classify: after the whole prefix
+    per_step: list[tuple[str, float]] = field(default_factory=list)  # classify: top class after each step
+    forecasts: list[float] = field(default_factory=list)  # regress: forecast after each step
+    output: list[str] = field(default_factory=list)  # generate / seq2seq: the produced sequence
+    continuation: str = ""
+    sampled: str = ""
+    steps: list[StepView] = field(default_factory=list)
+
+    @property
+    def unknown(self) -> list[str]:
+        return [t.text for t in self.tokens if t.unknown]
+
+    def matrix(self, what: str = "hidden", layer: int = 0, direction: int = 0) -> torch.Tensor:
+        """(T, H) of one layer and direction over the fed steps; `what` is hidden, cell or a gate."""
+        rows = []
+        for s in self.steps:
+            src = s.hidden if what == "hidden" else s.cell if what == "cell" else s.gates.get(what)
+            if src is None:
+                continue
+            rows.append(src[layer, direction])
+        if not rows:
+            return torch.zeros(0, 0)
+        return torch.stack(rows)
+
+    def to_json(self, trace: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {"prefix": self.prefix, "tokens": [t.text for t in self.tokens], "kind": self.kind}
+        if self.unknown:
+            out["unknown"] = self.unknown
+        if self.notice:
+            out["notice"] = self.notice
+        if self.window_start:
+            out["window_start"] = self.window_start
+        if self.kind == "lm":
+            out["next"] = [{"token": t, "p": p} for t, p in self.next]
+        elif self.kind == "tag":
+            out["tags"] = [{"token": t, "tag": g, "p": p} for t, g, p in self.tags]
+        elif self.kind == "classify":
+            out["next"] = [{"token": c, "p": p} for c, p in self.classes]
+            out["per_step"] = [{"class": c, "p": p} for c, p in self.per_step]
+        elif self.kind == "regress":
+            out["forecast"] = self.forecasts[-1] if self.forecasts else None
+            out["forecasts"] = self.forecasts
+        else:
+            out["output"] = " ".join(self.output)
+        if trace:
+            out["steps"] = [
+                {
+                    "token": s.token.text,
+                    "hidden": s.hidden.tolist(),
+                    "cell": None if s.cell is None else s.cell.tolist(),
+                    "gates": {k: v.tolist() for k, v in s.gates.items()},
+                }
+                for s in self.steps
+            ]
+        return out
+
+
+def step_views(stack: StackTrace, tokens: list[Token], b: int = 0) -> list[StepView]:
+    """Split a StackTrace of one sequence into one StepView per step."""
+    t_len = stack.output.shape[1]
+    views = []
+    for t in range(min(t_len, len(tokens))):
+        hidden = torch.stack([torch.stack([lt.h[b, t] for lt in row]) for row in stack.layers]).detach()
+        cell = None
+        if stack.cell == "lstm":
+            cell = torch.stack([torch.stack([lt.c[b, t] for lt in row]) for row in stack.layers]).detach()  # type: ignore[index]
+        gates = {}
+        names = stack.layers[0][0].gates.keys()
+        for name in names:
+            gates[name] = torch.stack(
+                [torch.stack([lt.gates[name][b, t] for lt in row]) for row in stack.layers]
+            ).detach()
+        views.append(StepView(tokens[t], hidden, cell, gates))
+    return views
+
+
+class Predictor:
+    def __init__(self, model: SequenceModel, task: Task, top_k: int = 5, window: int = WINDOW) -> None:
+        self.model = model.eval()
+        self.task = task
+        self.top_k = top_k
+        self.window = window
+        self.device = next(model.parameters()).device
+        self.incremental = not model.spec.bidirectional and model.pattern != "one_to_many"
+        self.reset()
+
+    def reset(self) -> None:
+        self._keys: list[Any] = []
+        self._states: list[State] = []
+        self._views: list[StepView] = []
+        self._win_start = 0
+        self._full: tuple[list[Any], list[StepView], State | None] | None = None
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """New weights (e.g. from a training thread's copy); cached states are now stale."""
+        self.model.load_state_dict(state)
+        self.model.eval()
+        self.reset()
+
+    # ---- feeding -----------------------------------------------------------------------------
+    def _inputs(self, toks: list[Token]) -> torch.Tensor:
+        if self.task.input_kind == "tokens":
+            return torch.tensor([[t.id for t in toks]], dtype=torch.long, device=self.device)
+        dim = self.task.input_dim
+        vals = [list(t.value or (0.0,) * dim) for t in toks]
+        return torch.tensor([vals], dtype=torch.float32, device=self.device).view(1, len(toks), dim)
+
+    @staticmethod
+    def _key(t: Token) -> Any:
+        return (t.id, t.value)
+
+    def _feed_incremental(self, fed: list[Token]) -> tuple[list[StepView], State | None]:
+        keys = [self._key(t) for t in fed]
+        common = 0
+        for a, b in zip(self._keys, keys, strict=False):
+            if a != b:
+                break
+            common += 1
+        del self._keys[common:], self._states[common:], self._views[common:]
+        for i in range(common, len(fed)):
+            prev = self._states[-1] if self._states else None
+            emb = self.model.embed(self._inputs(fed[i : i + 1]))
+            stack = trace_stack(self.model.rnn, emb, prev)
+            view = step_views(stack, fed[i : i + 1])[0]
+            view.output = self._step_output(stack)
+            self._keys.append(keys[i])
+            self._states.append(stack.h_n)
+            self._views.append(view)
+        # Tokens keep their positions in the current prefix even when their key is unchanged.
+        for v, t in zip(self._views, fed, strict=False):
+            v.token = t
+        return list(self._views), (self._states[-1] if self._states else None)
+
+    def _step_output(self, stack: StackTrace) -> torch.Tensor | None:
+        m = self.model
+        if m.pattern == "many_to_many":
+            return m.head(stack.output[0, -1])
+        if m.pattern == "many_to_one":
+            return m._squeeze(m.head(m.final_features(stack.h_n)))[0]
+        return None
+
+    def _feed_full(self, fed: list[Token]) -> tuple[list[StepView], State | None]:
+        keys = [self._key(t) for t in fed]
+        if self._full is not None and self._full[0] == keys:
+            views = self._full[1]
+            for v, t in zip(views, fed, strict=False):
+                v.token = t
+            return views, self._full[2]
+        if not fed:
+            self._full = (keys, [], None)
+            return [], None
+        emb = self.model.embed(self._inputs(fed))
+        stack = trace_stack(self.model.rnn, emb, None)
+        views = step_views(stack, fed)
+        if self.model.pattern == "many_to_many":
+            logits = self.model.head(stack.output[0])
+            for t, v in enumerate(views):
+                v.output = logits[t]
+        elif self.model.pattern == "many_to_one":
+            views[-1].output = self._step_output(stack)
+        self._full = (keys, views, stack.h_n)
+        return views, stack.h_n
+
+    @torch.no_grad()
+    def feed(self, prefix: str, generate: int = 0, temperature: float = 1.0, seed: int = 0) -> Prediction:
+        tokens = self.task.tokenize(prefix)
+        win_start = max(0, len(tokens) - self.window)
+        fed = tokens[win_start:]
+        if win_start != self._win_start:
+            self.reset()
+            self._win_start = win_start
+        kind = self.task.kind
+        pred = Prediction(prefix=prefix, tokens=tokens, window_start=win_start, kind=kind)
+        notices = []
+        if pred.unknown:
+            shown = ", ".join(repr(u) for u in sorted(set(pred.unknown))[:5])
+            notices.append(f"not in the vocabulary, read as unknown: {shown}")
+        if win_start:
+            notices.append(f"only the last {self.window} tokens are fed (the window)")
+        if kind == "generate":
+            self._generate_one(pred, fed)
+        else:
+            views, state = (self._feed_incremental if self.incremental else self._feed_full)(fed)
+            pred.steps = views
+            if kind in ("lm", "tag", "classify", "regress"):
+                self._read_outputs(pred, views, state, generate, temperature, seed)
+            else:
+                self._decode(pred, state)
+        pred.notice = "; ".join(notices) or None
+        return pred
+
+    # ---- reading outputs ---------------------------------------------------------------------
+    def _initial_output(self) -> torch.Tensor:
+        """The head applied to the initial (zero) state: what the model says before any input."""
+        m = self.model
+        layers, d, h = m.spec.num_layers, m.num_directions, m.spec.hidden_size
+        zeros = torch.zeros(layers * d, 1, h, device=self.device)
+        if m.pattern == "many_to_many":
+            return m.head(torch.zeros(d * h, device=self.device))
+        return m._squeeze(m.head(m.final_features(zeros)))[0]
+
+    def _read_outputs(
+        self, pred: Prediction, views: list[StepView], state: State | None, generate: int, temperature: float, seed: int
+    ) -> None:
+        task = self.task
+        last = views[-1].output if views and views[-1].output is not None else self._initial_output()
+        if pred.kind == "lm":
+            probs = torch.softmax(last.float(), -1)
+            pred.next = self._top(probs)
+            if generate > 0:
+                pred.continuation = self._continue(state, last, generate, 0.0, seed)
+                pred.sampled = self._continue(state, last, generate, temperature, seed)
+        elif pred.kind == "tag":
+            for v in views:
+                probs = torch.softmax(v.output.float(), -1)  # type: ignore[union-attr]
+                p, i = probs.max(-1)
+                pred.tags.append((v.token.text, task.out_vocab.itos[int(i)], float(p)))
+        elif pred.kind == "classify":
+            pred.classes = self._top(torch.softmax(last.float(), -1))
+            for v in views:
+                if v.output is not None:
+                    probs = torch.softmax(v.output.float(), -1)
+                    p, i = probs.max(-1)
+                    pred.per_step.append((task.out_vocab.itos[int(i)], float(p)))
+        else:  # regress
+            denorm = getattr(task, "denormalise", lambda v: v)
+            outs = [v.output for v in views if v.output is not None] or [last]
+            pred.forecasts = [float(denorm(float(o.reshape(-1)[0]))) for o in outs]
+
+    def _top(self, probs: torch.Tensor) -> list[tuple[str, float]]:
+        k = min(self.top_k, probs.shape[-1])
+        p, idx = probs.topk(k)
+        vocab = self.task.out_vocab
+        assert vocab is not None
+        return [(vocab.itos[int(i)], float(q)) for q, i in zip(p, idx, strict=True)]
+
+    def _continue(self, state: State | None, logits: torch.Tensor, n: int, temperature: float, seed: int) -> str:
+        """Greedy (temperature 0) or sampled continuation, from the prefix's state."""
+        m, vocab = self.model, self.task.out_vocab
+        assert vocab is not None
+        g = torch.Generator().manual_seed(seed)
+        banned = [i for i in (vocab.pad, vocab.unk) if i is not None]
+        out = []
+        for _ in range(n):
+            scores = logits.float().cpu().clone()
+            scores[banned] = float("-inf")
+            if temperature <= 0:
+                nxt = int(scores.argmax())
+            else:
+                nxt = int(torch.multinomial(torch.softmax(scores / temperature, -1), 1, generator=g))
+            out.append(vocab.itos[nxt])
+            x = torch.tensor([[nxt]], device=self.device)
+            seq, state = m.rnn(m.embed(x), state)
+            logits = m.head(seq[0, -1])
+        return self.task.join(out)
+
+    def _decode(self, pred: Prediction, state: State | None) -> None:
+        """encoder_decoder: decode greedily from the encoder's final state."""
+        m = self.model
+        if state is None:
+            zeros = torch.zeros(m.spec.num_layers * m.num_directions, 1, m.spec.hidden_size, device=self.device)
+            state = (zeros, zeros.clone()) if m.spec.cell == "lstm" else zeros
+        h0 = m.bridge_state(state)
+        ids = self._greedy(m.decoder, h0)
+        pred.output = self.task.decode(ids)  # type: ignore[attr-defined]
+
+    def _greedy(self, rnn: torch.nn.RNNBase, state: State, runner: TraceRunner | None = None) -> list[int]:
+        m = self.model
+        inp = torch.full((1, 1), m.bos, dtype=torch.long, device=self.device)
+        ids: list[int] = []
+        for _ in range(getattr(self.task, "max_output", 16)):
+            if runner is not None:
+                seq, state = runner(rnn, m.dec_embed(inp), state, None, "decoder")
+            else:
+                seq, state = rnn(m.dec_embed(inp), state)
+            nxt = int(m.head(seq[0, -1]).argmax())
+            ids.append(nxt)
+            if nxt == m.eos:
+                break
+            inp = torch.tensor([[nxt]], device=self.device)
+        return ids
+
+    def _generate_one(self, pred: Prediction, fed: list[Token]) -> None:
+        """one_to_many: the (last) token is the one input; trace the generator's steps."""
+        if not fed:
+            pred.notice = "type the one input"
+            return
+        m = self.model
+        x = torch.tensor([list(fed[-1].value or ())], dtype=torch.float32, device=self.device)
+        runner = TraceRunner()
+        ids = self._greedy(m.rnn, m.initial_from_one(x), runner)
+        pred.output = self.task.decode(ids)  # type: ignore[attr-defined]
+        vocab = self.task.out_vocab
+        assert vocab is not None
+        for i, stack in enumerate(runner.traces.get("decoder", [])):
+            word = vocab.itos[ids[i]] if i < len(ids) else ""
+            view = step_views(stack, [Token(word, 0, 0)])[0]
+            pred.steps.append(view)

@@ -1,0 +1,94 @@
+"""Sentiment with negation: order matters ("good, not bad" vs "bad, not good").
+
+Many sentences come in pairs with exactly the same words and opposite labels, so a bag of words
+cannot score above chance on them: the network has to read in order and remember the "not".
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from rnntui.core.tasks.base import Batch, Metrics, Param, Task, Token, Vocab
+from rnntui.core.tasks.words import classify_pool, is_held_out, vocab_of, word_tokens, words
+
+if TYPE_CHECKING:
+    from rnntui.core.model import SequenceModel
+
+SUBJECTS = (
+    "the movie",
+    "this film",
+    "the food",
+    "the service",
+    "my day",
+    "the book",
+    "that show",
+    "the trip",
+    "the hotel",
+    "the game",
+)
+POSITIVE = ("good", "great", "fun", "lovely", "excellent", "nice", "wonderful")
+NEGATIVE = ("bad", "awful", "boring", "terrible", "dull", "poor", "horrible")
+INTENSIFIERS = ("", "really ", "very ", "quite ")
+LABELS = ("negative", "positive")
+
+
+def sentences() -> list[tuple[str, str, bool]]:
+    """(sentence, label, negated) for every template combination."""
+    out = []
+    for subj, inten in itertools.product(SUBJECTS, INTENSIFIERS):
+        for adj, label in [(a, "positive") for a in POSITIVE] + [(a, "negative") for a in NEGATIVE]:
+            flip = "negative" if label == "positive" else "positive"
+            out.append((f"{subj} was {inten}{adj}", label, False))
+            out.append((f"{subj} was not {inten}{adj}", flip, True))
+        for pos, neg in itertools.product(POSITIVE, NEGATIVE):
+            # Same words, opposite meaning: only the order tells them apart.
+            out.append((f"{subj} was {inten}{pos} , not {neg}", "positive", True))
+            out.append((f"{subj} was {inten}{neg} , not {pos}", "negative", True))
+    return out
+
+
+class SentimentTask(Task):
+    name = "sentiment"
+    title = "positive or negative, negation included"
+    params = {"held_out": Param(float, 0.1, "share of sentences kept for validation")}
+    patterns = ("many_to_one",)
+    kind = "classify"
+    metric_name = "accuracy"
+    prefix_hint = "type a review, e.g. the movie was not bad"
+
+    def __init__(self, params: Mapping[str, Any] | None = None, state: Mapping[str, Any] | None = None):
+        super().__init__(params, state)
+        data = sentences()
+        self.in_vocab = vocab_of((words(s) for s, _, _ in data), (Vocab.PAD, Vocab.UNK))
+        self.out_vocab = Vocab(LABELS)
+        train = [(words(s), lab) for s, lab, _ in data if not is_held_out(s, self.p["held_out"])]
+        val = [(s, lab, neg) for s, lab, neg in data if is_held_out(s, self.p["held_out"])]
+        self.train_pool = classify_pool(train, self.in_vocab, self.out_vocab)
+        self.val_pool = classify_pool([(words(s), lab) for s, lab, _ in val], self.in_vocab, self.out_vocab)
+        self.val_negated = torch.tensor([neg for _, _, neg in val])
+
+    def train_batch(self, step: int, batch_size: int, seed: int) -> Batch:
+        return self.train_pool.take(self.generator(seed, step), batch_size)
+
+    def val_batches(self, batch_size: int) -> list[Batch]:
+        return self.val_pool.chunks(batch_size)
+
+    def tokenize(self, text: str) -> list[Token]:
+        return word_tokens(text, self.in_vocab)
+
+    @property
+    def baseline(self) -> float:
+        return 0.6931471805599453  # ln 2: a coin flip
+
+    @torch.no_grad()
+    def evaluate(self, model: SequenceModel, batches: Sequence[Batch]) -> Metrics:
+        m = super().evaluate(model, batches)
+        device = next(model.parameters()).device
+        preds = torch.cat([model(b.to(device)).argmax(-1).cpu() for b in batches])
+        right = preds.eq(self.val_pool.y)
+        neg = right[self.val_negated].float().mean().item() if self.val_negated.any() else float("nan")
+        return Metrics(m.val_loss, m.metric, {"accuracy": m.metric, "negated_accuracy": neg})

@@ -1,0 +1,193 @@
+"""Tasks with a generated output sequence: toy English → Spanish (encoder-decoder) and
+spelling out a number (one-to-many, the captioning shape: one input, a sequence out).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from rnntui.core.tasks.base import Batch, Metrics, Param, Task, Token, Vocab, exact_match, pad_sequences
+from rnntui.core.tasks.words import Pool, decoder_targets, is_held_out, vocab_of, word_tokens
+
+if TYPE_CHECKING:
+    from rnntui.core.model import SequenceModel
+
+OUT_SPECIALS = (Vocab.PAD, Vocab.UNK, Vocab.BOS, Vocab.EOS)
+
+
+class GenerationTask(Task):
+    """Shared evaluation: teacher-forced loss, and exact match of greedy decoding."""
+
+    output_kind = "classes"
+    metric_name = "exact_match"
+    max_output = 16
+    val_pool: Pool
+
+    def train_batch(self, step: int, batch_size: int, seed: int) -> Batch:
+        return self.train_pool.take(self.generator(seed, step), batch_size)
+
+    def val_batches(self, batch_size: int) -> list[Batch]:
+        return self.val_pool.chunks(batch_size)
+
+    @torch.no_grad()
+    def evaluate(self, model: SequenceModel, batches: Sequence[Batch]) -> Metrics:
+        m = super().evaluate(model, batches)
+        device = next(model.parameters()).device
+        hits = total = 0
+        for b in batches:
+            b = b.to(device)
+            pred = model.generate(b.x, b.lengths, max_len=b.y.shape[1] + 2)
+            hits += int(exact_match(pred.cpu(), b.y.cpu(), self.out_vocab.eos).sum())
+            total += b.y.shape[0]
+        em = hits / max(1, total)
+        return Metrics(m.val_loss, em, {"exact_match": em, "token_accuracy": m.metric})
+
+    def decode(self, ids: Sequence[int]) -> list[str]:
+        out = []
+        for i in ids:
+            if i == self.out_vocab.eos:
+                break
+            out.append(self.out_vocab.itos[i])
+        return out
+
+
+# ---- English → Spanish -------------------------------------------------------------------------
+NOUNS = {
+    "cat": ("gato", "m"),
+    "dog": ("perro", "m"),
+    "boy": ("niño", "m"),
+    "girl": ("niña", "f"),
+    "house": ("casa", "f"),
+    "apple": ("manzana", "f"),
+    "book": ("libro", "m"),
+    "table": ("mesa", "f"),
+    "bird": ("pájaro", "m"),
+    "car": ("coche", "m"),
+    "flower": ("flor", "f"),
+    "woman": ("mujer", "f"),
+}
+ADJECTIVES = {
+    "red": ("rojo", "roja"),
+    "black": ("negro", "negra"),
+    "small": ("pequeño", "pequeña"),
+    "white": ("blanco", "blanca"),
+    "new": ("nuevo", "nueva"),
+    "old": ("viejo", "vieja"),
+}
+VERBS = {"sees": "ve", "has": "tiene", "wants": "quiere", "buys": "compra", "finds": "encuentra"}
+DETERMINERS = {"the": ("el", "la"), "a": ("un", "una")}
+
+
+def noun_phrase(det: str, adj: str | None, noun: str) -> tuple[list[str], list[str]]:
+    es_noun, gender = NOUNS[noun]
+    g = 0 if gender == "m" else 1
+    en = [det] + ([adj] if adj else []) + [noun]
+    # Spanish puts the adjective after the noun, and both agree in gender.
+    es = [DETERMINERS[det][g], es_noun] + ([ADJECTIVES[adj][g]] if adj else [])
+    return en, es
+
+
+def translations() -> list[tuple[list[str], list[str]]]:
+    phrases = [noun_phrase(d, a, n) for d, a, n in itertools.product(DETERMINERS, [None, *ADJECTIVES], NOUNS)]
+    out = []
+    for (s_en, s_es), verb, (o_en, o_es) in itertools.product(phrases, VERBS, phrases):
+        out.append((s_en + [verb] + o_en, s_es + [VERBS[verb]] + o_es))
+    return out
+
+
+class TranslateTask(GenerationTask):
+    name = "translate"
+    title = "toy English → Spanish"
+    params = {
+        "held_out": Param(float, 0.05, "share of sentence pairs kept for validation"),
+        "train_pairs": Param(int, 40000, "training pairs sampled from all the grammar allows"),
+    }
+    patterns = ("encoder_decoder",)
+    kind = "seq2seq"
+    prefix_hint = "type English, e.g. the black cat sees a red apple"
+
+    def __init__(self, params: Mapping[str, Any] | None = None, state: Mapping[str, Any] | None = None):
+        super().__init__(params, state)
+        pairs = translations()
+        self.in_vocab = vocab_of((en for en, _ in pairs), (Vocab.PAD, Vocab.UNK))
+        self.out_vocab = vocab_of((es for _, es in pairs), OUT_SPECIALS)
+        g = torch.Generator().manual_seed(5)
+        order = torch.randperm(len(pairs), generator=g).tolist()
+        train, val = [], []
+        for i in order:
+            en, es = pairs[i]
+            if is_held_out(" ".join(en), self.p["held_out"]):
+                if len(val) < 1000:
+                    val.append((en, es))
+            elif len(train) < self.p["train_pairs"]:
+                train.append((en, es))
+        self.train_pool = self._pool(train)
+        self.val_pool = self._pool(val)
+
+    def _pool(self, pairs: Sequence[tuple[list[str], list[str]]]) -> Pool:
+        x, lengths = pad_sequences([[self.in_vocab.stoi[w] for w in en] for en, _ in pairs], self.in_vocab.pad)
+        y, y_in = decoder_targets([es for _, es in pairs], self.out_vocab)
+        return Pool(x, y, lengths, y_in)
+
+    def tokenize(self, text: str) -> list[Token]:
+        return word_tokens(text, self.in_vocab)
+
+
+# ---- spell a number ----------------------------------------------------------------------------
+ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen"
+).split()
+TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def spell(n: int) -> list[str]:
+    if n < 20:
+        return [ONES[n]]
+    if n < 100:
+        return [TENS[n // 10]] + ([ONES[n % 10]] if n % 10 else [])
+    rest = spell(n % 100) if n % 100 else []
+    return [ONES[n // 100], "hundred"] + rest
+
+
+def digit_features(n: int) -> list[float]:
+    """Three one-hot digits (hundreds, tens, ones): 30 numbers that make the one input."""
+    feats = [0.0] * 30
+    for pos, d in enumerate(f"{n:03d}"):
+        feats[pos * 10 + int(d)] = 1.0
+    return feats
+
+
+class SpellNumberTask(GenerationTask):
+    name = "spell_number"
+    title = "a number in, its words out"
+    params = {"held_out": Param(float, 0.1, "share of numbers kept for validation")}
+    patterns = ("one_to_many",)
+    input_kind = "vector"
+    kind = "generate"
+    input_dim = 30
+    prefix_hint = "type a number from 0 to 999"
+
+    def __init__(self, params: Mapping[str, Any] | None = None, state: Mapping[str, Any] | None = None):
+        super().__init__(params, state)
+        self.out_vocab = vocab_of([spell(n) for n in range(1000)], OUT_SPECIALS)
+        train = [n for n in range(1000) if not is_held_out(f"n{n}", self.p["held_out"])]
+        val = [n for n in range(1000) if is_held_out(f"n{n}", self.p["held_out"])]
+        self.train_pool, self.val_pool = self._pool(train), self._pool(val)
+
+    def _pool(self, numbers: Sequence[int]) -> Pool:
+        x = torch.tensor([digit_features(n) for n in numbers])
+        y, y_in = decoder_targets([spell(n) for n in numbers], self.out_vocab)
+        return Pool(x, y, None, y_in)
+
+    def tokenize(self, text: str) -> list[Token]:
+        """The whole prefix is one input: a number 0–999 (anything else is marked unknown)."""
+        stripped = text.strip()
+        start = text.find(stripped) if stripped else 0
+        ok = stripped.isdigit() and int(stripped) < 1000
+        value = tuple(digit_features(int(stripped))) if ok else tuple([0.0] * 30)
+        return [Token(stripped, start, start + len(stripped), value=value, unknown=not ok)] if stripped else []

@@ -1,0 +1,93 @@
+"""Shared machinery for tasks over generated sentences: word tokens, pools, a held-out split.
+
+A pool is every example turned into padded tensors once; a batch is a seeded index into it, so
+batch generation costs one gather. The split is by sentence identity (a hash), so a held-out
+sentence never appears in training.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Iterable, Sequence
+
+import torch
+
+from rnntui.core.tasks.base import IGNORE, Batch, Token, Vocab, pad_sequences
+
+WORD = re.compile(r"[\w'áéíóúñü]+|[^\w\s]")
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(text.lower())
+
+
+def is_held_out(sentence: str, share: float = 0.1) -> bool:
+    return (zlib.crc32(sentence.encode("utf-8")) % 1000) < share * 1000
+
+
+def word_tokens(text: str, vocab: Vocab) -> list[Token]:
+    out = []
+    for m in WORD.finditer(text):
+        w = m.group().lower()
+        tid = vocab.stoi.get(w)
+        out.append(Token(m.group(), m.start(), m.end(), id=vocab.unk if tid is None else tid, unknown=tid is None))
+    return out
+
+
+def vocab_of(sentences: Iterable[Sequence[str]], specials: Sequence[str]) -> Vocab:
+    seen: dict[str, None] = {}
+    for s in sentences:
+        for w in s:
+            seen.setdefault(w, None)
+    return Vocab(sorted(seen), specials=specials)
+
+
+class Pool:
+    """Tensors for a list of examples; `take(g, n)` draws a seeded batch."""
+
+    def __init__(
+        self, x: torch.Tensor, y: torch.Tensor, lengths: torch.Tensor | None, y_in: torch.Tensor | None = None
+    ):
+        self.x, self.y, self.lengths, self.y_in = x, y, lengths, y_in
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+    def batch(self, idx: torch.Tensor) -> Batch:
+        lengths = None if self.lengths is None else self.lengths[idx]
+        x, y = self.x[idx], self.y[idx]
+        y_in = None if self.y_in is None else self.y_in[idx]
+        if lengths is not None and x.dim() == 2:
+            # Trim to the longest sequence in this batch: less padding, less work.
+            width = int(lengths.max())
+            x = x[:, :width]
+            if y.dim() == 2 and y_in is None:
+                y = y[:, :width]
+        return Batch(x=x, y=y, lengths=lengths, y_in=y_in)
+
+    def take(self, g: torch.Generator, n: int) -> Batch:
+        return self.batch(torch.randint(len(self), (n,), generator=g))
+
+    def chunks(self, n: int) -> list[Batch]:
+        return [self.batch(torch.arange(i, min(i + n, len(self)))) for i in range(0, len(self), n)]
+
+
+def tagging_pool(examples: Sequence[tuple[Sequence[str], Sequence[str]]], in_vocab: Vocab, out_vocab: Vocab) -> Pool:
+    x, lengths = pad_sequences([[in_vocab.stoi[w] for w in ws] for ws, _ in examples], in_vocab.pad)
+    y, _ = pad_sequences([[out_vocab.stoi[t] for t in ts] for _, ts in examples], IGNORE)
+    return Pool(x, y, lengths)
+
+
+def classify_pool(examples: Sequence[tuple[Sequence[str], str]], in_vocab: Vocab, labels: Vocab) -> Pool:
+    x, lengths = pad_sequences([[in_vocab.stoi[w] for w in ws] for ws, _ in examples], in_vocab.pad)
+    y = torch.tensor([labels.stoi[label] for _, label in examples], dtype=torch.long)
+    return Pool(x, y, lengths)
+
+
+def decoder_targets(seqs: Sequence[Sequence[str]], out_vocab: Vocab) -> tuple[torch.Tensor, torch.Tensor]:
+    """Targets (with EOS, IGNORE-padded) and decoder inputs (BOS + shifted, PAD-padded)."""
+    ids = [[out_vocab.stoi[w] for w in s] + [out_vocab.eos] for s in seqs]
+    y, _ = pad_sequences(ids, IGNORE)
+    y_in, _ = pad_sequences([[out_vocab.bos] + s[:-1] for s in ids], out_vocab.pad)
+    return y, y_in

@@ -48,7 +48,10 @@ def gradient_through_time(model: SequenceModel, batch: Batch) -> dict[str, list[
                 return {}
             grads = torch.autograd.grad(loss, tensors, allow_unused=True)
         norms = torch.stack(
-            [torch.zeros(()) if g is None else g.detach().float().norm(dim=-1).mean().cpu() for g in grads]
+            [
+                torch.zeros((), dtype=torch.float64) if g is None else g.detach().double().norm(dim=-1).mean().cpu()
+                for g in grads
+            ]
         ).tolist()
     finally:
         model.train(was_training)

@@ -127,7 +127,6 @@ class Trainer:
 
     def _train_step(self) -> None:
         step = self.step_count
-        torch.manual_seed(self.spec.train.seed * 7_368_787 + step)  # dropout/sampling replay exactly
         batch = self.task.train_batch(step, self.spec.train.batch_size, self.spec.train.seed).to(self.device)
         self.model.train()
         self.optimizer.zero_grad(set_to_none=True)
@@ -158,6 +157,9 @@ class Trainer:
             "step": self.step_count,
             "model": copy.deepcopy(self.model.state_dict()),
             "optimizer": copy.deepcopy(self.optimizer.state_dict()),
+            # Dropout and scheduled sampling draw from the global RNGs: a replay must see the same draws.
+            "rng": torch.random.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else None,
         }
 
     def _restore_and_replay(self, bad_step: int) -> int:
@@ -165,6 +167,9 @@ class Trainer:
         self.model.load_state_dict(self._snapshot["model"])
         self.optimizer.load_state_dict(self._snapshot["optimizer"])
         self.step_count = self._snapshot["step"]
+        torch.random.set_rng_state(self._snapshot["rng"])
+        if self._snapshot["cuda_rng"] is not None:
+            torch.cuda.set_rng_state_all(self._snapshot["cuda_rng"])
         while self.step_count < bad_step:
             self._train_step()
         self._pending.clear()

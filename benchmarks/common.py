@@ -1,0 +1,66 @@
+"""Helpers shared by the benchmarks: fixed batches and a bare PyTorch training loop."""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from rnntui.core.experiment import build_model, build_task
+from rnntui.core.presets import resolve
+from rnntui.core.spec import ExperimentSpec, set_value
+from rnntui.core.tasks.base import Batch, Task
+from rnntui.core.trainer import make_optimizer
+
+
+def spec_for(name: str, device: str = "cpu") -> ExperimentSpec:
+    return set_value(resolve(name), "train", "device", device)
+
+
+class FixedBatches:
+    """Wraps a task so the trainer and the bare loop train on the very same batches."""
+
+    def __init__(self, task: Task, batches: list[Batch]) -> None:
+        self.task, self.batches = task, batches
+
+    def __getattr__(self, name):
+        return getattr(self.task, name)
+
+    def train_batch(self, step: int, batch_size: int, seed: int) -> Batch:
+        return self.batches[step % len(self.batches)]
+
+
+def make_batches(spec: ExperimentSpec, n: int) -> tuple[Task, list[Batch]]:
+    task = build_task(spec.task)
+    return task, [task.train_batch(i, spec.train.batch_size, spec.train.seed) for i in range(n)]
+
+
+def bare_loop(spec: ExperimentSpec, task: Task, batches: list[Batch], steps: int, device: torch.device) -> float:
+    """Forward, loss, backward, clip, step — nothing else. Returns steps per second."""
+    model = build_model(spec, task).to(device)
+    opt = make_optimizer(spec.train.optimizer, model.parameters(), spec.train.lr)
+    dev_batches = [b.to(device) for b in batches]
+
+    def one(i: int) -> torch.Tensor:
+        b = dev_batches[i % len(dev_batches)]
+        opt.zero_grad(set_to_none=True)
+        loss = model.loss(model(b), b)
+        loss.backward()
+        if spec.train.clip_norm is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), spec.train.clip_norm)
+        opt.step()
+        return loss.detach()
+
+    for i in range(5):
+        one(i)
+    sync(device)
+    t0 = time.perf_counter()
+    losses = [one(i) for i in range(steps)]
+    torch.stack(losses).cpu()  # the bare loop, too, reads its losses once at the end
+    sync(device)
+    return steps / (time.perf_counter() - t0)
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()

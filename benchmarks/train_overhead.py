@@ -1,0 +1,65 @@
+"""Trainer.run vs a bare PyTorch loop on the same model and the same batches.
+
+    python benchmarks/train_overhead.py [--steps 300] [--device cpu] [--presets hello,sine,...]
+
+Target: Trainer ≥ 0.95 × bare (the telemetry, events and checks cost ≤ 5 %). The trainer runs
+with its default reporting (≤ 10×/s), evaluation and gradient probe turned off so both sides do
+the same work; a second Trainer column keeps the probe on (its default cadence).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import FixedBatches, bare_loop, make_batches, spec_for  # noqa: E402
+
+from rnntui.core.device import resolve_device  # noqa: E402
+from rnntui.core.trainer import Trainer  # noqa: E402
+
+
+def trainer_rate(spec, task, batches, steps, device, probe: bool) -> float:
+    spec = dataclasses.replace(spec, train=dataclasses.replace(spec.train, eval_every=10**9, steps=steps + 5))
+    trainer = Trainer(spec, task=FixedBatches(task, batches), device=device)
+    if not probe:
+        trainer._probe_cost = float("inf")  # the probe never becomes due
+        trainer._last_probe_step = 0
+    trainer.run(steps=5)  # warm-up, as the bare loop gets
+    marks = []
+    t0 = time.perf_counter()
+    trainer.run(steps=steps + 5, on_event=lambda e: marks.append(e.kind))
+    return steps / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--presets", default="hello,doubling,sine,long-memory")
+    args = ap.parse_args()
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    device = resolve_device(args.device)
+    print(f"device {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, steps {args.steps}")
+    print(f"{'preset':<14}{'bare steps/s':>14}{'trainer':>10}{'ratio':>8}{'+probe':>10}{'ratio':>8}")
+    for name in args.presets.split(","):
+        spec = spec_for(name, args.device)
+        task, batches = make_batches(spec, 64)
+        bare, tr, trp = [], [], []
+        for _ in range(args.repeats):  # interleaved, median: the machine's noise hits both alike
+            bare.append(bare_loop(spec, task, batches, args.steps, device))
+            tr.append(trainer_rate(spec, task, batches, args.steps, device, probe=False))
+            trp.append(trainer_rate(spec, task, batches, args.steps, device, probe=True))
+        b, t, p = statistics.median(bare), statistics.median(tr), statistics.median(trp)
+        print(f"{name:<14}{b:>14.1f}{t:>10.1f}{t / b:>8.3f}{p:>10.1f}{p / b:>8.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""Incremental prediction equals a from-scratch run; any typed text is safe; long prefixes are bounded."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from helpers import tiny
+from rnntui.core import predictor as predictor_mod
+from rnntui.core.experiment import build
+from rnntui.core.predictor import WINDOW, Predictor
+from rnntui.core.tasks.base import Batch
+
+HYPO = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def make(task: str, params: dict | None = None, **model) -> Predictor:
+    spec = tiny(task, params or {}, **model)
+    t, m = build(spec)
+    return Predictor(m, t, top_k=3)
+
+
+LM = make("char_lm", {"corpus": "hello", "case": "upper", "seq_len": 12}, cell="lstm", num_layers=2)
+
+
+def same(a, b) -> None:
+    assert [t.text for t in a.tokens] == [t.text for t in b.tokens]
+    assert [t for t, _ in a.next] == [t for t, _ in b.next]
+    assert torch.allclose(torch.tensor([p for _, p in a.next]), torch.tensor([p for _, p in b.next]), atol=1e-6)
+    assert len(a.steps) == len(b.steps)
+    for x, y in zip(a.steps, b.steps, strict=True):
+        assert torch.allclose(x.hidden, y.hidden, atol=1e-6)
+
+
+edits = st.lists(
+    st.one_of(
+        st.tuples(st.just("append"), st.sampled_from("HELO WRDX")),
+        st.tuples(st.just("backspace"), st.just("")),
+        st.tuples(st.just("insert"), st.sampled_from("HELO ")),
+        st.tuples(st.just("replace"), st.sampled_from("HELO ")),
+    ),
+    max_size=25,
+)
+
+
+@HYPO
+@given(edits, st.randoms(use_true_random=False))
+def test_incremental_equals_from_scratch(ops, rnd):
+    inc = Predictor(LM.model, LM.task)
+    text = ""
+    for op, ch in ops:
+        if op == "append":
+            text += ch
+        elif op == "backspace":
+            text = text[:-1]
+        elif op == "insert":
+            i = rnd.randint(0, len(text))
+            text = text[:i] + ch + text[i:]
+        elif text:
+            i = rnd.randint(0, len(text) - 1)
+            text = text[:i] + ch + text[i + 1 :]
+        same(inc.feed(text), Predictor(LM.model, LM.task).feed(text))
+
+
+def test_one_keystroke_costs_one_step(monkeypatch):
+    calls = []
+    real = predictor_mod.trace_stack
+    monkeypatch.setattr(predictor_mod, "trace_stack", lambda *a, **k: calls.append(a[1].shape[1]) or real(*a, **k))
+    p = Predictor(LM.model, LM.task)
+    p.feed("HELLO WOR")
+    calls.clear()
+    p.feed("HELLO WORL")
+    assert calls == [1]
+    calls.clear()
+    p.feed("HELLX WORL")  # an edit at index 4 re-runs from there: 6 steps
+    assert calls == [1] * 6
+
+
+def test_last_hidden_state_matches_the_fused_model():
+    pred = LM.feed("HELLO")
+    x = torch.tensor([[t.id for t in pred.tokens]])
+    _, (h_n, c_n) = LM.model.rnn(LM.model.embed(x))
+    assert torch.allclose(pred.steps[-1].hidden[:, 0], h_n[:, 0], atol=1e-6)
+    assert torch.allclose(pred.steps[-1].cell[:, 0], c_n[:, 0], atol=1e-6)
+    logits = LM.model(Batch(x=x, y=x))[0, -1]
+    assert pred.next[0][0] == LM.task.out_vocab.itos[int(logits.argmax())]
+
+
+def test_empty_prefix_predicts_from_the_initial_state():
+    pred = LM.feed("")
+    assert pred.tokens == [] and len(pred.next) == 3 and pred.steps == []
+    assert abs(sum(p for _, p in LM.feed("").next) - sum(p for _, p in pred.next)) < 1e-9
+
+
+def test_unknown_tokens_are_marked_and_named():
+    pred = LM.feed("HE€LO")
+    assert pred.unknown == ["€"]
+    assert pred.notice and "€" in pred.notice
+    assert pred.tokens[2].unknown and pred.tokens[2].id == LM.task.in_vocab.unk
+
+
+def test_very_long_prefix_is_windowed():
+    text = "HELLO WORLD " * 9000  # 108,000 characters
+    p = Predictor(LM.model, LM.task)
+    pred = p.feed(text)
+    assert len(pred.steps) == WINDOW and pred.window_start == len(text) - WINDOW
+    assert "window" in (pred.notice or "")
+    assert len(p._states) <= WINDOW
+
+
+PREDICTORS = {
+    "lm": LM,
+    "tag": make("pos_tagging", {"sentences": 300}, bidirectional=True),
+    "classify": make("sentiment", pattern="many_to_one"),
+    "regress": make("sine", {"seq_len": 10}, pattern="many_to_one", cell="gru"),
+    "adding": make("adding", {"seq_len": 10}, pattern="many_to_one", cell="rnn_tanh"),
+    "generate": make("spell_number", pattern="one_to_many"),
+    "seq2seq": make("translate", {"train_pairs": 400}, pattern="encoder_decoder", bidirectional=True),
+    "seq2seq-uni": make("translate", {"train_pairs": 400}, pattern="encoder_decoder", cell="gru"),
+}
+
+
+@HYPO
+@given(st.text(max_size=60))
+@pytest.mark.parametrize("name", list(PREDICTORS))
+def test_any_text_never_raises(name, text):
+    p = PREDICTORS[name]
+    pred = p.feed(text, generate=3)
+    assert pred.prefix == text
+    pred.to_json(trace=True)
+
+
+def test_each_pattern_gives_its_kind_of_output():
+    assert PREDICTORS["tag"].feed("the dog sees a cat").tags[1][0] == "dog"
+    cls = PREDICTORS["classify"].feed("the movie was not good")
+    assert {c for c, _ in cls.classes} == {"positive", "negative"} and len(cls.per_step) == 5
+    reg = PREDICTORS["regress"].feed("0.1 0.5 0.9")
+    assert len(reg.forecasts) == 3
+    gen = PREDICTORS["generate"].feed("342")
+    assert gen.kind == "generate" and len(gen.steps) == len(gen.output) + (0 if len(gen.output) >= 16 else 1)
+    s2s = PREDICTORS["seq2seq"].feed("the cat sees a dog")
+    assert s2s.kind == "seq2seq" and len(s2s.steps) == 5
+    assert PREDICTORS["adding"].feed("0.5 0.2* 0.1 0.7*").tokens[1].value == (0.2, 1.0)

@@ -1,0 +1,296 @@
+"""The rnntui Textual app: composes the views and routes keys, workers and messages."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from rich.markup import escape
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Container
+from textual.widgets import ContentSwitcher, Footer, Input, Static
+from textual.worker import Worker, WorkerState
+
+from rnntui.app.commands import RnnCommands
+from rnntui.app.messages import SessionReady, TorchLoaded, TrainerReported
+from rnntui.app.session import Session
+from rnntui.app.widgets.build_view import BuildView
+from rnntui.app.widgets.help_screen import HelpScreen
+from rnntui.app.widgets.predict_view import PredictView
+from rnntui.app.widgets.presets_screen import PresetsScreen
+from rnntui.app.widgets.train_view import TrainView
+
+VIEWS = (("build", "1 Build"), ("train", "2 Train"), ("predict", "3 Predict"))
+
+
+class RnnApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "rnntui"
+    COMMANDS = App.COMMANDS | {RnnCommands}
+    BINDINGS = [
+        Binding("1", "view('build')", "Build"),
+        Binding("2", "view('train')", "Train"),
+        Binding("3", "view('predict')", "Predict"),
+        Binding("p", "presets", "Presets"),
+        Binding("space", "toggle_training", "Start/pause"),
+        Binding("s", "step", "Step"),
+        Binding("r", "reset", "Reset"),
+        Binding("g", "toggle_layers", "Layers", show=False),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+        Binding("escape", "leave_input", "Leave input", show=False),
+    ]
+
+    def __init__(self, preset: str | None = None, runs_dir: str | None = None) -> None:
+        super().__init__()
+        self.initial_preset = preset
+        self.session = Session(runs_dir)
+        self.preset_entries: list[Any] = []
+        self.device = "…"
+        self.status = "loading torch…"
+        self.blocked: str | None = None
+        self._pending_spec: Any = None
+        self._train_worker: Worker | None = None
+
+    # ---- layout ------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static("", id="topbar")
+        with Container(id="main"):
+            with ContentSwitcher(initial="build", id="views"):
+                yield BuildView(id="build")
+                yield TrainView(id="train")
+                yield PredictView(id="predict")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_class(self.size.width < 110, "-narrow")
+        self.update_topbar()
+        self.load_torch()
+
+    def on_resize(self, event: Any) -> None:
+        self.set_class(event.size.width < 110, "-narrow")
+
+    def update_topbar(self) -> None:
+        current = self.query_one(ContentSwitcher).current
+        tabs = " ".join(f"[reverse] {label} [/reverse]" if vid == current else f" {label} " for vid, label in VIEWS)
+        name = self.session.spec.name if self.session.spec else "…"
+        self.query_one("#topbar", Static).update(
+            f"[b]rnntui[/b] {tabs}   [b]{escape(self.device)}[/b] · preset [b]{escape(name)}[/b]"
+            f" · {escape(self.status)}"
+        )
+
+    def set_status(self, status: str) -> None:
+        self.status = status
+        self.update_topbar()
+
+    # ---- loading -----------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def load_torch(self) -> None:
+        """torch takes ~1 s to import: the first frame is already on screen while it loads."""
+        try:
+            from rnntui.core.device import describe_device, resolve_device
+            from rnntui.core.presets import discover, sorted_entries
+
+            device = describe_device(resolve_device("auto"))
+            self.post_message(TorchLoaded(sorted_entries(discover()), device))
+        except Exception as exc:  # pragma: no cover - shown to the user
+            self.post_message(TorchLoaded([], "?", error=str(exc)))
+
+    @on(TorchLoaded)
+    def _torch_loaded(self, message: TorchLoaded) -> None:
+        if message.error:
+            self.set_status(f"could not load torch: {message.error}")
+            return
+        self.preset_entries, self.device = message.presets, message.device
+        names = [e.name for e in self.preset_entries if e.spec is not None]
+        wanted = self.initial_preset or ("hello" if "hello" in names else (names[0] if names else None))
+        if self.initial_preset and self.initial_preset not in names:
+            self.notify(f"unknown preset {self.initial_preset!r}; loaded hello instead", severity="error")
+            wanted = "hello" if "hello" in names else (names[0] if names else None)
+        if wanted is None:
+            self.set_status("no presets found")
+            return
+        self.action_load_preset(wanted)
+
+    def action_load_preset(self, name: str) -> None:
+        entry = next((e for e in self.preset_entries if e.name == name), None)
+        if entry is None or entry.spec is None:
+            self.notify(f"preset {name!r} cannot be loaded: {entry.error if entry else 'unknown'}", severity="error")
+            return
+        self.stop_training()
+        self.prepare(entry.spec, from_preset=True)
+
+    def prepare(self, spec: Any, from_preset: bool = False) -> None:
+        self.set_status("building…")
+        self._prepare_worker(spec, from_preset)
+
+    @work(thread=True, exclusive=True, group="prepare", exit_on_error=False)
+    def _prepare_worker(self, spec: Any, from_preset: bool) -> None:
+        try:
+            while self.session.running:  # the old training thread finishes its step first
+                time.sleep(0.02)
+            self.session.prepare(spec)
+            self.post_message(SessionReady(spec, error="preset" if from_preset else None))
+        except Exception as exc:
+            self.post_message(SessionReady(spec, error=f"failed: {exc}"))
+
+    @on(SessionReady)
+    def _session_ready(self, message: SessionReady) -> None:
+        if message.error and message.error.startswith("failed"):
+            self.blocked = message.error
+            self.set_status("cannot build this network")
+            self.notify(message.error, severity="error")
+            return
+        s = self.session
+        spec = message.spec
+        self.blocked = None
+        build = self.query_one(BuildView)
+        if message.error == "preset":
+            build.show(spec, s.params)
+        else:
+            build.spec = spec
+            build.refresh_side(spec, None, s.params)
+        self.query_one(TrainView).reset(spec, s.task.baseline, self.device)
+        self.query_one(PredictView).set_predictor(s.predictor, s.task.prefix_hint)
+        self.set_status("ready: space to train")
+
+    # ---- build edits -------------------------------------------------------------------------
+    @on(BuildView.Changed)
+    def _spec_edited(self, message: BuildView.Changed) -> None:
+        build = self.query_one(BuildView)
+        if message.error:
+            self.blocked = message.error
+            build.refresh_side(message.spec, message.error, None)
+            self.set_status("fix the network in Build to train")
+            return
+        self.blocked = None
+        build.refresh_side(message.spec, None, self.session.params)
+        self._pending_spec = message.spec
+        self.set_timer(0.3, self._apply_pending_spec)  # debounce: typing "128" builds once
+
+    def _apply_pending_spec(self) -> None:
+        spec, self._pending_spec = self._pending_spec, None
+        if spec is None or spec == self.session.spec:
+            return
+        self.stop_training()
+        self.prepare(spec)
+
+    # ---- training ----------------------------------------------------------------------------
+    def training_active(self) -> bool:
+        return self._train_worker is not None and self._train_worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+
+    def action_toggle_training(self) -> None:
+        if self.blocked:
+            self.notify(f"cannot train: {self.blocked}", severity="error")
+            return
+        if self.session.trainer is None:
+            self.notify("still loading…")
+            return
+        if self.training_active():
+            if self.session.pause.is_set():
+                self.session.pause.clear()
+                self.set_status("training")
+            else:
+                self.session.pause.set()
+                self.set_status("paused: space to resume")
+            return
+        if self.session.trainer.step_count >= self.session.spec.train.steps:
+            self.notify("all steps are done: r resets the weights, or raise steps in Build", severity="warning")
+            return
+        self.session.pause.clear()
+        self.set_status("training")
+        self._train_worker = self._train()
+
+    @work(thread=True, exclusive=True, group="train", exit_on_error=False)
+    def _train(self) -> None:
+        self.session.train(lambda e: self.post_message(TrainerReported(e)))
+
+    def stop_training(self) -> None:
+        self.session.stop.set()
+        self.session.pause.clear()
+
+    @on(TrainerReported)
+    def _trainer_reported(self, message: TrainerReported) -> None:
+        from rnntui.core import events as ev
+
+        e = message.event
+        status = ""
+        if isinstance(e, ev.Finished):
+            status = {
+                "completed": "finished: all steps done",
+                "goal": "goal reached: stopped",
+                "stopped": "stopped",
+                "diverged": "paused: training diverged",
+            }.get(e.reason, e.reason)
+            self.set_status(status)
+        elif isinstance(e, ev.Diverged):
+            self.notify("training diverged: see the Train view for what to try", severity="error", timeout=8)
+        elif isinstance(e, ev.GoalReached):
+            self.notify(f"goal reached at step {e.step}", timeout=5)
+        self.query_one(TrainView).handle(e, status)
+        if self.session.refresh_predictor():
+            self.query_one(PredictView).weights_changed()
+
+    def action_step(self) -> None:
+        if self.blocked or self.session.trainer is None:
+            self.notify("cannot step: " + (self.blocked or "still loading"), severity="error")
+            return
+        if self.training_active() and not self.session.pause.is_set():
+            self.notify("training is running: space pauses it, then s steps")
+            return
+        view = self.query_one(TrainView)
+        self.session.step(lambda e: view.handle(e, "stepped"))
+        if self.session.refresh_predictor():
+            self.query_one(PredictView).weights_changed()
+        self.set_status(f"stepped to {self.session.trainer.step_count}")
+
+    def action_reset(self) -> None:
+        if self.session.spec is None:
+            return
+        self.stop_training()
+        self.prepare(self.session.spec)
+        self.notify("weights reset (same seed)")
+
+    def action_toggle_layers(self) -> None:
+        self.query_one(TrainView).toggle_per_layer()
+
+    # ---- views and screens -------------------------------------------------------------------
+    def action_view(self, name: str) -> None:
+        self.query_one(ContentSwitcher).current = name
+        self.update_topbar()
+        if name == "train":
+            self.query_one(TrainView).replot_all()
+        elif name == "predict":
+            self.query_one(PredictView).refresh_prediction()
+            self.query_one("#prefix", Input).focus()
+
+    def action_leave_input(self) -> None:
+        if isinstance(self.focused, Input):
+            self.set_focus(None)
+
+    def action_presets(self) -> None:
+        if not self.preset_entries:
+            self.notify("presets are still loading…")
+            return
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self.action_load_preset(name)
+
+        current = self.session.spec.name if self.session.spec else None
+        self.push_screen(PresetsScreen(self.preset_entries, current), chosen)
+
+    def action_help(self) -> None:
+        spec = self.session.spec
+        self.push_screen(HelpScreen(spec.title if spec else "", spec.lesson if spec else ""))
+
+    async def action_quit(self) -> None:
+        """Stop training first so the run's files are complete, then leave."""
+        self.stop_training()
+        deadline = time.monotonic() + 15
+        while self.training_active() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        self.exit(0)

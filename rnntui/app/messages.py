@@ -1,0 +1,50 @@
+"""Messages that cross views. Events are past tense; requests are imperative."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+
+
+@dataclass
+class TorchLoaded(Message):
+    """torch is imported and the presets are read (or failed to be)."""
+
+    presets: list[Any]
+    device: str
+    error: str | None = None
+
+
+@dataclass
+class SessionReady(Message):
+    """A spec's task and trainer are built; views can draw it."""
+
+    spec: Any
+    error: str | None = None
+
+
+@dataclass
+class TrainerReported(Message):
+    """One event from the training thread (batched by the trainer, ≤ ~10 per second)."""
+
+    event: Any
+
+
+@dataclass
+class TrainingStopped(Message):
+    reason: str
+
+
+@dataclass
+class LoadPreset(Message):
+    name: str
+
+
+@dataclass
+class SpecEdited(Message):
+    """The Build view produced a new valid spec (or an error that blocks training)."""
+
+    spec: Any
+    error: str | None

@@ -1,0 +1,100 @@
+"""The app's model of one experiment: spec, trainer, predictor and the threads between them.
+
+UI-free on purpose: the Textual app calls it from its workers and handlers. The predictor owns a
+separate CPU copy of the model, refreshed from the trainer's weights at report time, so typing in
+Predict never reads weights that the training thread is writing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from rnntui.core import events as ev
+from rnntui.core.spec import ExperimentSpec
+
+WEIGHTS_EVERY_S = 0.5
+
+
+class Session:
+    def __init__(self, runs_dir: str | None = None) -> None:
+        self.runs_dir = Path(runs_dir) if runs_dir else None
+        self.spec: ExperimentSpec | None = None
+        self.trainer: Any = None
+        self.predictor: Any = None
+        self.task: Any = None
+        self.stop = threading.Event()
+        self.pause = threading.Event()
+        self.lock = threading.Lock()
+        self._weights: dict[str, Any] | None = None
+        self._weights_version = 0
+        self._loaded_version = 0
+        self._weights_t = 0.0
+        self.running = False
+
+    # ---- building (worker thread) ------------------------------------------------------------
+    def prepare(self, spec: ExperimentSpec) -> None:
+        """Build task, trainer and predictor for `spec` (seeded: same spec → same weights)."""
+        from rnntui.core.experiment import build_model, build_task
+        from rnntui.core.predictor import Predictor
+        from rnntui.core.trainer import Trainer
+
+        task = build_task(spec.task)
+        trainer = Trainer(spec, task=task)
+        model = build_model(spec, task)
+        model.load_state_dict(trainer.cpu_state())
+        with self.lock:
+            self.spec, self.task, self.trainer = spec, task, trainer
+            self.predictor = Predictor(model, task)
+            self._weights = None
+            self._weights_version = self._loaded_version = 0
+
+    @property
+    def params(self) -> int | None:
+        return self.trainer.model.param_count() if self.trainer is not None else None
+
+    # ---- training (worker thread) ------------------------------------------------------------
+    def train(self, post: Any) -> ev.Finished:
+        from rnntui.core.runs import RunDir
+
+        trainer = self.trainer
+        if trainer.run_dir is None:
+            trainer.run_dir = RunDir.create(self.runs_dir, trainer.spec)
+        self.stop.clear()
+        self.running = True
+
+        def on_event(e: ev.Event) -> None:
+            if isinstance(e, ev.Progress | ev.Finished | ev.Diverged):
+                self._maybe_copy_weights(force=not isinstance(e, ev.Progress))
+            post(e)
+
+        try:
+            return trainer.run(stop=self.stop, pause=self.pause, on_event=on_event)
+        finally:
+            self.running = False
+
+    def _maybe_copy_weights(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if force or now - self._weights_t >= WEIGHTS_EVERY_S:
+            weights = self.trainer.cpu_state()  # runs in the training thread: no race with updates
+            with self.lock:
+                self._weights = weights
+                self._weights_version += 1
+            self._weights_t = now
+
+    # ---- UI thread ---------------------------------------------------------------------------
+    def step(self, post: Any) -> None:
+        """One step from the UI thread (only while no training thread is stepping)."""
+        self.trainer.step(on_event=post)
+        self._maybe_copy_weights(force=True)
+
+    def refresh_predictor(self) -> bool:
+        """Load the newest weights copy into the predictor; True when it changed."""
+        with self.lock:
+            if self._weights is None or self._weights_version == self._loaded_version:
+                return False
+            weights, self._loaded_version = self._weights, self._weights_version
+        self.predictor.load_state_dict(weights)
+        return True

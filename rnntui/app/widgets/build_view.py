@@ -1,0 +1,134 @@
+"""Build: choose the architecture and training settings; see the unrolled network and the lesson."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Input, Label, Select, Static
+
+from rnntui.app.diagram import render_diagram
+from rnntui.core.errors import SpecError
+from rnntui.core.spec import CELL_LABELS, CELLS, OPTIMIZERS, PATTERN_LABELS, PATTERNS, ExperimentSpec, set_value
+
+# (widget id, section, key, label)
+NUMBER_FIELDS = (
+    ("num_layers", "model", "num_layers", "layers"),
+    ("hidden_size", "model", "hidden_size", "hidden"),
+    ("dropout", "model", "dropout", "dropout"),
+    ("lr", "train", "lr", "lr"),
+    ("batch_size", "train", "batch_size", "batch"),
+    ("clip_norm", "train", "clip_norm", "clip"),
+    ("steps", "train", "steps", "steps"),
+)
+
+
+def field_text(value: Any) -> str:
+    return "none" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+class BuildView(VerticalScroll):
+    class Changed(Message):
+        """A new spec from the form; `error` is set when it cannot train (and why)."""
+
+        def __init__(self, spec: ExperimentSpec, error: str | None) -> None:
+            super().__init__()
+            self.spec, self.error = spec, error
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.spec: ExperimentSpec | None = None
+        self._loading = False
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="build-top"):
+            with Vertical(id="build-form"):
+                yield Label("cell", classes="field-label")
+                yield Select([(CELL_LABELS[c], c) for c in CELLS], id="cell", allow_blank=False)
+                yield Label("output pattern", classes="field-label")
+                yield Select([(PATTERN_LABELS[p], p) for p in PATTERNS], id="pattern", allow_blank=False)
+                yield Label("direction", classes="field-label")
+                yield Select([("unidirectional", "uni"), ("bidirectional", "bi")], id="direction", allow_blank=False)
+                yield Label("optimizer", classes="field-label")
+                yield Select([(o, o) for o in OPTIMIZERS], id="optimizer", allow_blank=False)
+                with Horizontal(id="numbers"):
+                    for wid, _, _, label in NUMBER_FIELDS:
+                        with Vertical(classes="number"):
+                            yield Label(label, classes="field-label")
+                            yield Input(id=wid, classes="number-input", select_on_focus=True)
+            with Vertical(id="build-side"):
+                yield Static("", id="params")
+                yield Static("", id="build-error")
+                yield Static("", id="diagram", markup=False)
+        yield Static("", id="lesson")
+
+    def show(self, spec: ExperimentSpec, params: int | None = None) -> None:
+        """Fill the form from a spec (a preset was loaded)."""
+        self._loading = True
+        self.spec = spec
+        m, t = spec.model, spec.train
+        self.query_one("#cell", Select).value = m.cell
+        self.query_one("#pattern", Select).value = m.pattern
+        self.query_one("#direction", Select).value = "bi" if m.bidirectional else "uni"
+        self.query_one("#optimizer", Select).value = t.optimizer
+        for wid, section, key, _ in NUMBER_FIELDS:
+            self.query_one(f"#{wid}", Input).value = field_text(getattr(getattr(spec, section), key))
+        self._loading = False
+        self.refresh_side(spec, None, params)
+        self.show_lesson(spec)
+
+    def show_lesson(self, spec: ExperimentSpec) -> None:
+        from rich.markup import escape
+
+        parts = [f"[b]{escape(spec.title or spec.name)}[/b]  [dim]preset {escape(spec.name)}[/dim]"]
+        if spec.lesson:
+            parts.append(escape(spec.lesson))
+        if spec.try_next:
+            parts.append("[b]try next[/b] (press 1 and change the setting, or use --set):")
+            parts += [f"  • [b]{escape(k)}[/b] — {escape(why)}" for k, why in spec.try_next]
+        self.query_one("#lesson", Static).update("\n".join(parts))
+
+    def refresh_side(self, spec: ExperimentSpec, error: str | None, params: int | None) -> None:
+        self.query_one("#diagram", Static).update(render_diagram(spec.model))
+        self.query_one("#params", Static).update(
+            f"params [b]{params:,}[/b]" if params is not None else "params: (loading torch…)"
+        )
+        err = self.query_one("#build-error", Static)
+        err.update(f"[b]cannot train:[/b] {error}\nfix it to start training" if error else "")
+        err.set_class(bool(error), "-error")
+
+    def _collect(self) -> tuple[ExperimentSpec, str | None]:
+        assert self.spec is not None
+        spec = self.spec
+        try:
+            for wid in ("cell", "pattern", "optimizer"):
+                value = self.query_one(f"#{wid}", Select).value
+                section = "train" if wid == "optimizer" else "model"
+                if isinstance(value, str):
+                    spec = set_value(spec, section, wid, value)
+            bi = self.query_one("#direction", Select).value == "bi"
+            spec = dataclasses.replace(spec, model=dataclasses.replace(spec.model, bidirectional=bi))
+            for wid, section, key, label in NUMBER_FIELDS:
+                text = self.query_one(f"#{wid}", Input).value
+                try:
+                    spec = set_value(spec, section, key, text)
+                except SpecError as exc:
+                    return spec, f"{label}: {exc}"
+            from rnntui.core.spec import validate
+
+            validate(spec)
+        except SpecError as exc:
+            return spec, str(exc)
+        return spec, None
+
+    @on(Select.Changed)
+    @on(Input.Changed)
+    def _changed(self, event: Message) -> None:
+        if self._loading or self.spec is None:
+            return
+        spec, error = self._collect()
+        self.post_message(self.Changed(spec, error))

@@ -1,0 +1,151 @@
+"""Train: live charts, a metrics panel, a progress bar, samples and notices."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import ProgressBar, Static
+
+from rnntui.app.widgets.charts import GradFlowChart, GradNormChart, LossChart
+from rnntui.core import events as ev
+
+
+def fmt(v: Any, digits: int = 4) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.{digits}g}" if math.isfinite(v) else str(v)
+    return str(v)
+
+
+class TrainView(VerticalScroll):
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="train-top"):
+            yield Static("", id="metrics")
+            with Vertical(id="train-side"):
+                yield ProgressBar(id="progress", show_eta=False)
+                yield Static("", id="notice")
+                yield Static("", id="samples", markup=True)
+        with Horizontal(id="charts"):
+            yield LossChart(id="loss-chart")
+            yield GradNormChart(id="grad-chart")
+            yield GradFlowChart(id="flow-chart")
+
+    def on_mount(self) -> None:
+        self.state: dict[str, Any] = {}
+        self.total_steps = 0
+        self.device = "…"
+
+    def reset(self, spec: Any, baseline: float | None, device: str) -> None:
+        self.state = {
+            "step": 0,
+            "loss": None,
+            "val_loss": None,
+            "metric": None,
+            "metric_name": "",
+            "tps": None,
+            "elapsed": 0.0,
+            "params": None,
+            "run_dir": None,
+        }
+        self.total_steps = spec.train.steps
+        self.device = device
+        self.spec = spec
+        goal = spec.goal
+        loss = self.query_one(LossChart)
+        loss.goal_is_loss = bool(goal and goal.metric in ("val_loss", "mse"))
+        loss.reset(baseline if baseline is not None else None, goal.threshold if goal else None)
+        self.query_one(GradNormChart).reset(spec.train.clip_norm)
+        self.query_one(GradFlowChart).reset()
+        self.query_one(ProgressBar).update(total=max(1, spec.train.steps), progress=0)
+        self.query_one("#notice", Static).update("")
+        self.query_one("#samples", Static).update("")
+        self.render_metrics()
+
+    def set_notice(self, text: str, kind: str = "") -> None:
+        notice = self.query_one("#notice", Static)
+        notice.update(text)
+        notice.set_classes(kind)
+
+    def render_metrics(self, status: str = "") -> None:
+        s = self.state
+        goal = getattr(self, "spec", None) and self.spec.goal
+        tps = s.get("tps")
+        lines = [
+            f"step      [b]{s.get('step', 0):,}[/b] / {self.total_steps:,}",
+            f"loss      {fmt(s.get('loss'))}",
+            f"val loss  {fmt(s.get('val_loss'))}",
+            f"{(s.get('metric_name') or 'metric')[:9]:<9} {fmt(s.get('metric'))}",
+            f"tokens/s  {'–' if tps is None else f'{tps:,.0f}'}",
+            f"device    {escape(self.device)}",
+            f"elapsed   {s.get('elapsed', 0.0):.1f}s",
+        ]
+        if goal:
+            lines.append(
+                f"goal      {escape(goal.metric)} {'≥' if goal.direction == 'max' else '≤'} {goal.threshold:g}"
+            )
+        if status:
+            lines.append(f"[b]{escape(status)}[/b]")
+        self.query_one("#metrics", Static).update("\n".join(lines))
+
+    def handle(self, e: ev.Event, status: str = "") -> None:
+        s = self.state
+        if isinstance(e, ev.Progress) and e.points:
+            loss, grad = self.query_one(LossChart), self.query_one(GradNormChart)
+            for p in e.points:
+                loss.steps.append(p.step)
+                loss.losses.append(p.loss)
+                grad.steps.append(p.step)
+                grad.norms.append(p.grad_norm)
+                for name, v in p.layer_norms.items():
+                    grad.layer_series.setdefault(name, []).append(v)
+            s["step"], s["loss"], s["tps"], s["elapsed"] = (
+                e.points[-1].step,
+                e.points[-1].loss,
+                e.tokens_per_s,
+                e.elapsed_s,
+            )
+            self.query_one(ProgressBar).update(progress=e.points[-1].step)
+            if self.display:
+                loss.replot()
+                grad.replot()
+        elif isinstance(e, ev.Evaluated):
+            s["val_loss"], s["metric"], s["metric_name"] = e.val_loss, e.metric, e.metric_name
+            goal = getattr(self, "spec", None) and self.spec.goal
+            if goal and goal.metric in e.metrics:
+                s["metric"], s["metric_name"] = e.metrics[goal.metric], goal.metric
+            chart = self.query_one(LossChart)
+            chart.val.append((e.step, e.val_loss))
+            chart.replot()
+            if e.samples:
+                text = "\n".join(escape(x[:200]) for x in e.samples[:2])
+                self.query_one("#samples", Static).update(f"[b]samples @ step {e.step}[/b]\n{text}")
+        elif isinstance(e, ev.GradientFlow):
+            self.query_one(GradFlowChart).update_flow(e.step, e.norms)
+        elif isinstance(e, ev.Diverged):
+            self.set_notice(
+                f"[b]diverged at step {e.step}[/b] (loss {fmt(e.loss)}, ‖g‖ {fmt(e.grad_norm)}): {escape(e.advice)}",
+                "-error",
+            )
+        elif isinstance(e, ev.GoalReached):
+            self.set_notice(
+                f"[b]goal reached[/b] at step {e.step}: {escape(e.metric)} = {e.value:.4g} "
+                f"(goal {e.threshold:g}). Try it in Predict (3).",
+                "-success",
+            )
+        elif isinstance(e, ev.Started):
+            s["run_dir"] = e.run_dir
+        self.render_metrics(status)
+
+    def toggle_per_layer(self) -> None:
+        chart = self.query_one(GradNormChart)
+        chart.per_layer = not chart.per_layer
+        chart.replot()
+
+    def replot_all(self) -> None:
+        for chart in (self.query_one(LossChart), self.query_one(GradNormChart), self.query_one(GradFlowChart)):
+            chart.replot()

@@ -28,6 +28,7 @@ VIEWS = (("build", "1 Build"), ("train", "2 Train"), ("predict", "3 Predict"))
 
 class RnnApp(App[int]):
     CSS_PATH = "app.tcss"
+    AUTO_FOCUS = None  # keys go to the app until the user tabs into a field (or types in Predict)
     TITLE = "rnntui"
     COMMANDS = App.COMMANDS | {RnnCommands}
     BINDINGS = [
@@ -268,7 +269,7 @@ class RnnApp(App[int]):
             self.query_one("#prefix", Input).focus()
 
     def action_leave_input(self) -> None:
-        if isinstance(self.focused, Input):
+        if self.focused is not None:
             self.set_focus(None)
 
     def action_presets(self) -> None:

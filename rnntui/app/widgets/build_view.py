@@ -47,19 +47,28 @@ class BuildView(VerticalScroll):
     def compose(self) -> ComposeResult:
         with Horizontal(id="build-top"):
             with Vertical(id="build-form"):
-                yield Label("cell", classes="field-label")
-                yield Select([(CELL_LABELS[c], c) for c in CELLS], id="cell", allow_blank=False)
-                yield Label("output pattern", classes="field-label")
-                yield Select([(PATTERN_LABELS[p], p) for p in PATTERNS], id="pattern", allow_blank=False)
-                yield Label("direction", classes="field-label")
-                yield Select([("unidirectional", "uni"), ("bidirectional", "bi")], id="direction", allow_blank=False)
-                yield Label("optimizer", classes="field-label")
-                yield Select([(o, o) for o in OPTIMIZERS], id="optimizer", allow_blank=False)
-                with Horizontal(id="numbers"):
-                    for wid, _, _, label in NUMBER_FIELDS:
-                        with Vertical(classes="number"):
-                            yield Label(label, classes="field-label")
-                            yield Input(id=wid, classes="number-input", select_on_focus=True)
+                with Horizontal(classes="select-row"):
+                    with Vertical(classes="select-cell"):
+                        yield Label("cell", classes="field-label")
+                        yield Select([(CELL_LABELS[c], c) for c in CELLS], id="cell", allow_blank=False)
+                    with Vertical(classes="select-cell"):
+                        yield Label("output pattern", classes="field-label")
+                        yield Select([(PATTERN_LABELS[p], p) for p in PATTERNS], id="pattern", allow_blank=False)
+                with Horizontal(classes="select-row"):
+                    with Vertical(classes="select-cell"):
+                        yield Label("direction", classes="field-label")
+                        yield Select(
+                            [("unidirectional", "uni"), ("bidirectional", "bi")], id="direction", allow_blank=False
+                        )
+                    with Vertical(classes="select-cell"):
+                        yield Label("optimizer", classes="field-label")
+                        yield Select([(o, o) for o in OPTIMIZERS], id="optimizer", allow_blank=False)
+                for row in (NUMBER_FIELDS[:3], NUMBER_FIELDS[3:]):
+                    with Horizontal(classes="numbers"):
+                        for wid, _, _, label in row:
+                            with Vertical(classes="number"):
+                                yield Label(label, classes="field-label")
+                                yield Input(id=wid, classes="number-input", select_on_focus=True)
             with Vertical(id="build-side"):
                 yield Static("", id="params")
                 yield Static("", id="build-error")

@@ -28,7 +28,8 @@ def preset_line(entry: Any) -> str:
 
 def preset_details(entry: Any) -> str:
     if entry.spec is None:
-        return f"[b]{escape(entry.name)}[/b] cannot be loaded:\n\n{escape(entry.error or '')}\n\n[dim]{escape(str(entry.path))}[/dim]"
+        where = escape(str(entry.path))
+        return f"[b]{escape(entry.name)}[/b] cannot be loaded:\n\n{escape(entry.error or '')}\n\n[dim]{where}[/dim]"
     s = entry.spec
     parts = [f"[b]{escape(s.title)}[/b]", "", escape(s.lesson)]
     if s.try_next:

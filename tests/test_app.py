@@ -1,0 +1,168 @@
+"""Pilot tests: every view and key of the app."""
+
+from __future__ import annotations
+
+from app_helpers import ready, wait_for
+from textual.widgets import ContentSwitcher, Input, Select, Static
+
+from rnntui.app.app import RnnApp
+from rnntui.app.messages import TrainerReported
+from rnntui.app.widgets.presets_screen import PresetsScreen
+from rnntui.core import events as ev
+
+
+async def test_views_and_first_preset(tmp_path):
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, "hello")
+        switcher = app.query_one(ContentSwitcher)
+        assert switcher.current == "build"
+        assert "22,855" in str(app.query_one("#params", Static).content)
+        assert "HELL" in str(app.query_one("#lesson", Static).content)
+        for key, view in (("2", "train"), ("3", "predict"), ("escape", "predict"), ("1", "build")):
+            await pilot.press(key)
+            await pilot.pause()
+            assert switcher.current == view
+
+
+async def test_preset_from_the_menu_and_the_palette(tmp_path):
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("p")
+        await pilot.pause()
+        assert isinstance(app.screen, PresetsScreen)
+        await pilot.press("down", "enter")
+        await ready(pilot, "doubling")
+        assert app.query_one("#cell", Select).value == "lstm"
+        assert app.query_one("#hidden_size", Input).value == "128"
+        app.action_load_preset("sine")
+        await ready(pilot, "sine")
+        assert app.query_one("#pattern", Select).value == "many_to_one"
+
+
+async def test_step_start_pause_reset(tmp_path):
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("2", "s")
+        await pilot.pause()
+        assert app.session.trainer.step_count == 1
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app.session.trainer.step_count > 20)
+        await pilot.press("space")  # pause
+        await wait_for(pilot, lambda: app.status.startswith("paused"))
+        await pilot.pause(0.3)
+        paused_at = app.session.trainer.step_count
+        await pilot.pause(0.3)
+        assert app.session.trainer.step_count == paused_at
+        await pilot.press("s")  # a step while paused
+        await wait_for(pilot, lambda: app.session.trainer.step_count == paused_at + 1)
+        loss_chart = app.query_one("#loss-chart")
+        assert len(loss_chart.steps) == paused_at + 1
+        await pilot.press("r")
+        await ready(pilot)
+        assert app.session.trainer.step_count == 0
+        assert app.query_one("#loss-chart").steps == []
+
+
+async def test_typing_in_predict_updates_the_prediction(tmp_path):
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("3")
+        await pilot.pause()
+        seen = []
+        for ch in "HELL":
+            await pilot.press(ch)
+            await pilot.pause()
+            seen.append(app.query_one("#predict").prediction)
+        assert [len(p.tokens) for p in seen] == [1, 2, 3, 4]
+        assert app.query_one("#prefix", Input).value == "HELL"
+        assert app.session.trainer.step_count == 0, "typing 's' or digits in the input must not trigger keys"
+        assert "next token" in str(app.query_one("#prediction", Static).content)
+        heat = str(app.query_one("#heatmap", Static).content)
+        assert "units × steps" in heat
+
+
+async def test_invalid_build_blocks_training(tmp_path):
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, "hello")
+        app.query_one("#direction", Select).value = "bi"
+        await wait_for(pilot, lambda: app.blocked is not None)
+        error = str(app.query_one("#build-error", Static).content)
+        assert "see the token it must predict" in error
+        await pilot.press("space")
+        await pilot.pause(0.2)
+        assert not app.training_active() and app.session.trainer.step_count == 0
+        app.query_one("#direction", Select).value = "uni"
+        await wait_for(pilot, lambda: app.blocked is None)
+        app.query_one("#num_layers", Input).value = "2"
+        await wait_for(pilot, lambda: app.session.spec.model.num_layers == 2 and app.status.startswith("ready"))
+        assert "L2" in str(app.query_one("#diagram", Static).content)
+
+
+async def test_bad_input_never_crashes(tmp_path):
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("3")
+        prefix = app.query_one("#prefix", Input)
+        prefix.value = "HELLO [bold]markup[/] 🙂\x00\x1b " * 4000  # ~100k characters
+        await pilot.pause()
+        pred = app.query_one("#predict").prediction
+        assert pred.window_start > 0 and "window" in (pred.notice or "")
+        prefix.value = "[red]"
+        await pilot.pause()
+        app.query_one("#hunt", Input).value = "(unclosed"
+        await pilot.press("enter")
+        app.query_one("#predict").run_hunt()
+        await pilot.pause()
+        assert "invalid" in str(app.query_one("#hunt-result", Static).content)
+        app.query_one("#lr", Input).value = "fast"
+        await wait_for(pilot, lambda: app.blocked is not None and "lr" in app.blocked)
+
+
+async def test_divergence_shows_a_message_and_pauses(tmp_path):
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, "hello")
+        app.post_message(
+            TrainerReported(
+                ev.Diverged(
+                    step=7, loss=float("nan"), grad_norm=float("inf"), restored_step=6, advice="set gradient clipping"
+                )
+            )
+        )
+        app.post_message(
+            TrainerReported(
+                ev.Finished(
+                    step=6, reason="diverged", run_dir=None, initial_loss=3.0, final={}, goal=None, elapsed_s=1.0
+                )
+            )
+        )
+        await pilot.pause(0.2)
+        notice = str(app.query_one("#notice", Static).content)
+        assert "diverged at step 7" in notice and "clipping" in notice
+        assert app.status.startswith("paused")
+
+
+async def test_quit_during_training_leaves_a_consistent_run(tmp_path):
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app.session.trainer.step_count > 5)
+        await pilot.press("q")
+        await pilot.pause(0.5)
+    runs = list(tmp_path.iterdir())
+    assert len(runs) == 1
+    from rnntui.core.runs import RunDir
+
+    run = RunDir(runs[0])
+    assert run.status()["status"] in ("stopped", "complete")
+    cp = run.load()
+    records, warnings = run.read_metrics()
+    steps = [r["step"] for r in records if r["event"] == "step"]
+    assert steps == list(range(1, cp.step + 1)) and not warnings

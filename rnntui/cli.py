@@ -153,7 +153,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         if args.json:
-            finished = trainer.run(stop=stop, on_event=lambda e: emit_json(finished_json(e, trainer)))
+            finished = trainer.run(stop=stop, on_event=lambda e: emit_json(event_json(e)))
         else:
             from rnntui.headless import train_with_progress
 
@@ -163,7 +163,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0 if finished.reason != "error" else 1
 
 
-def finished_json(e: Any, trainer: Any) -> dict[str, Any]:
+def event_json(e: Any) -> dict[str, Any]:
+    """An event as JSON; a finished line without a goal leaves the key out rather than null."""
     d = e.to_dict()
     if d["event"] == "finished" and d.get("goal") is None:
         d.pop("goal")

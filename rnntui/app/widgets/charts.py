@@ -50,6 +50,12 @@ class Chart(PlotextPlot):
     def points_budget(self) -> int:
         return max(20, 2 * (self.size.width or 60))
 
+    def log_if_wide(self, ys: Sequence[float]) -> None:
+        """Switch to a log y axis when the positive values span more than two decades."""
+        finite = [y for y in ys if math.isfinite(y) and y > 0]
+        if finite and max(finite) / max(min(finite), 1e-12) > 100:
+            self.plt.yscale("log")
+
     def begin(self, title: str) -> None:
         plt = self.plt
         plt.clear_data()
@@ -86,9 +92,7 @@ class LossChart(Chart):
             plt.horizontal_line(self.baseline, color="red")
         if self.goal is not None and self.goal_is_loss:
             plt.horizontal_line(self.goal, color="green")
-        finite = [y for y in self.losses if math.isfinite(y) and y > 0]
-        if finite and max(finite) / max(min(finite), 1e-12) > 100:
-            plt.yscale("log")
+        self.log_if_wide(self.losses)
         plt.xlabel("step")
         self.refresh()
 
@@ -120,9 +124,7 @@ class GradNormChart(Chart):
                 plt.plot(xs, ys, label="‖g‖", marker="braille", color="magenta")
         if self.clip is not None:
             plt.horizontal_line(self.clip, color="red")
-        finite = [y for y in self.norms if math.isfinite(y) and y > 0]
-        if finite and max(finite) / max(min(finite), 1e-12) > 100:
-            plt.yscale("log")
+        self.log_if_wide(self.norms)
         plt.xlabel("step")
         self.refresh()
 

@@ -88,11 +88,9 @@ class Batch:
     @property
     def tokens(self) -> int:
         """Input tokens in the batch, for throughput; computed from shapes (no device sync)."""
-        b = self.x.shape[0]
-        t = self.x.shape[1] if self.x.dim() >= 2 and self.y_in is None else 1
-        if self.y_in is not None:
-            t = (self.x.shape[1] if self.x.dim() >= 2 else 1) + self.y_in.shape[1]
-        return b * t
+        # x is (B, T) or (B, T, F), except one_to_many's single input (B, F); decoders add (B, U).
+        steps_in = 1 if self.y_in is not None and self.x.dim() == 2 and self.x.is_floating_point() else self.x.shape[1]
+        return self.x.shape[0] * (steps_in + (self.y_in.shape[1] if self.y_in is not None else 0))
 
 
 @dataclass

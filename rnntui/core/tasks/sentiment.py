@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from rnntui.core.tasks.base import Batch, Metrics, Param, Task, Token, Vocab
-from rnntui.core.tasks.words import classify_pool, is_held_out, vocab_of, word_tokens, words
+from rnntui.core.tasks.base import Batch, Metrics, Param, Vocab
+from rnntui.core.tasks.words import PoolTask, classify_pool, is_held_out, vocab_of, words
 
 if TYPE_CHECKING:
     from rnntui.core.model import SequenceModel
@@ -51,7 +51,7 @@ def sentences() -> list[tuple[str, str, bool]]:
     return out
 
 
-class SentimentTask(Task):
+class SentimentTask(PoolTask):
     name = "sentiment"
     title = "positive or negative, negation included"
     params = {"held_out": Param(float, 0.1, "share of sentences kept for validation")}
@@ -70,15 +70,6 @@ class SentimentTask(Task):
         self.train_pool = classify_pool(train, self.in_vocab, self.out_vocab)
         self.val_pool = classify_pool([(words(s), lab) for s, lab, _ in val], self.in_vocab, self.out_vocab)
         self.val_negated = torch.tensor([neg for _, _, neg in val])
-
-    def train_batch(self, step: int, batch_size: int, seed: int) -> Batch:
-        return self.train_pool.take(self.generator(seed, step), batch_size)
-
-    def val_batches(self, batch_size: int) -> list[Batch]:
-        return self.val_pool.chunks(batch_size)
-
-    def tokenize(self, text: str) -> list[Token]:
-        return word_tokens(text, self.in_vocab)
 
     @property
     def baseline(self) -> float:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from rnntui.core.tasks.base import Batch, Metrics, Param, Task, Token, Vocab, exact_match, pad_sequences
-from rnntui.core.tasks.words import Pool, decoder_targets, is_held_out, vocab_of, word_tokens
+from rnntui.core.tasks.base import Batch, Metrics, Param, Token, Vocab, exact_match, pad_sequences
+from rnntui.core.tasks.words import Pool, PoolTask, decoder_targets, is_held_out, vocab_of
 
 if TYPE_CHECKING:
     from rnntui.core.model import SequenceModel
@@ -19,19 +19,13 @@ if TYPE_CHECKING:
 OUT_SPECIALS = (Vocab.PAD, Vocab.UNK, Vocab.BOS, Vocab.EOS)
 
 
-class GenerationTask(Task):
+class GenerationTask(PoolTask):
     """Shared evaluation: teacher-forced loss, and exact match of greedy decoding."""
 
     output_kind = "classes"
     metric_name = "exact_match"
     max_output = 16
     val_pool: Pool
-
-    def train_batch(self, step: int, batch_size: int, seed: int) -> Batch:
-        return self.train_pool.take(self.generator(seed, step), batch_size)
-
-    def val_batches(self, batch_size: int) -> list[Batch]:
-        return self.val_pool.chunks(batch_size)
 
     @torch.no_grad()
     def evaluate(self, model: SequenceModel, batches: Sequence[Batch]) -> Metrics:
@@ -132,9 +126,6 @@ class TranslateTask(GenerationTask):
         x, lengths = pad_sequences([[self.in_vocab.stoi[w] for w in en] for en, _ in pairs], self.in_vocab.pad)
         y, y_in = decoder_targets([es for _, es in pairs], self.out_vocab)
         return Pool(x, y, lengths, y_in)
-
-    def tokenize(self, text: str) -> list[Token]:
-        return word_tokens(text, self.in_vocab)
 
 
 # ---- spell a number ----------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
-from rnntui.core.tasks.base import IGNORE, Batch, Metrics, Param, Task, Token, Vocab
-from rnntui.core.tasks.words import is_held_out, tagging_pool, vocab_of, word_tokens
+from rnntui.core.tasks.base import IGNORE, Batch, Metrics, Param, Vocab
+from rnntui.core.tasks.words import PoolTask, is_held_out, tagging_pool, vocab_of
 
 if TYPE_CHECKING:
     from rnntui.core.model import SequenceModel
@@ -100,7 +100,7 @@ def bank_sentences() -> list[tuple[list[str], list[str]]]:
     return out
 
 
-class TaggingTask(Task):
+class TaggingTask(PoolTask):
     """Base for tagging tasks: subclasses provide `examples()`."""
 
     patterns = ("many_to_many",)
@@ -121,15 +121,6 @@ class TaggingTask(Task):
 
     def examples(self) -> list[tuple[list[str], list[str]]]:
         raise NotImplementedError
-
-    def train_batch(self, step: int, batch_size: int, seed: int) -> Batch:
-        return self.train_pool.take(self.generator(seed, step), batch_size)
-
-    def val_batches(self, batch_size: int) -> list[Batch]:
-        return self.val_pool.chunks(batch_size)
-
-    def tokenize(self, text: str) -> list[Token]:
-        return word_tokens(text, self.in_vocab)
 
 
 class PosTask(TaggingTask):

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 import torch
 
-from rnntui.core.tasks.base import IGNORE, Batch, Token, Vocab, pad_sequences
+from rnntui.core.tasks.base import IGNORE, Batch, Task, Token, Vocab, pad_sequences
 
 WORD = re.compile(r"[\w'áéíóúñü]+|[^\w\s]")
 
@@ -91,3 +91,20 @@ def decoder_targets(seqs: Sequence[Sequence[str]], out_vocab: Vocab) -> tuple[to
     y, _ = pad_sequences(ids, IGNORE)
     y_in, _ = pad_sequences([[out_vocab.bos] + s[:-1] for s in ids], out_vocab.pad)
     return y, y_in
+
+
+class PoolTask(Task):
+    """A task whose examples are pre-built pools (`train_pool`, `val_pool`) of word sequences."""
+
+    train_pool: Pool
+    val_pool: Pool
+
+    def train_batch(self, step: int, batch_size: int, seed: int) -> Batch:
+        return self.train_pool.take(self.generator(seed, step), batch_size)
+
+    def val_batches(self, batch_size: int) -> list[Batch]:
+        return self.val_pool.chunks(batch_size)
+
+    def tokenize(self, text: str) -> list[Token]:
+        assert self.in_vocab is not None
+        return word_tokens(text, self.in_vocab)

@@ -33,6 +33,9 @@ OnEvent = Callable[[ev.Event], None]
 PROBE_BUDGET = 0.04  # the gradient-through-time probe may take ≤ 4 % of training time
 PROBE_BATCH = 16
 CHECKPOINT_EVERY_S = 30.0
+# A last-good copy of weights and optimizer state is taken at most this often; divergence replays
+# the (deterministic) steps since then, so a rarer copy costs nothing in exactness.
+SNAPSHOT_EVERY_S = 1.0
 
 
 def _state(h: Any) -> Any:
@@ -85,6 +88,7 @@ class Trainer:
         self._last_checkpoint_t = time.perf_counter()
         self._last_probe_step = -1
         self._snapshot: dict[str, Any] | None = None
+        self._snapshot_t = 0.0
         self._params = [p for p in self.model.parameters()]
         groups = self.model.layer_groups()
         self.layer_names = [name for name, _ in groups]
@@ -153,6 +157,7 @@ class Trainer:
 
     # ---- reporting ---------------------------------------------------------------------------
     def _take_snapshot(self) -> None:
+        self._snapshot_t = time.perf_counter()
         self._snapshot = {
             "step": self.step_count,
             "model": copy.deepcopy(self.model.state_dict()),
@@ -173,6 +178,7 @@ class Trainer:
         while self.step_count < bad_step:
             self._train_step()
         self._pending.clear()
+        self._pending_tokens = 0
         return self._snapshot["step"]
 
     def _flush(self, emit: OnEvent, elapsed_window: float) -> bool:
@@ -209,7 +215,8 @@ class Trainer:
         )
         if bad is None:
             self._pending_start = self.step_count
-            self._take_snapshot()
+            if time.perf_counter() - self._snapshot_t >= SNAPSHOT_EVERY_S:
+                self._take_snapshot()
             return True
         bad_point = points[-1]
         restored = self._restore_and_replay(first + bad)

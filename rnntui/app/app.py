@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
@@ -11,6 +12,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
+from textual.lazy import Lazy
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
@@ -26,8 +28,16 @@ from rnntui.app.widgets.train_view import TrainView
 VIEWS = (("build", "1 Build"), ("train", "2 Train"), ("predict", "3 Predict"))
 
 
+NARROW = 110  # columns below which side-by-side panels stack
+
+
+def hidden(widget: Any) -> Any:
+    widget.display = False
+    return widget
+
+
 class RnnApp(App[int]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses may live anywhere
     AUTO_FOCUS = None  # keys go to the app until the user tabs into a field (or types in Predict)
     TITLE = "rnntui"
     COMMANDS = App.COMMANDS | {RnnCommands}
@@ -61,18 +71,24 @@ class RnnApp(App[int]):
         yield Static("", id="topbar")
         with Container(id="main"):
             with ContentSwitcher(initial="build", id="views"):
-                yield BuildView(id="build")
-                yield TrainView(id="train")
-                yield PredictView(id="predict")
+                # The views are mounted just after the first frame (top bar, "loading torch…" and
+                # the keys): styling their ~300 widgets up front would delay it by ~0.2 s.
+                yield Lazy(BuildView(id="build"))
+                yield Lazy(hidden(TrainView(id="train")))
+                yield Lazy(hidden(PredictView(id="predict")))
         yield Footer()
 
     def on_mount(self) -> None:
-        self.set_class(self.size.width < 110, "-narrow")
+        self.set_class(self.size.width < NARROW, "-narrow")
         self.update_topbar()
-        self.load_torch()
+        # Start the ~1 s torch import only after the first frame is on screen: the importing
+        # thread holds the GIL for long stretches and would delay that frame.
+        self.call_after_refresh(self.load_torch)
 
     def on_resize(self, event: Any) -> None:
-        self.set_class(event.size.width < 110, "-narrow")
+        narrow = event.size.width < NARROW
+        if narrow != self.has_class("-narrow"):  # restyling every widget is not free
+            self.set_class(narrow, "-narrow")
 
     def update_topbar(self) -> None:
         current = self.query_one(ContentSwitcher).current

@@ -1,0 +1,66 @@
+"""Time to the app's first frame, next to `python -c "import torch"` and a bare interpreter.
+
+    python benchmarks/startup.py [--repeats 7]
+
+Each figure is wall time from spawning the process, the median of --repeats. The app runs
+headless and exits right after its first refresh; torch is imported in a worker after that frame,
+so the first frame must not wait for it. Target: first frame ≤ 0.35 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+
+FIRST_FRAME = """
+import time
+from rnntui.app.app import RnnApp
+
+
+class FirstFrame(RnnApp):
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.call_after_refresh(self.done)
+
+    def done(self) -> None:
+        import sys
+        print(f"FRAME {time.time()!r} torch={'torch' in sys.modules}", flush=True)
+        self.exit()
+
+
+FirstFrame().run(headless=True)
+"""
+
+
+def spawn(code: str) -> tuple[float, str]:
+    t0 = time.time()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    end = time.time()
+    for line in out.stdout.splitlines():
+        if line.startswith("FRAME "):
+            return float(line.split()[1]) - t0, line.split()[2]
+    return end - t0, ""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=7)
+    args = ap.parse_args()
+    rows = {"python -c pass": [], 'python -c "import torch"': [], "rnntui first frame": []}
+    torch_flag = ""
+    for _ in range(args.repeats):
+        rows["python -c pass"].append(spawn("pass")[0])
+        rows['python -c "import torch"'].append(spawn("import torch")[0])
+        t, torch_flag = spawn(FIRST_FRAME)
+        rows["rnntui first frame"].append(t)
+    print(f"median of {args.repeats} runs, seconds from spawn")
+    for name, values in rows.items():
+        print(f"{name:<28}{statistics.median(values):>8.3f}   (min {min(values):.3f}, max {max(values):.3f})")
+    print(f"torch already imported at the first frame: {torch_flag.split('=')[-1] or '?'}")
+
+
+if __name__ == "__main__":
+    main()

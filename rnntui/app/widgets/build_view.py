@@ -43,6 +43,7 @@ class BuildView(VerticalScroll):
         super().__init__(**kwargs)
         self.spec: ExperimentSpec | None = None
         self._loading = False
+        self._posted: tuple[ExperimentSpec | None, str | None] = (None, None)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="build-top"):
@@ -79,6 +80,7 @@ class BuildView(VerticalScroll):
         """Fill the form from a spec (a preset was loaded)."""
         self._loading = True
         self.spec = spec
+        self._posted = (spec, None)
         m, t = spec.model, spec.train
         self.query_one("#cell", Select).value = m.cell
         self.query_one("#pattern", Select).value = m.pattern
@@ -140,4 +142,9 @@ class BuildView(VerticalScroll):
         if self._loading or self.spec is None:
             return
         spec, error = self._collect()
+        # Select posts Changed for programmatic values too, after show() has returned: only a
+        # form that differs from what was last shown or posted is news.
+        if (spec, error) == self._posted:
+            return
+        self._posted = (spec, error)
         self.post_message(self.Changed(spec, error))

@@ -37,8 +37,26 @@ def ema(ys: Sequence[float], alpha: float = 0.05) -> list[float]:
     return out
 
 
+REDRAW_EVERY_S = 0.4  # charts redraw at most this often while data streams in
+
+
 class Chart(PlotextPlot):
     DEFAULT_CSS = "Chart { height: 1fr; min-height: 10; }"
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._dirty = False
+        self.set_interval(REDRAW_EVERY_S, self._redraw_if_dirty)
+
+    def mark_dirty(self) -> None:
+        """New data: redraw at the next tick, not now (a plotext build costs milliseconds of the
+        training thread's GIL time; ten per second per chart measurably slowed training)."""
+        self._dirty = True
+
+    def _redraw_if_dirty(self) -> None:
+        if self._dirty and self.is_on_screen:
+            self._dirty = False
+            self.replot()
 
     def render(self) -> Any:
         # A chart must never take the app down (plotext raises on some degenerate data).
@@ -147,7 +165,7 @@ class GradFlowChart(Chart):
         if self.first is None:
             self.first, self.first_step = norms, step
         self.latest, self.latest_step = norms, step
-        self.replot()
+        self.mark_dirty()
 
     def replot(self) -> None:
         self.begin("‖∂L/∂h_t‖ by step t (log)")

@@ -110,9 +110,8 @@ class TrainView(VerticalScroll):
                 e.elapsed_s,
             )
             self.query_one(ProgressBar).update(progress=e.points[-1].step)
-            if self.display:
-                loss.replot()
-                grad.replot()
+            loss.mark_dirty()
+            grad.mark_dirty()
         elif isinstance(e, ev.Evaluated):
             s["val_loss"], s["metric"], s["metric_name"] = e.val_loss, e.metric, e.metric_name
             goal = getattr(self, "spec", None) and self.spec.goal
@@ -120,7 +119,7 @@ class TrainView(VerticalScroll):
                 s["metric"], s["metric_name"] = e.metrics[goal.metric], goal.metric
             chart = self.query_one(LossChart)
             chart.val.append((e.step, e.val_loss))
-            chart.replot()
+            chart.mark_dirty()
             if e.samples:
                 text = "\n".join(escape(x[:200]) for x in e.samples[:2])
                 self.query_one("#samples", Static).update(f"[b]samples @ step {e.step}[/b]\n{text}")

@@ -17,6 +17,7 @@ _TASKS: dict[str, str] = {
     "river_bank": "rnntui.core.tasks.tagging:RiverBankTask",
     "translate": "rnntui.core.tasks.seq2seq:TranslateTask",
     "spell_number": "rnntui.core.tasks.seq2seq:SpellNumberTask",
+    "agreement": "rnntui.core.tasks.agreement:AgreementTask",
 }
 
 

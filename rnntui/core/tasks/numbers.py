@@ -22,10 +22,10 @@ if TYPE_CHECKING:
 NUMBER = re.compile(r"-?\d+")
 
 
-def all_sequences(max_value: int, length: int) -> list[tuple[int, ...]]:
+def all_sequences(max_value: int, length: int, max_start: int = 40, max_step: int = 10) -> list[tuple[int, ...]]:
     seqs: list[tuple[int, ...]] = []
-    for a in range(0, 41):
-        for d in range(1, 11):
+    for a in range(0, max_start + 1):
+        for d in range(1, max_step + 1):
             seqs.append(tuple(a + d * i for i in range(length)))
     for a in range(1, 13):
         for r in (2, 3):
@@ -44,6 +44,8 @@ class NumberSequenceTask(Task):
         "length": Param(int, 8, "numbers per sequence (geometric ones stop at max_value)"),
         "max_value": Param(int, 2048, "largest number in any sequence"),
         "geometric_share": Param(float, 0.4, "fraction of training sequences that are geometric"),
+        "max_start": Param(int, 40, "arithmetic sequences start at 0..max_start"),
+        "max_step": Param(int, 10, "arithmetic sequences step by 1..max_step"),
     }
     patterns = ("many_to_many",)
     kind = "lm"
@@ -52,7 +54,7 @@ class NumberSequenceTask(Task):
 
     def __init__(self, params: Mapping[str, Any] | None = None, state: Mapping[str, Any] | None = None):
         super().__init__(params, state)
-        seqs = all_sequences(self.p["max_value"], self.p["length"])
+        seqs = all_sequences(self.p["max_value"], self.p["length"], self.p["max_start"], self.p["max_step"])
         numbers = sorted({n for s in seqs for n in s})
         self.in_vocab = self.out_vocab = Vocab([str(n) for n in numbers], specials=(Vocab.PAD, Vocab.UNK))
         rng = random.Random(2024)

@@ -1,0 +1,122 @@
+"""Long-range agreement: "The cat, which the dogs near the gardens chased, … sits/sit".
+
+The model reads a sentence up to its main verb and says whether the verb must be singular or
+plural. Between the subject and the verb stand 0 to `max_distractors` phrases whose nouns have
+random number ("attractors"), so the last noun seen is no guide: the network must keep the
+subject's number in memory across all of them (Linzen et al. 2016 tested LSTMs exactly so).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from rnntui.core.spec import SpecError
+from rnntui.core.tasks.base import Batch, Metrics, Param, Vocab
+from rnntui.core.tasks.words import PoolTask, classify_pool, is_held_out, vocab_of
+
+if TYPE_CHECKING:
+    from rnntui.core.model import SequenceModel
+
+NOUNS = (
+    ("cat", "cats"),
+    ("dog", "dogs"),
+    ("boy", "boys"),
+    ("girl", "girls"),
+    ("teacher", "teachers"),
+    ("farmer", "farmers"),
+    ("bird", "birds"),
+    ("king", "kings"),
+)
+PLACES = (
+    ("garden", "gardens"),
+    ("tree", "trees"),
+    ("house", "houses"),
+    ("river", "rivers"),
+    ("table", "tables"),
+    ("car", "cars"),
+)
+LABELS = ("singular", "plural")
+
+
+def phrase(rng: random.Random) -> list[str]:
+    """One distractor phrase; its noun's number is random (an attractor half of the time)."""
+    n = rng.randrange(2)
+    kind = rng.randrange(4)
+    if kind == 0:
+        return [rng.choice(("near", "behind", "under")), "the", rng.choice(PLACES)[n]]
+    if kind == 1:
+        return ["with", "the", rng.choice(NOUNS)[n]]
+    if kind == 2:
+        return [",", "which", "the", rng.choice(NOUNS)[n], rng.choice(("liked", "saw", "chased")), ","]
+    return ["that", rng.choice(("liked", "saw", "chased")), "the", rng.choice(NOUNS)[n]]
+
+
+def sentence(rng: random.Random, distractors: int) -> tuple[list[str], str]:
+    number = rng.randrange(2)
+    words = ["the", rng.choice(NOUNS)[number]]
+    for _ in range(distractors):
+        words += phrase(rng)
+    return words, LABELS[number]
+
+
+class AgreementTask(PoolTask):
+    name = "agreement"
+    title = "subject-verb agreement across distractors"
+    params = {
+        "max_distractors": Param(int, 6, "phrases between the subject and its verb (0 to this many)"),
+        "sentences": Param(int, 20000, "generated training sentences"),
+    }
+    patterns = ("many_to_one",)
+    kind = "classify"
+    metric_name = "accuracy"
+    prefix_hint = "type a sentence up to its verb, e.g. the cat near the trees with the dogs"
+
+    def __init__(self, params: Mapping[str, Any] | None = None, state: Mapping[str, Any] | None = None):
+        super().__init__(params, state)
+        if not 0 <= self.p["max_distractors"] <= 20:
+            raise SpecError("task.max_distractors must be 0–20")
+        rng = random.Random(31)
+        top = self.p["max_distractors"]
+        train, val, val_k = [], [], []
+        seen: set[str] = set()
+        while len(train) < self.p["sentences"] or len(val) < 2000:
+            k = rng.randint(0, top)
+            words, label = sentence(rng, k)
+            key = " ".join(words)
+            if key in seen:
+                continue
+            seen.add(key)
+            if is_held_out(key, 0.1):
+                if len(val) < 2000:
+                    val.append((words, label))
+                    val_k.append(k)
+            elif len(train) < self.p["sentences"]:
+                train.append((words, label))
+        # The vocabulary is everything the grammar can say, so no held-out word is unknown.
+        every = [w for pair in NOUNS + PLACES for w in pair]
+        every += ["the", "near", "behind", "under", "with", ",", "which", "that", "liked", "saw", "chased"]
+        self.in_vocab = vocab_of([every], (Vocab.PAD, Vocab.UNK))
+        self.out_vocab = Vocab(LABELS)
+        self.train_pool = classify_pool(train, self.in_vocab, self.out_vocab)
+        self.val_pool = classify_pool(val, self.in_vocab, self.out_vocab)
+        self.val_distractors = torch.tensor(val_k)
+
+    @property
+    def baseline(self) -> float:
+        return 0.6931471805599453  # ln 2: a coin flip
+
+    @torch.no_grad()
+    def evaluate(self, model: SequenceModel, batches: Sequence[Batch]) -> Metrics:
+        m = super().evaluate(model, batches)
+        device = next(model.parameters()).device
+        preds = torch.cat([model(b.to(device)).argmax(-1).cpu() for b in batches])
+        right = preds.eq(self.val_pool.y)
+        longest = self.val_distractors == self.p["max_distractors"]
+        extras = {"accuracy": m.metric}
+        if longest.any():
+            extras["accuracy_longest"] = right[longest].float().mean().item()
+        return Metrics(m.val_loss, m.metric, extras)

@@ -53,6 +53,29 @@ def build_parser() -> Parser:
     tr.add_argument("--runs-dir", dest="train_runs_dir", help="where the run directory is created")
     tr.add_argument("--json", action="store_true", help="one JSON object per event")
 
+    rs = sub.add_parser("resume", help="continue a run from its checkpoint (same run directory)")
+    rs.add_argument("run_dir", metavar="RUN_DIR")
+    rs.add_argument("--steps", type=int, help="new total number of steps (default: the run's)")
+    rs.add_argument("--device", help="auto, cpu, cuda or mps")
+    rs.add_argument("--json", action="store_true", help="one JSON object per event")
+
+    cp = sub.add_parser("compare", help="train variants of a preset with the same seed and batches")
+    cp.add_argument("preset", metavar="PRESET_OR_TOML")
+    cp.add_argument("--cells", help="comma-separated cells, e.g. rnn_tanh,lstm,gru")
+    cp.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=V1,V2",
+        help="any setting as the varied axis, e.g. model.num_layers=1,3 (repeatable)",
+    )
+    cp.add_argument("--steps", type=int)
+    cp.add_argument("--seed", type=int)
+    cp.add_argument("--device", help="auto, cpu, cuda or mps")
+    cp.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    cp.add_argument("--runs-dir", dest="train_runs_dir")
+    cp.add_argument("--json", action="store_true", help="one JSON object per variant")
+
     pd = sub.add_parser("predict", help="feed a prefix to a trained run")
     pd.add_argument("run_dir", metavar="RUN_DIR")
     pd.add_argument("prefix", metavar="PREFIX")
@@ -143,14 +166,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     task = build_task(spec.task)  # reads user files now, so their errors come before a run dir exists
     run = RunDir.create(base, spec)
     trainer = Trainer(spec, run=run, task=task, device=device)
-    stop = threading.Event()
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()  # the trainer finishes the step, saves and reports "stopped"
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    stop, previous = sigint_stop()  # Ctrl+C: the trainer finishes the step, saves, reports "stopped"
     try:
         if args.json:
             finished = trainer.run(stop=stop, on_event=lambda e: emit_json(event_json(e)))
@@ -169,6 +185,96 @@ def event_json(e: Any) -> dict[str, Any]:
     if d["event"] == "finished" and d.get("goal") is None:
         d.pop("goal")
     return d
+
+
+def sigint_stop() -> tuple[threading.Event, Any]:
+    """Ctrl+C sets the event (the trainer saves and stops); a second Ctrl+C interrupts."""
+    stop = threading.Event()
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    return stop, signal.signal(signal.SIGINT, on_sigint)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from rnntui.core.device import resolve_device
+    from rnntui.core.runs import RunDir
+    from rnntui.core.spec import set_value
+    from rnntui.core.trainer import Trainer
+
+    run = RunDir.open(args.run_dir)
+    spec = run.load().spec
+    if args.steps is not None:
+        spec = set_value(spec, "train", "steps", args.steps)
+    if args.device is not None:
+        spec = set_value(spec, "train", "device", args.device)
+    trainer = Trainer.resume(run, device=resolve_device(spec.train.device), spec=spec)
+    if trainer.step_count >= spec.train.steps:
+        raise UserError(f"the run is already at step {trainer.step_count}; give --steps above that to continue")
+    stop, previous = sigint_stop()
+    try:
+        if args.json:
+            trainer.run(stop=stop, on_event=lambda e: emit_json(event_json(e)))
+        else:
+            from rnntui.headless import train_with_progress
+
+            train_with_progress(trainer, stop)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from rnntui.core.compare import compare, parse_vary, variants
+    from rnntui.core.runs import default_runs_dir
+
+    spec = load_spec(args)
+    overrides = [f"model.cell={c.strip()}" for c in (args.cells or "").split(",") if c.strip()]
+    for text in args.vary:
+        overrides += parse_vary(text)
+    if len(overrides) < 2:
+        raise UserError("give two or more variants: --cells rnn_tanh,lstm,gru or --vary model.num_layers=1,3")
+    items = variants(spec, overrides)
+    base = Path(args.train_runs_dir or args.runs_dir or default_runs_dir())
+    stop, previous = sigint_stop()
+
+    def progress(label: str, e: Any) -> None:
+        if not args.json and e.kind == "finished":
+            sys.stderr.write(f"  {label}: {e.reason} after {e.step} steps\n")
+
+    try:
+        results = compare(items, runs_dir=base, on_event=progress, stop=stop)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if args.json:
+        for r in results:
+            emit_json(
+                {
+                    "variant": r.label,
+                    "steps": r.steps,
+                    "seconds": r.seconds,
+                    "first_loss": r.first_loss,
+                    "final": r.final,
+                    "goal": r.goal,
+                    "reason": r.reason,
+                    "run_dir": r.run_dir,
+                }
+            )
+        return 0
+    metric = spec.goal.metric if spec.goal else "metric"
+    print(f"{'variant':<28}{'steps':>7}{'seconds':>9}{'first loss':>12}{metric:>14}  goal met")
+    for r in results:
+        value = (r.goal or {}).get("value", r.final.get("metric"))
+        shown = "n/a" if value is None else f"{value:.4g}"
+        met = "-" if r.goal is None else ("yes" if r.goal.get("met") else "no")
+        first = "n/a" if r.first_loss is None else f"{r.first_loss:.4f}"
+        print(f"{r.label:<28}{r.steps:>7}{r.seconds:>9.1f}{first:>12}{shown:>14}  {met}")
+    return 0
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -229,7 +335,14 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    commands = {"presets": cmd_presets, "train": cmd_train, "predict": cmd_predict, "hunt": cmd_hunt}
+    commands = {
+        "presets": cmd_presets,
+        "train": cmd_train,
+        "predict": cmd_predict,
+        "hunt": cmd_hunt,
+        "resume": cmd_resume,
+        "compare": cmd_compare,
+    }
     from rnntui.core.errors import HuntError, RunError, SpecError
 
     try:

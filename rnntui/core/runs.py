@@ -79,6 +79,7 @@ class Checkpoint:
     optimizer_state: dict[str, Any] | None
     step: int
     extra: dict[str, Any]
+    rng_state: torch.Tensor | None = None
 
 
 def read_checkpoint(path: Path) -> Checkpoint:
@@ -103,7 +104,16 @@ def read_checkpoint(path: Path) -> Checkpoint:
         extra = json.loads(data.get("extra", "{}"))
     except Exception as exc:
         raise RunError(f"{path} has a damaged header: {exc}") from None
-    return Checkpoint(spec, task_state, data["model"], data.get("optimizer"), int(data["step"]), extra)
+    rng = data.get("rng")
+    return Checkpoint(
+        spec,
+        task_state,
+        data["model"],
+        data.get("optimizer"),
+        int(data["step"]),
+        extra,
+        rng if isinstance(rng, torch.Tensor) else None,
+    )
 
 
 def write_checkpoint(
@@ -114,6 +124,7 @@ def write_checkpoint(
     optimizer: torch.optim.Optimizer | None,
     step: int,
     extra: dict[str, Any] | None = None,
+    rng_state: torch.Tensor | None = None,
 ) -> None:
     payload = {
         "format": FORMAT,
@@ -124,6 +135,7 @@ def write_checkpoint(
         "step": int(step),
         "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "optimizer": _cpu(optimizer.state_dict()) if optimizer is not None else None,
+        "rng": rng_state,  # the CPU generator's state: a resumed run draws what it would have drawn
     }
     atomic_torch_save(payload, path)
 

@@ -96,6 +96,28 @@ class Trainer:
         self._group_of = torch.tensor([where[id(p)] for p in self._params], device=self.device)
         self._clip = spec.train.clip_norm
 
+    @classmethod
+    def resume(cls, run: RunDir, device: torch.device | None = None, spec: ExperimentSpec | None = None) -> Trainer:
+        """Continue a run from its checkpoint: weights, optimizer state, step, RNG; same run dir.
+
+        Batches are a pure function of (seed, step), so the curve continues exactly where it
+        stopped; new metrics are appended to the same metrics.jsonl.
+        """
+        cp = run.load()
+        trainer = cls(spec or cp.spec, run=run, device=device)
+        trainer.model.load_state_dict(cp.model_state)
+        if cp.optimizer_state is not None:
+            trainer.optimizer.load_state_dict(cp.optimizer_state)
+        trainer.step_count = trainer._pending_start = cp.step
+        trainer.initial_loss = cp.extra.get("initial_loss")
+        trainer.goal_met = bool(cp.extra.get("goal_met", False))
+        if cp.rng_state is not None:
+            torch.random.set_rng_state(cp.rng_state)
+        trainer._last_probe_step = cp.step  # the curve has its probes; the next one comes on budget
+        # A run killed after its last checkpoint logged steps past it; readers drop those at this mark.
+        run.append_metrics([{"event": "resumed", "step": cp.step}])
+        return trainer
+
     # ---- info --------------------------------------------------------------------------------
     @property
     def device_name(self) -> str:
@@ -305,8 +327,16 @@ class Trainer:
     def checkpoint(self) -> ev.Checkpointed | None:
         if self.run_dir is None:
             return None
+        extra = {"initial_loss": self.initial_loss, "goal_met": self.goal_met}
         write_checkpoint(
-            self.run_dir.checkpoint_path, self.spec, self.task.state(), self.model, self.optimizer, self.step_count
+            self.run_dir.checkpoint_path,
+            self.spec,
+            self.task.state(),
+            self.model,
+            self.optimizer,
+            self.step_count,
+            extra=extra,
+            rng_state=torch.random.get_rng_state(),
         )
         self._last_checkpoint_t = time.perf_counter()
         return ev.Checkpointed(step=self.step_count, path=str(self.run_dir.checkpoint_path))

@@ -76,6 +76,11 @@ def build_parser() -> Parser:
     cp.add_argument("--runs-dir", dest="train_runs_dir")
     cp.add_argument("--json", action="store_true", help="one JSON object per variant")
 
+    ex = sub.add_parser("export", help="a run as a PyTorch script, a Keras model, or its metrics")
+    ex.add_argument("run_dir", metavar="RUN_DIR")
+    ex.add_argument("--format", required=True, choices=("pytorch", "keras", "csv", "jsonl"))
+    ex.add_argument("--out", help="where to write (default: inside the run directory)")
+
     pd = sub.add_parser("predict", help="feed a prefix to a trained run")
     pd.add_argument("run_dir", metavar="RUN_DIR")
     pd.add_argument("prefix", metavar="PREFIX")
@@ -277,6 +282,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from rnntui.core.export import export
+
+    print(export(args.run_dir, args.format, args.out))
+    return 0
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from rnntui.core.experiment import from_checkpoint
     from rnntui.core.predictor import Predictor
@@ -336,17 +348,19 @@ def cmd_app(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     commands = {
+        None: cmd_app,
         "presets": cmd_presets,
         "train": cmd_train,
         "predict": cmd_predict,
         "hunt": cmd_hunt,
         "resume": cmd_resume,
         "compare": cmd_compare,
+        "export": cmd_export,
     }
     from rnntui.core.errors import HuntError, RunError, SpecError
 
     try:
-        return commands.get(args.command, cmd_app)(args)
+        return commands[args.command](args)
     except (UserError, SpecError, RunError, HuntError) as exc:
         sys.stderr.write(f"rnntui: error: {exc}\n")
         return 2

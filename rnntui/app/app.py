@@ -23,9 +23,10 @@ from rnntui.app.widgets.build_view import BuildView
 from rnntui.app.widgets.help_screen import HelpScreen
 from rnntui.app.widgets.predict_view import PredictView
 from rnntui.app.widgets.presets_screen import PresetsScreen
+from rnntui.app.widgets.runs_view import RunsView
 from rnntui.app.widgets.train_view import TrainView
 
-VIEWS = (("build", "1 Build"), ("train", "2 Train"), ("predict", "3 Predict"))
+VIEWS = (("build", "1 Build"), ("train", "2 Train"), ("predict", "3 Predict"), ("runs", "4 Runs"))
 
 
 NARROW = 110  # columns below which side-by-side panels stack
@@ -45,6 +46,7 @@ class RnnApp(App[int]):
         Binding("1", "view('build')", "Build"),
         Binding("2", "view('train')", "Train"),
         Binding("3", "view('predict')", "Predict"),
+        Binding("4", "view('runs')", "Runs"),
         Binding("p", "presets", "Presets"),
         Binding("space", "toggle_training", "Start/pause"),
         Binding("s", "step", "Step"),
@@ -76,6 +78,7 @@ class RnnApp(App[int]):
                 yield Lazy(BuildView(id="build"))
                 yield Lazy(hidden(TrainView(id="train")))
                 yield Lazy(hidden(PredictView(id="predict")))
+                yield Lazy(hidden(RunsView(self.session.runs_dir, id="runs")))
         yield Footer()
 
     def on_mount(self) -> None:
@@ -139,6 +142,23 @@ class RnnApp(App[int]):
             return
         self.stop_training()
         self.prepare(entry.spec, from_preset=True)
+
+    @on(RunsView.OpenRun)
+    def _open_run(self, message: RunsView.OpenRun) -> None:
+        self.stop_training()
+        self.set_status("opening run…")
+        self._open_worker(message.path)
+
+    @work(thread=True, exclusive=True, group="prepare", exit_on_error=False)
+    def _open_worker(self, path: Any) -> None:
+        try:
+            while self.session.running:
+                time.sleep(0.02)
+            self.session.open_run(path)
+            self.post_message(SessionReady(self.session.spec, error="preset"))
+            self.call_from_thread(self.action_view, "predict")
+        except Exception as exc:
+            self.post_message(SessionReady(self.session.spec, error=f"failed: cannot open {path}: {exc}"))
 
     def prepare(self, spec: Any, from_preset: bool = False) -> None:
         self.set_status("building…")
@@ -283,6 +303,9 @@ class RnnApp(App[int]):
         elif name == "predict":
             self.query_one(PredictView).refresh_prediction()
             self.query_one("#prefix", Input).focus()
+        elif name == "runs":
+            self.query_one(RunsView).reload()
+            self.query_one("#runs-table").focus()
 
     def action_leave_input(self) -> None:
         if self.focused is not None:

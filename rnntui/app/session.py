@@ -66,6 +66,22 @@ class Session:
             self._weights = None
             self._weights_version = self._loaded_version = 0
 
+    def open_run(self, path: Any) -> None:
+        """Load a saved run: its weights in Predict, and training resumes where it stopped."""
+        from rnntui.core.experiment import build_model
+        from rnntui.core.predictor import Predictor
+        from rnntui.core.runs import RunDir
+        from rnntui.core.trainer import Trainer
+
+        trainer = Trainer.resume(RunDir(Path(path)))
+        model = build_model(trainer.spec, trainer.task)
+        model.load_state_dict(trainer.cpu_state())
+        with self.lock:
+            self.spec, self.task, self.trainer = trainer.spec, trainer.task, trainer
+            self.predictor = Predictor(model, trainer.task)
+            self._weights = None
+            self._weights_version = self._loaded_version = 0
+
     @property
     def params(self) -> int | None:
         return self.trainer.model.param_count() if self.trainer is not None else None

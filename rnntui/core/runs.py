@@ -237,3 +237,75 @@ class RunDir:
 
     def load(self) -> Checkpoint:
         return read_checkpoint(self.checkpoint_path)
+
+
+@dataclass
+class RunSummary:
+    path: Path
+    name: str
+    cell: str
+    bidirectional: bool
+    layers: int
+    hidden: int
+    steps: int
+    metric: str
+    value: float | None
+    goal_met: bool | None
+    created: float
+    status: str  # complete | stopped | diverged | running | interrupted
+
+
+def _alive(pid: Any) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (OSError, ValueError, TypeError):
+        return False
+    return True
+
+
+def list_runs(base: Path | None = None) -> tuple[list[RunSummary], list[str]]:
+    """Every run under `base`, newest first, and a line for each folder that could not be read.
+
+    A run whose status says "running" but whose process is gone was killed mid-training: it is
+    listed as interrupted (and can be resumed from its last checkpoint).
+    """
+    base = Path(base) if base is not None else default_runs_dir()
+    out, problems = [], []
+    if not base.is_dir():
+        return out, problems
+    for path in sorted(base.iterdir(), reverse=True):
+        if not path.is_dir() or not (path / "spec.toml").is_file():
+            continue
+        run = RunDir(path)
+        try:
+            spec = run.spec()
+        except RunError as exc:
+            problems.append(str(exc))
+            continue
+        st = run.status()
+        status = st.get("status", "interrupted")
+        if status == "running" and not _alive(st.get("pid")):
+            status = "interrupted"
+        if st.get("format_version", FORMAT_VERSION) != FORMAT_VERSION:
+            problems.append(
+                f"{path.name} was written by run format {st.get('format_version')}; "
+                f"this rnntui reads format {FORMAT_VERSION}"
+            )
+        goal = st.get("goal") or {}
+        out.append(
+            RunSummary(
+                path=path,
+                name=spec.name,
+                cell=spec.model.cell,
+                bidirectional=spec.model.bidirectional,
+                layers=spec.model.num_layers,
+                hidden=spec.model.hidden_size,
+                steps=int(st.get("step", 0)),
+                metric=goal.get("metric", ""),
+                value=goal.get("value"),
+                goal_met=goal.get("met"),
+                created=float(st.get("created", path.stat().st_mtime)),
+                status=status,
+            )
+        )
+    return out, problems

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -416,7 +417,7 @@ class Trainer:
         emit = self._emitter(on_event)
         target = self.spec.train.steps if steps is None else steps
         if self.run_dir is not None:
-            self.run_dir.set_status("running")
+            self.run_dir.set_status("running", pid=os.getpid())
         emit(self.start_event())
         if self._snapshot is None:
             self._take_snapshot()

@@ -10,7 +10,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 KEYS = """[b]Keys[/b]
-  1 2 3        Build · Train · Predict views
+  1 2 3 4      Build · Train · Predict · Runs views
+  in Runs      enter selects runs to overlay · d deletes (asks first) · o opens in Predict
   p            presets menu (enter loads, esc closes)
   space        start / pause training
   s            one training step

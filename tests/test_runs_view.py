@@ -1,0 +1,64 @@
+"""Pilot tests of the Runs view: list, overlay, delete with confirmation, open in Predict."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from app_helpers import ready, wait_for
+from textual.widgets import ContentSwitcher, DataTable
+
+from helpers import tiny
+from rnntui.app.app import RnnApp
+from rnntui.core.runs import RunDir
+from rnntui.core.trainer import Trainer
+
+
+def make_runs(base, cells=("rnn_tanh", "lstm")):
+    for cell in cells:
+        spec = tiny("char_lm", {"seq_len": 12, "corpus": "hello", "case": "upper"}, cell=cell)
+        spec = dataclasses.replace(spec, train=dataclasses.replace(spec.train, steps=6, eval_every=3))
+        Trainer(spec, run=RunDir.create(base, spec)).run()
+
+
+async def test_runs_view_lists_overlays_deletes_and_opens(tmp_path):
+    make_runs(tmp_path)
+    killed = RunDir.create(tmp_path, tiny("char_lm", {"seq_len": 12}))
+    killed.set_status("running", pid=999_999_999)  # a process that is gone: killed mid-training
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("4")
+        await pilot.pause()
+        view = app.query_one("#runs")
+        table = app.query_one(DataTable)
+        assert app.query_one(ContentSwitcher).current == "runs"
+        assert table.row_count == 3
+        statuses = {r.status for r in view.runs}
+        assert statuses == {"complete", "interrupted"}
+        table.move_cursor(row=[r.status for r in view.runs].index("complete"))
+        await pilot.press("enter")
+        await pilot.pause()
+        loss = app.query_one("#runs-loss")
+        assert len(loss.series) == 1 and [int(x) for x in loss.series[0][1]] == list(range(1, 7))
+        other = next(i for i, r in enumerate(view.runs) if r.status == "complete" and r.path not in view.selected)
+        table.move_cursor(row=other)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert len(loss.series) == 2 and len({s[0] for s in loss.series}) == 2
+        await pilot.press("o")
+        await wait_for(pilot, lambda: app.query_one(ContentSwitcher).current == "predict")
+        await wait_for(pilot, lambda: app.session.trainer.step_count == 6)
+        opened = app.session.trainer.run_dir.path
+        await pilot.press("escape", "4")
+        await pilot.pause()
+        table.move_cursor(row=[r.path for r in view.runs].index(killed.path))
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        assert killed.path.exists()
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert not killed.path.exists() and table.row_count == 2 and opened.exists()

@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-import time
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import FixedBatches, bare_loop, make_batches, spec_for  # noqa: E402
+from common import FixedBatches, bare_loop, make_batches, now, spec_for, use_clock  # noqa: E402
 
 from rnntui.core.device import resolve_device  # noqa: E402
 from rnntui.core.trainer import Trainer  # noqa: E402
@@ -38,9 +37,9 @@ def trainer_rate(spec, task, batches, steps, device, probe: bool) -> float:
         # The clock stops at the report of the last step: the end-of-run evaluation and checkpoint
         # are not training steps, and the bare loop does neither.
         if e.kind == "progress":
-            last_report[0] = time.perf_counter()
+            last_report[0] = now()
 
-    t0 = time.perf_counter()
+    t0 = now()
     trainer.run(steps=steps + 5, on_event=on_event)
     return steps / (last_report[0] - t0)
 
@@ -51,10 +50,15 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--presets", default="hello,doubling,sine,long-memory")
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall", help="cpu: process CPU time")
     args = ap.parse_args()
+    use_clock(args.clock)
     torch.set_num_threads(max(1, torch.get_num_threads()))
     device = resolve_device(args.device)
-    print(f"device {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, steps {args.steps}")
+    print(
+        f"device {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, steps {args.steps}, "
+        f"{args.clock} clock, best of {args.repeats}"
+    )
     print(f"{'preset':<14}{'bare steps/s':>14}{'trainer':>10}{'ratio':>8}{'+probe':>10}{'ratio':>8}")
     for name in args.presets.split(","):
         spec = spec_for(name, args.device)

@@ -1,4 +1,5 @@
-"""Command line: the app by default, plus headless `presets`, `train`, `predict` and `hunt`.
+"""Command line: the app by default, headless `presets`, `train`, `predict`, `hunt`, `resume`,
+`compare`, `export`, and `serve` (the app in a browser).
 
 Every user error exits 2 with one line on stderr (no traceback). Heavy imports (torch) happen
 inside the commands that need them, so `--version` and `--help` are instant.
@@ -90,6 +91,10 @@ def build_parser() -> Parser:
     pd.add_argument("--generate", type=int, default=0, metavar="N", help="continue the text by N tokens")
     pd.add_argument("--temperature", type=float, default=1.0, help="for the sampled continuation")
     pd.add_argument("--seed", type=int, default=0, help="for the sampled continuation")
+
+    sv = sub.add_parser("serve", help="serve the app to a web browser (textual-serve)")
+    sv.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1; other hosts have no authentication")
+    sv.add_argument("--port", type=int, default=8000)
 
     hu = sub.add_parser("hunt", help="rank hidden units by how well they track a regex's matches")
     hu.add_argument("run_dir", metavar="RUN_DIR")
@@ -272,13 +277,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
             )
         return 0
     metric = spec.goal.metric if spec.goal else "metric"
-    print(f"{'variant':<28}{'steps':>7}{'seconds':>9}{'first loss':>12}{metric:>14}  goal met")
+    width = max(14, len(metric) + 2)
+    print(f"{'variant':<28}{'steps':>7}{'seconds':>9}{'first loss':>12}{metric:>{width}}  goal met")
     for r in results:
         value = (r.goal or {}).get("value", r.final.get("metric"))
         shown = "n/a" if value is None else f"{value:.4g}"
         met = "-" if r.goal is None else ("yes" if r.goal.get("met") else "no")
         first = "n/a" if r.first_loss is None else f"{r.first_loss:.4f}"
-        print(f"{r.label:<28}{r.steps:>7}{r.seconds:>9.1f}{first:>12}{shown:>14}  {met}")
+        print(f"{r.label:<28}{r.steps:>7}{r.seconds:>9.1f}{first:>12}{shown:>{width}}  {met}")
     return 0
 
 
@@ -339,6 +345,15 @@ def cmd_hunt(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from rnntui.serve import serve
+
+    problem = serve(args.host, args.port, preset=args.preset, runs_dir=args.runs_dir)
+    if problem:
+        raise UserError(problem)
+    return 0
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     from rnntui.app.main import run_app
 
@@ -356,6 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "resume": cmd_resume,
         "compare": cmd_compare,
         "export": cmd_export,
+        "serve": cmd_serve,
     }
     from rnntui.core.errors import HuntError, RunError, SpecError
 

@@ -35,7 +35,9 @@ HOOK = """
         if (e.data instanceof ArrayBuffer) {
           window.__terminalText += decoder.decode(new Uint8Array(e.data), {stream: true});
         } else if (e.data instanceof Blob) {
-          e.data.arrayBuffer().then((b) => { window.__terminalText += decoder.decode(new Uint8Array(b), {stream: true}); });
+          e.data.arrayBuffer().then((b) => {
+            window.__terminalText += decoder.decode(new Uint8Array(b), {stream: true});
+          });
         }
       });
     }
@@ -94,7 +96,13 @@ class Chromium:
         self.port = free_port()
         self.profile = tempfile.mkdtemp(prefix="rnntui-chromium-")
         self.proc = subprocess.Popen(
-            [executable, *FLAGS, f"--remote-debugging-port={self.port}", f"--user-data-dir={self.profile}", "about:blank"],
+            [
+                executable,
+                *FLAGS,
+                f"--remote-debugging-port={self.port}",
+                f"--user-data-dir={self.profile}",
+                "about:blank",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -141,4 +149,3 @@ class Chromium:
 def browser_required() -> bool:
     """CI installs chromium and sets this, so a missing browser fails there instead of skipping."""
     return os.environ.get("RNNTUI_REQUIRE_BROWSER") == "1"
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 from app_helpers import ready, wait_for
 from textual.widgets import ContentSwitcher, DataTable
@@ -62,3 +63,47 @@ async def test_runs_view_lists_overlays_deletes_and_opens(tmp_path):
         await pilot.press("y")
         await pilot.pause()
         assert not killed.path.exists() and table.row_count == 2 and opened.exists()
+
+
+async def test_compare_trains_each_variant_and_overlays_exactly_them(tmp_path):
+    make_runs(tmp_path, cells=("gru",))  # an older run that must not join the overlay
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, "hello")
+        spec = tiny("char_lm", {"seq_len": 12, "corpus": "hello", "case": "upper"}, cell="lstm")
+        spec = dataclasses.replace(spec, train=dataclasses.replace(spec.train, steps=8, eval_every=4))
+        app.prepare(spec)
+        await wait_for(pilot, lambda: app.session.spec == spec and app.status.startswith("ready"))
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("enter")  # the first axis: cells
+        view = app.query_one("#runs")
+        await wait_for(pilot, lambda: app.status.startswith("comparison"))
+        assert app.status == "comparison done" and app.query_one(ContentSwitcher).current == "runs"
+        compared = [r for r in view.runs if r.path in view.selected]
+        assert sorted(r.cell for r in compared) == ["gru", "lstm", "rnn_tanh"]
+        assert all(r.steps == 8 and r.status == "complete" for r in compared)
+        assert len(view.runs) == 4  # plus the older run, listed but not overlaid
+        labels = [s[0] for s in app.query_one("#runs-loss").series]
+        assert len(labels) == 3 and {label.split()[1] for label in labels} == {"rnn_tanh", "lstm", "gru"}
+
+        # A variant that is not a valid network: a bidirectional next-character model.
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("down", "down", "enter")
+        await wait_for(pilot, lambda: app.status == "comparison failed")
+        assert len(view.runs) == 4
+
+
+async def test_runs_from_another_format_version_say_so(tmp_path):
+    make_runs(tmp_path, cells=("lstm",))
+    run = RunDir(next(p for p in tmp_path.iterdir() if p.is_dir()))
+    st = run.status()
+    run.path.joinpath("run.json").write_text(json.dumps({**st, "format_version": 0}))
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("4")
+        await pilot.pause()
+        problems = str(app.query_one("#runs-problems").render())
+        assert "written by run format 0" in problems and "reads format 1" in problems

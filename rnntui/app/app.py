@@ -17,9 +17,10 @@ from textual.widgets import ContentSwitcher, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from rnntui.app.commands import RnnCommands
-from rnntui.app.messages import SessionReady, TorchLoaded, TrainerReported
+from rnntui.app.messages import CompareDone, CompareProgress, SessionReady, TorchLoaded, TrainerReported
 from rnntui.app.session import Session
 from rnntui.app.widgets.build_view import BuildView
+from rnntui.app.widgets.compare_screen import CompareScreen
 from rnntui.app.widgets.help_screen import HelpScreen
 from rnntui.app.widgets.predict_view import PredictView
 from rnntui.app.widgets.presets_screen import PresetsScreen
@@ -52,6 +53,7 @@ class RnnApp(App[int]):
         Binding("s", "step", "Step"),
         Binding("r", "reset", "Reset"),
         Binding("g", "toggle_layers", "Layers", show=False),
+        Binding("c", "compare", "Compare", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
         Binding("escape", "leave_input", "Leave input", show=False),
@@ -67,6 +69,7 @@ class RnnApp(App[int]):
         self.blocked: str | None = None
         self._pending_spec: Any = None
         self._train_worker: Worker | None = None
+        self._compare_worker: Worker | None = None
 
     # ---- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -219,7 +222,14 @@ class RnnApp(App[int]):
     def training_active(self) -> bool:
         return self._train_worker is not None and self._train_worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
 
+    def comparing(self) -> bool:
+        w = self._compare_worker
+        return w is not None and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+
     def action_toggle_training(self) -> None:
+        if self.comparing():
+            self.notify("a comparison is training: c stops it", severity="warning")
+            return
         if self.blocked:
             self.notify(f"cannot train: {self.blocked}", severity="error")
             return
@@ -272,6 +282,9 @@ class RnnApp(App[int]):
             self.query_one(PredictView).weights_changed()
 
     def action_step(self) -> None:
+        if self.comparing():
+            self.notify("a comparison is training: c stops it", severity="warning")
+            return
         if self.blocked or self.session.trainer is None:
             self.notify("cannot step: " + (self.blocked or "still loading"), severity="error")
             return
@@ -290,6 +303,66 @@ class RnnApp(App[int]):
         self.stop_training()
         self.prepare(self.session.spec)
         self.notify("weights reset (same seed)")
+
+    # ---- compare -----------------------------------------------------------------------------
+    def action_compare(self) -> None:
+        """Train the loaded network once per variant of one axis; the Runs view overlays them."""
+        if self.comparing():
+            self.session.stop.set()
+            self.set_status("stopping the comparison…")
+            return
+        if self.blocked or self.session.spec is None:
+            self.notify("cannot compare: " + (self.blocked or "still loading"), severity="error")
+            return
+
+        def chosen(vary: str | None) -> None:
+            if vary:
+                self.stop_training()
+                self.action_view("runs")
+                self.set_status(f"comparing {vary}")
+                self._compare_worker = self._compare(vary)
+
+        self.push_screen(CompareScreen(self.session.spec), chosen)
+
+    @work(thread=True, exclusive=True, group="compare", exit_on_error=False)
+    def _compare(self, vary: str) -> None:
+        from rnntui.core import events as ev
+
+        while self.session.running:  # a training thread finishes its step first
+            time.sleep(0.02)
+
+        def post(label: str, index: int, total: int, e: Any) -> None:
+            if isinstance(e, ev.Progress) and e.points:
+                steps = self.session.spec.train.steps
+                self.post_message(CompareProgress(label, index, total, e.points[-1].step, steps))
+
+        try:
+            results = self.session.compare(vary, post)
+        except Exception as exc:
+            self.post_message(CompareDone([], error=str(exc)))
+            return
+        dirs = [r.run_dir for r in results if r.run_dir]
+        stopped = any(r.reason == "stopped" for r in results)
+        self.post_message(CompareDone(dirs, stopped=stopped))
+
+    @on(CompareProgress)
+    def _compare_progress(self, m: CompareProgress) -> None:
+        self.query_one(RunsView).show_compare(
+            f"comparing: {m.label} ({m.index + 1} of {m.total}) step {m.step}/{m.steps} · c stops"
+        )
+
+    @on(CompareDone)
+    def _compare_done(self, m: CompareDone) -> None:
+        view = self.query_one(RunsView)
+        if m.error:
+            view.show_compare("")
+            self.set_status("comparison failed")
+            self.notify(f"cannot compare: {m.error}", severity="error", timeout=8)
+            return
+        word = "stopped" if m.stopped else "done"
+        view.show_compare(f"comparison {word}: {len(m.run_dirs)} runs overlaid below (same seed and batches)")
+        view.compared(m.run_dirs)
+        self.set_status(f"comparison {word}")
 
     def action_toggle_layers(self) -> None:
         self.query_one(TrainView).toggle_per_layer()
@@ -331,6 +404,6 @@ class RnnApp(App[int]):
         """Stop training first so the run's files are complete, then leave."""
         self.stop_training()
         deadline = time.monotonic() + 15
-        while self.training_active() and time.monotonic() < deadline:
+        while (self.training_active() or self.comparing()) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         self.exit(0)

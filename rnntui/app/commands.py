@@ -13,6 +13,8 @@ ACTIONS = (
     ("Start / pause training", "toggle_training", "space"),
     ("One training step", "step", "s"),
     ("Reset weights", "reset", "r: same seed, fresh weights"),
+    ("Show Runs view", "view('runs')", "every run on disk; overlay, delete, open, resume"),
+    ("Compare variants", "compare", "c: cells, depth, direction or clipping, same seed and batches"),
     ("Toggle per-layer gradient norms", "toggle_layers", "g"),
     ("Presets menu", "presets", "p"),
     ("Help", "help", "?"),

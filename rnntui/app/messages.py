@@ -48,3 +48,23 @@ class SpecEdited(Message):
 
     spec: Any
     error: str | None
+
+
+@dataclass
+class CompareProgress(Message):
+    """A comparison's training reported: variant `index` of `total`, at `step` of `steps`."""
+
+    label: str
+    index: int
+    total: int
+    step: int
+    steps: int
+
+
+@dataclass
+class CompareDone(Message):
+    """A comparison ended; `run_dirs` are its runs (one per variant that started)."""
+
+    run_dirs: list[str]
+    stopped: bool = False
+    error: str | None = None

@@ -110,6 +110,32 @@ class Session:
         finally:
             self.running = False
 
+    def compare(self, vary: str, post: Any) -> list[Any]:
+        """Train the current spec once per value of `vary` (same seed and batches), each in a run.
+
+        `post(label, index, total, event)` gets every trainer event. Raises SpecError when a
+        variant is not a valid network (e.g. a bidirectional next-token model).
+        """
+        from rnntui.core.compare import compare, parse_vary, variants
+        from rnntui.core.runs import default_runs_dir
+
+        items = variants(self.spec, parse_vary(vary))
+        self.stop.clear()
+        self.running = True
+        try:
+            import torch
+
+            torch.set_num_threads(training_threads())
+            index = {item.label: i for i, item in enumerate(items)}
+            return compare(
+                items,
+                runs_dir=self.runs_dir or default_runs_dir(),
+                on_event=lambda label, e: post(label, index[label], len(items), e),
+                stop=self.stop,
+            )
+        finally:
+            self.running = False
+
     def _maybe_copy_weights(self, force: bool = False) -> None:
         now = time.perf_counter()
         if force or now - self._weights_t >= WEIGHTS_EVERY_S:

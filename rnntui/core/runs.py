@@ -289,7 +289,8 @@ def list_runs(base: Path | None = None) -> tuple[list[RunSummary], list[str]]:
         if st.get("format_version", FORMAT_VERSION) != FORMAT_VERSION:
             problems.append(
                 f"{path.name} was written by run format {st.get('format_version')}; "
-                f"this rnntui reads format {FORMAT_VERSION}"
+                f"this rnntui reads format {FORMAT_VERSION}: open it with the rnntui version that wrote it, "
+                "or train it again"
             )
         goal = st.get("goal") or {}
         out.append(

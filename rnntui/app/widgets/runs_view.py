@@ -71,6 +71,7 @@ class RunsView(VerticalScroll):
         Binding("enter", "toggle", "Select", show=True),
         Binding("d", "delete", "Delete run"),
         Binding("o", "open", "Open in Predict"),
+        Binding("c", "app.compare", "Compare"),
         Binding("f5", "reload", "Reload"),
     ]
 
@@ -87,10 +88,13 @@ class RunsView(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Static(
-            "enter selects runs to overlay · d deletes · o opens in Predict (and resumes training)", id="runs-hint"
+            "enter selects runs to overlay · d deletes · o opens in Predict (and resumes training) · "
+            "c compares the loaded network's variants (cells, depth, direction, clipping)",
+            id="runs-hint",
         )
         yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="runs-problems")
+        yield Static("", id="runs-compare")
         with Horizontal(id="runs-charts"):
             yield OverlayChart("loss", "loss", id="runs-loss")
             yield OverlayChart("gradient norm", "grad_norm", id="runs-grad")
@@ -127,6 +131,14 @@ class RunsView(VerticalScroll):
             "\n".join(escape(p) for p in problems) if problems else ("" if self.runs else "no runs yet: train one")
         )
         self.redraw()
+
+    def show_compare(self, text: str) -> None:
+        self.query_one("#runs-compare", Static).update(escape(text))
+
+    def compared(self, run_dirs: list[str]) -> None:
+        """A comparison finished: list its runs and overlay exactly them."""
+        self.selected = {Path(d) for d in run_dirs}
+        self.reload()
 
     def current(self) -> Any:
         table = self.query_one(DataTable)

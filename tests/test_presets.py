@@ -26,6 +26,7 @@ LESSONS = {
     "spell-number",
     "long-memory",
     "exploding",
+    "deep-stack",
     "cat-sat",
 }
 

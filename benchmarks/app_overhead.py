@@ -4,8 +4,10 @@
 
 All three train the same model on the same batches. The app runs headless (`App.run_test`) with
 the Train view visible, so its charts, metrics and event handling compete with training exactly as
-on screen. Each figure is the best of --repeats runs; the clock stops when the trainer has taken
-the last step. Target: app ≥ 0.95 × the bare loop.
+on screen. Each measurement runs in a fresh process (interleaved, best of --repeats): OpenMP keeps
+a worker pool per thread that ever ran a parallel op, and a pool left by one measurement slows the
+next one's training thread 3×, so sharing a process would measure the benchmark, not the app.
+The clock stops when the trainer has taken the last step. Target: app ≥ 0.95 × the bare loop.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +28,7 @@ from common import FixedBatches, bare_loop, make_batches, spec_for  # noqa: E402
 from train_overhead import trainer_rate  # noqa: E402
 
 from rnntui.app.app import RnnApp  # noqa: E402
+from rnntui.app.session import remember_default_threads  # noqa: E402
 
 
 async def app_rate(name: str, steps: int, batches, task) -> float:
@@ -49,25 +53,47 @@ async def app_rate(name: str, steps: int, batches, task) -> float:
         return rate
 
 
+def measure(side: str, name: str, steps: int) -> float:
+    """One measurement in this (fresh) process."""
+    device = torch.device("cpu")
+    if side == "app":
+        # As in the app: only the training thread runs parallel ops (it gets torch's default).
+        remember_default_threads()
+        torch.set_num_threads(1)
+    spec = spec_for(name)
+    task, batches = make_batches(spec, 64)
+    if side == "bare":
+        return bare_loop(spec, task, batches, steps, device)
+    if side == "trainer":
+        return trainer_rate(spec, task, batches, steps, device, probe=True)
+    return asyncio.run(app_rate(name, steps, batches, task))
+
+
+def in_child(side: str, name: str, steps: int) -> float:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", side, name, str(steps)], capture_output=True, text=True, check=True
+    ).stdout
+    return float(out.strip().splitlines()[-1])
+
+
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        print(measure(sys.argv[2], sys.argv[3], int(sys.argv[4])))
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=600)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--presets", default="hello,long-memory")
     args = ap.parse_args()
-    device = torch.device("cpu")
-    print(f"device cpu, torch {torch.__version__}, steps {args.steps}, best of {args.repeats}")
+    print(f"device cpu, torch {torch.__version__}, steps {args.steps}, best of {args.repeats}, a process each")
     print(f"{'preset':<14}{'bare loop':>11}{'trainer':>10}{'app':>10}{'app/bare':>10}{'app/trainer':>13}")
     for name in args.presets.split(","):
-        spec = spec_for(name)
-        task, batches = make_batches(spec, 64)
-        bare, tr, app = [], [], []
+        rates: dict[str, list[float]] = {"bare": [], "trainer": [], "app": []}
         for _ in range(args.repeats):
-            bare.append(bare_loop(spec, task, batches, args.steps, device))
-            tr.append(trainer_rate(spec, task, batches, args.steps, device, probe=True))
-            app.append(asyncio.run(app_rate(name, args.steps, batches, task)))
-        b, t, a = max(bare), max(tr), max(app)
-        print(f"{name:<14}{b:>11.1f}{t:>10.1f}{a:>10.1f}{a / b:>10.3f}{a / t:>13.3f}")
+            for side in rates:
+                rates[side].append(in_child(side, name, args.steps))
+        b, t, a = (max(rates[k]) for k in ("bare", "trainer", "app"))
+        print(f"{name:<14}{b:>11.1f}{t:>10.1f}{a:>10.1f}{a / b:>10.3f}{a / t:>13.3f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from rnntui.app.commands import RnnCommands
 from rnntui.app.messages import CompareDone, CompareProgress, SessionReady, TorchLoaded, TrainerReported
-from rnntui.app.session import Session
+from rnntui.app.session import Session, helper_thread, remember_default_threads
 from rnntui.app.widgets.build_view import BuildView
 from rnntui.app.widgets.compare_screen import CompareScreen
 from rnntui.app.widgets.help_screen import HelpScreen
@@ -117,6 +117,9 @@ class RnnApp(App[int]):
             from rnntui.core.device import describe_device, resolve_device
             from rnntui.core.presets import discover, sorted_entries
 
+            remember_default_threads()
+            helper_thread()
+
             device = describe_device(resolve_device("auto"))
             self.post_message(TorchLoaded(sorted_entries(discover()), device))
         except Exception as exc:  # pragma: no cover - shown to the user
@@ -128,6 +131,7 @@ class RnnApp(App[int]):
             self.set_status(f"could not load torch: {message.error}")
             return
         self.preset_entries, self.device = message.presets, message.device
+        helper_thread()  # the predictor runs on this (the UI) thread
         names = [e.name for e in self.preset_entries if e.spec is not None]
         wanted = self.initial_preset or ("hello" if "hello" in names else (names[0] if names else None))
         if self.initial_preset and self.initial_preset not in names:
@@ -278,7 +282,7 @@ class RnnApp(App[int]):
         elif isinstance(e, ev.GoalReached):
             self.notify(f"goal reached at step {e.step}", timeout=5)
         self.query_one(TrainView).handle(e, status)
-        if self.session.refresh_predictor():
+        if self.query_one(ContentSwitcher).current == "predict" and self.session.refresh_predictor():
             self.query_one(PredictView).weights_changed()
 
     def action_step(self) -> None:
@@ -370,10 +374,12 @@ class RnnApp(App[int]):
     # ---- views and screens -------------------------------------------------------------------
     def action_view(self, name: str) -> None:
         self.query_one(ContentSwitcher).current = name
+        self.session.weights_wanted = name == "predict"
         self.update_topbar()
         if name == "train":
             self.query_one(TrainView).replot_all()
         elif name == "predict":
+            self.session.refresh_predictor()  # the newest weights copy, if training made one
             self.query_one(PredictView).refresh_prediction()
             self.query_one("#prefix", Input).focus()
         elif name == "runs":

@@ -17,20 +17,43 @@ from rnntui.core import events as ev
 from rnntui.core.spec import ExperimentSpec
 
 WEIGHTS_EVERY_S = 0.5
+# The trainer reports 5× a second inside the app (the CLI: 10×). Each report costs the UI thread
+# a redraw of the metrics, and every millisecond the UI holds the GIL the training thread waits.
+REPORT_EVERY_S = 0.2
+
+
+_default_threads: list[int] = []
+
+
+def remember_default_threads() -> None:
+    """Call once in a fresh thread after importing torch: a new thread's intra-op thread count is
+    torch's default (the number of cores), before anyone changes it."""
+    import torch
+
+    if not _default_threads:
+        _default_threads.append(max(1, torch.get_num_threads()))
 
 
 def training_threads() -> int:
-    """Intra-op threads for CPU training inside the app.
-
-    Measured on the 2-core CI machine (hello preset): once any other thread has run a torch op
-    (the predictor on the UI thread, the build worker), training in a *new* thread with 2 intra-op
-    threads drops from ~340 to ~100 steps/s; with 1 it stays at ~340. The app's models are small
-    enough that one thread loses nothing here. RNNTUI_TRAIN_THREADS overrides it.
-    """
+    """Intra-op threads for CPU training inside the app: torch's default, or RNNTUI_TRAIN_THREADS."""
     try:
-        return max(1, int(os.environ.get("RNNTUI_TRAIN_THREADS", "1")))
-    except ValueError:
-        return 1
+        return max(1, int(os.environ["RNNTUI_TRAIN_THREADS"]))
+    except (KeyError, ValueError):
+        return _default_threads[0] if _default_threads else (os.cpu_count() or 1)
+
+
+def helper_thread() -> None:
+    """Call first in every app thread that runs torch ops but does not train (the UI thread, the
+    build and load workers).
+
+    OpenMP keeps a worker pool per thread that runs parallel regions. Measured on the 2-core CI
+    machine: once a second thread has run ops with 2 intra-op threads, training in a new thread
+    with 2 drops from ~80 to ~22 steps/s (long-memory) and ~340 to ~100 (hello). When every other
+    thread runs its (small) ops on one thread, training keeps its full speed (74–86 steps/s).
+    """
+    import torch
+
+    torch.set_num_threads(1)
 
 
 class Session:
@@ -48,10 +71,14 @@ class Session:
         self._loaded_version = 0
         self._weights_t = 0.0
         self.running = False
+        # Set by the app while Predict is on screen: only then does the training thread pay for
+        # a copy of the weights every WEIGHTS_EVERY_S (a run's end always copies them).
+        self.weights_wanted = False
 
     # ---- building (worker thread) ------------------------------------------------------------
     def prepare(self, spec: ExperimentSpec) -> None:
         """Build task, trainer and predictor for `spec` (seeded: same spec → same weights)."""
+        helper_thread()
         from rnntui.core.experiment import build_model, build_task
         from rnntui.core.predictor import Predictor
         from rnntui.core.trainer import Trainer
@@ -68,6 +95,7 @@ class Session:
 
     def open_run(self, path: Any) -> None:
         """Load a saved run: its weights in Predict, and training resumes where it stopped."""
+        helper_thread()
         from rnntui.core.experiment import build_model
         from rnntui.core.predictor import Predictor
         from rnntui.core.runs import RunDir
@@ -98,7 +126,7 @@ class Session:
         if trainer.device.type == "cpu":
             import torch
 
-            torch.set_num_threads(training_threads())  # per thread: the UI thread keeps its own
+            torch.set_num_threads(training_threads())  # this thread only: see helper_thread()
 
         def on_event(e: ev.Event) -> None:
             if isinstance(e, ev.Progress | ev.Finished | ev.Diverged):
@@ -106,7 +134,7 @@ class Session:
             post(e)
 
         try:
-            return trainer.run(stop=self.stop, pause=self.pause, on_event=on_event)
+            return trainer.run(stop=self.stop, pause=self.pause, on_event=on_event, every_s=REPORT_EVERY_S)
         finally:
             self.running = False
 
@@ -138,7 +166,7 @@ class Session:
 
     def _maybe_copy_weights(self, force: bool = False) -> None:
         now = time.perf_counter()
-        if force or now - self._weights_t >= WEIGHTS_EVERY_S:
+        if force or (self.weights_wanted and now - self._weights_t >= WEIGHTS_EVERY_S):
             weights = self.trainer.cpu_state()  # runs in the training thread: no race with updates
             with self.lock:
                 self._weights = weights

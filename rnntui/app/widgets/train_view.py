@@ -6,12 +6,15 @@ import math
 from typing import Any
 
 from rich.markup import escape
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import ProgressBar, Static
 
 from rnntui.app.widgets.charts import GradFlowChart, GradNormChart, LossChart
 from rnntui.core import events as ev
+
+METRICS_INNER_WIDTH = 30  # #metrics is 34 wide with a border and padding (app.tcss)
 
 
 def fmt(v: Any, digits: int = 4) -> str:
@@ -36,6 +39,7 @@ class TrainView(VerticalScroll):
             yield GradFlowChart(id="flow-chart")
 
     def on_mount(self) -> None:
+        self._metrics_shape: tuple[int, ...] = ()
         self.state: dict[str, Any] = {}
         self.total_steps = 0
         self.device = "…"
@@ -90,7 +94,11 @@ class TrainView(VerticalScroll):
             )
         if status:
             lines.append(f"[b]{escape(status)}[/b]")
-        self.query_one("#metrics", Static).update("\n".join(lines))
+        # A layout pass re-arranges the whole screen (~20 ms here, 10× a second while training):
+        # only ask for one when the panel's height can have changed.
+        shape = tuple(len(Text.from_markup(line).plain) // METRICS_INNER_WIDTH for line in lines)
+        self.query_one("#metrics", Static).update("\n".join(lines), layout=shape != self._metrics_shape)
+        self._metrics_shape = shape
 
     def handle(self, e: ev.Event, status: str = "") -> None:
         s = self.state

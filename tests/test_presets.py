@@ -98,3 +98,10 @@ def test_own_csv_series(tmp_path):
     text.write_text("v\n" + "\n".join(["x"] * 300))
     with pytest.raises(SpecError, match="is not a number"):
         build_task(TaskSpec("sine", {"path": str(text), "column": "v"}))
+
+
+def test_lesson_lines_are_joined_and_paragraphs_kept():
+    from rnntui.core.presets import reflow
+
+    text = "\nEach number is one token,\nso the network   remembers.\n\n  A second paragraph\nhere.\n"
+    assert reflow(text) == "Each number is one token, so the network remembers.\n\nA second paragraph here."

@@ -8,6 +8,7 @@ A broken file is reported by name and never stops the others from loading.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,13 @@ class PresetEntry:
     path: Path
     spec: ExperimentSpec | None
     error: str | None
+
+
+def reflow(text: str) -> str:
+    """A TOML multi-line string as paragraphs: the file's line breaks are for the editor, so lines
+    are joined and the UI wraps them to its own width; blank lines still separate paragraphs."""
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text.strip())]
+    return "\n\n".join(p for p in paragraphs if p)
 
 
 def builtin_dir() -> Path:
@@ -84,7 +92,7 @@ def spec_from_mapping(data: Mapping[str, Any], where: str, default_name: str) ->
     return ExperimentSpec(
         name=str(data.get("name", default_name)),
         title=str(data.get("title", "")),
-        lesson=str(data.get("lesson", "")).strip(),
+        lesson=reflow(str(data.get("lesson", ""))),
         try_next=tuple(try_next),
         task=TaskSpec(name=task_name, params=params),
         model=model,

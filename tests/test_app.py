@@ -34,7 +34,7 @@ async def test_preset_from_the_menu_and_the_palette(tmp_path):
         assert isinstance(app.screen, PresetsScreen)
         await pilot.press("down", "enter")
         await ready(pilot, "doubling")
-        assert app.query_one("#cell", Select).value == "lstm"
+        assert app.query_one("#cell", Select).value == "gru"
         assert app.query_one("#hidden_size", Input).value == "128"
         app.action_load_preset("sine")
         await ready(pilot, "sine")

@@ -12,20 +12,20 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
-from textual.lazy import Lazy
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from rnntui.app.commands import RnnCommands
-from rnntui.app.messages import CompareDone, CompareProgress, SessionReady, TorchLoaded, TrainerReported
+from rnntui.app.messages import (
+    CompareDone,
+    CompareProgress,
+    OpenRun,
+    SessionReady,
+    SpecEdited,
+    TorchLoaded,
+    TrainerReported,
+)
 from rnntui.app.session import Session, helper_thread, remember_default_threads
-from rnntui.app.widgets.build_view import BuildView
-from rnntui.app.widgets.compare_screen import CompareScreen
-from rnntui.app.widgets.help_screen import HelpScreen
-from rnntui.app.widgets.predict_view import PredictView
-from rnntui.app.widgets.presets_screen import PresetsScreen
-from rnntui.app.widgets.runs_view import RunsView
-from rnntui.app.widgets.train_view import TrainView
 
 VIEWS = (("build", "1 Build"), ("train", "2 Train"), ("predict", "3 Predict"), ("runs", "4 Runs"))
 
@@ -70,26 +70,47 @@ class RnnApp(App[int]):
         self._pending_spec: Any = None
         self._train_worker: Worker | None = None
         self._compare_worker: Worker | None = None
+        self.views_ready = False
 
     # ---- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static("", id="topbar")
         with Container(id="main"):
-            with ContentSwitcher(initial="build", id="views"):
-                # The views are mounted just after the first frame (top bar, "loading torch…" and
-                # the keys): styling their ~300 widgets up front would delay it by ~0.2 s.
-                yield Lazy(BuildView(id="build"))
-                yield Lazy(hidden(TrainView(id="train")))
-                yield Lazy(hidden(PredictView(id="predict")))
-                yield Lazy(hidden(RunsView(self.session.runs_dir, id="runs")))
+            # The views (~300 widgets, plotext, DataTable) are imported and mounted just after the
+            # first frame (top bar, "loading torch…" and the keys): up front they delay it ~0.1 s.
+            yield ContentSwitcher(id="views")
         yield Footer()
 
     def on_mount(self) -> None:
         self.set_class(self.size.width < NARROW, "-narrow")
         self.update_topbar()
-        # Start the ~1 s torch import only after the first frame is on screen: the importing
-        # thread holds the GIL for long stretches and would delay that frame.
-        self.call_after_refresh(self.load_torch)
+        self.call_after_refresh(self._after_first_frame)
+
+    async def _after_first_frame(self) -> None:
+        from rnntui.app.widgets.build_view import BuildView
+        from rnntui.app.widgets.predict_view import PredictView
+        from rnntui.app.widgets.runs_view import RunsView
+        from rnntui.app.widgets.train_view import TrainView
+
+        switcher = self.query_one(ContentSwitcher)
+        await switcher.mount_all(
+            [
+                BuildView(id="build"),
+                hidden(TrainView(id="train")),
+                hidden(PredictView(id="predict")),
+                hidden(RunsView(self.session.runs_dir, id="runs")),
+            ]
+        )
+        switcher.current = "build"
+        self.views_ready = True
+        self.update_topbar()
+        # Start the ~1 s torch import only now: the importing thread holds the GIL for long
+        # stretches and would delay the first frame.
+        self.load_torch()
+
+    def view(self, name: str) -> Any:
+        """One of the views (build, train, predict, runs); they exist once views_ready is True."""
+        return self.query_one(f"#{name}")
 
     def on_resize(self, event: Any) -> None:
         narrow = event.size.width < NARROW
@@ -150,8 +171,8 @@ class RnnApp(App[int]):
         self.stop_training()
         self.prepare(entry.spec, from_preset=True)
 
-    @on(RunsView.OpenRun)
-    def _open_run(self, message: RunsView.OpenRun) -> None:
+    @on(OpenRun)
+    def _open_run(self, message: OpenRun) -> None:
         self.stop_training()
         self.set_status("opening run…")
         self._open_worker(message.path)
@@ -191,20 +212,20 @@ class RnnApp(App[int]):
         s = self.session
         spec = message.spec
         self.blocked = None
-        build = self.query_one(BuildView)
+        build = self.view("build")
         if message.error == "preset":
             build.show(spec, s.params)
         else:
             build.spec = spec
             build.refresh_side(spec, None, s.params)
-        self.query_one(TrainView).reset(spec, s.task.baseline, self.device)
-        self.query_one(PredictView).set_predictor(s.predictor, s.task.prefix_hint)
+        self.view("train").reset(spec, s.task.baseline, self.device)
+        self.view("predict").set_predictor(s.predictor, s.task.prefix_hint)
         self.set_status("ready: space to train")
 
     # ---- build edits -------------------------------------------------------------------------
-    @on(BuildView.Changed)
-    def _spec_edited(self, message: BuildView.Changed) -> None:
-        build = self.query_one(BuildView)
+    @on(SpecEdited)
+    def _spec_edited(self, message: SpecEdited) -> None:
+        build = self.view("build")
         if message.error:
             self.blocked = message.error
             build.refresh_side(message.spec, message.error, None)
@@ -281,9 +302,9 @@ class RnnApp(App[int]):
             self.notify("training diverged: see the Train view for what to try", severity="error", timeout=8)
         elif isinstance(e, ev.GoalReached):
             self.notify(f"goal reached at step {e.step}", timeout=5)
-        self.query_one(TrainView).handle(e, status)
+        self.view("train").handle(e, status)
         if self.query_one(ContentSwitcher).current == "predict" and self.session.refresh_predictor():
-            self.query_one(PredictView).weights_changed()
+            self.view("predict").weights_changed()
 
     def action_step(self) -> None:
         if self.comparing():
@@ -295,10 +316,10 @@ class RnnApp(App[int]):
         if self.training_active() and not self.session.pause.is_set():
             self.notify("training is running: space pauses it, then s steps")
             return
-        view = self.query_one(TrainView)
+        view = self.view("train")
         self.session.step(lambda e: view.handle(e, "stepped"))
         if self.session.refresh_predictor():
-            self.query_one(PredictView).weights_changed()
+            self.view("predict").weights_changed()
         self.set_status(f"stepped to {self.session.trainer.step_count}")
 
     def action_reset(self) -> None:
@@ -326,6 +347,8 @@ class RnnApp(App[int]):
                 self.set_status(f"comparing {vary}")
                 self._compare_worker = self._compare(vary)
 
+        from rnntui.app.widgets.compare_screen import CompareScreen
+
         self.push_screen(CompareScreen(self.session.spec), chosen)
 
     @work(thread=True, exclusive=True, group="compare", exit_on_error=False)
@@ -351,13 +374,13 @@ class RnnApp(App[int]):
 
     @on(CompareProgress)
     def _compare_progress(self, m: CompareProgress) -> None:
-        self.query_one(RunsView).show_compare(
+        self.view("runs").show_compare(
             f"comparing: {m.label} ({m.index + 1} of {m.total}) step {m.step}/{m.steps} · c stops"
         )
 
     @on(CompareDone)
     def _compare_done(self, m: CompareDone) -> None:
-        view = self.query_one(RunsView)
+        view = self.view("runs")
         if m.error:
             view.show_compare("")
             self.set_status("comparison failed")
@@ -369,21 +392,24 @@ class RnnApp(App[int]):
         self.set_status(f"comparison {word}")
 
     def action_toggle_layers(self) -> None:
-        self.query_one(TrainView).toggle_per_layer()
+        if self.views_ready:
+            self.view("train").toggle_per_layer()
 
     # ---- views and screens -------------------------------------------------------------------
     def action_view(self, name: str) -> None:
+        if not self.views_ready:
+            return  # a key pressed in the first tenth of a second
         self.query_one(ContentSwitcher).current = name
         self.session.weights_wanted = name == "predict"
         self.update_topbar()
         if name == "train":
-            self.query_one(TrainView).replot_all()
+            self.view("train").replot_all()
         elif name == "predict":
             self.session.refresh_predictor()  # the newest weights copy, if training made one
-            self.query_one(PredictView).refresh_prediction()
+            self.view("predict").refresh_prediction()
             self.query_one("#prefix", Input).focus()
         elif name == "runs":
-            self.query_one(RunsView).reload()
+            self.view("runs").reload()
             self.query_one("#runs-table").focus()
 
     def action_leave_input(self) -> None:
@@ -400,10 +426,14 @@ class RnnApp(App[int]):
                 self.action_load_preset(name)
 
         current = self.session.spec.name if self.session.spec else None
+        from rnntui.app.widgets.presets_screen import PresetsScreen
+
         self.push_screen(PresetsScreen(self.preset_entries, current), chosen)
 
     def action_help(self) -> None:
         spec = self.session.spec
+        from rnntui.app.widgets.help_screen import HelpScreen
+
         self.push_screen(HelpScreen(spec.title if spec else "", spec.lesson if spec else ""))
 
     async def action_quit(self) -> None:

@@ -33,21 +33,18 @@ class TrainerReported(Message):
 
 
 @dataclass
-class TrainingStopped(Message):
-    reason: str
-
-
-@dataclass
-class LoadPreset(Message):
-    name: str
-
-
-@dataclass
 class SpecEdited(Message):
     """The Build view produced a new valid spec (or an error that blocks training)."""
 
     spec: Any
     error: str | None
+
+
+@dataclass
+class OpenRun(Message):
+    """The Runs view asks to open a run's checkpoint in Predict (and resume its training)."""
+
+    path: Any
 
 
 @dataclass

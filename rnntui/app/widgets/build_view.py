@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import Input, Label, Select, Static
 
 from rnntui.app.diagram import render_diagram
+from rnntui.app.messages import SpecEdited
 from rnntui.core.errors import SpecError
 from rnntui.core.spec import CELL_LABELS, CELLS, OPTIMIZERS, PATTERN_LABELS, PATTERNS, ExperimentSpec, set_value
 
@@ -32,13 +33,6 @@ def field_text(value: Any) -> str:
 
 
 class BuildView(VerticalScroll):
-    class Changed(Message):
-        """A new spec from the form; `error` is set when it cannot train (and why)."""
-
-        def __init__(self, spec: ExperimentSpec, error: str | None) -> None:
-            super().__init__()
-            self.spec, self.error = spec, error
-
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.spec: ExperimentSpec | None = None
@@ -147,4 +141,4 @@ class BuildView(VerticalScroll):
         if (spec, error) == self._posted:
             return
         self._posted = (spec, error)
-        self.post_message(self.Changed(spec, error))
+        self.post_message(SpecEdited(spec, error))

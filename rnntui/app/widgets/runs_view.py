@@ -12,10 +12,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label, Static
 
+from rnntui.app.messages import OpenRun
 from rnntui.app.widgets.charts import Chart, downsample
 from rnntui.core.spec import CELL_LABELS
 
@@ -74,11 +74,6 @@ class RunsView(VerticalScroll):
         Binding("c", "app.compare", "Compare"),
         Binding("f5", "reload", "Reload"),
     ]
-
-    class OpenRun(Message):
-        def __init__(self, path: Path) -> None:
-            super().__init__()
-            self.path = path
 
     def __init__(self, runs_dir: Path | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -196,7 +191,7 @@ class RunsView(VerticalScroll):
     def action_open(self) -> None:
         run = self.current()
         if run is not None:
-            self.post_message(self.OpenRun(run.path))
+            self.post_message(OpenRun(run.path))
 
     def action_reload(self) -> None:
         self.reload()

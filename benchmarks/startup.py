@@ -22,8 +22,10 @@ from rnntui.app.app import RnnApp
 
 class FirstFrame(RnnApp):
     def on_mount(self) -> None:
-        super().on_mount()
+        # Registered before the app's own after-first-frame work (mounting the views, starting
+        # the torch import), so the clock stops when the first frame has been drawn.
         self.call_after_refresh(self.done)
+        super().on_mount()
 
     def done(self) -> None:
         import sys

@@ -211,7 +211,7 @@ def read_prefix(text):
         return torch.tensor([ids], dtype=torch.long), words[-WINDOW:]
     if kind == "digits3":
         s = text.strip()
-        if not (s.isdigit() and int(s) < 1000):
+        if not (s.isascii() and s.isdigit() and int(s) < 1000):
             raise SystemExit("give a whole number from 0 to 999")
         feats = [0.0] * 30
         for pos, digit in enumerate(f"{int(s):03d}"):

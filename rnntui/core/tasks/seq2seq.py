@@ -179,6 +179,7 @@ class SpellNumberTask(GenerationTask):
         """The whole prefix is one input: a number 0–999 (anything else is marked unknown)."""
         stripped = text.strip()
         start = text.find(stripped) if stripped else 0
-        ok = stripped.isdigit() and int(stripped) < 1000
+        # ASCII digits only: str.isdigit() also accepts "²" or "٣", which int() refuses or reads.
+        ok = stripped.isascii() and stripped.isdigit() and int(stripped) < 1000
         value = tuple(digit_features(int(stripped))) if ok else tuple([0.0] * 30)
         return [Token(stripped, start, start + len(stripped), value=value, unknown=not ok)] if stripped else []

@@ -57,7 +57,7 @@ def read_csv_column(path: str, column: str) -> list[float]:
     header = rows[0]
     if column in header:
         idx, body = header.index(column), rows[1:]
-    elif column.isdigit() and int(column) < len(header):
+    elif column.isascii() and column.isdigit() and int(column) < len(header):
         idx = int(column)
         body = rows[1:] if not FLOAT.fullmatch(header[idx].strip() or "x") else rows
     else:

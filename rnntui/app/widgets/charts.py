@@ -38,7 +38,7 @@ def ema(ys: Sequence[float], alpha: float = 0.05) -> list[float]:
     return out
 
 
-REDRAW_EVERY_S = 0.5  # charts redraw at most this often while data streams in
+REDRAW_EVERY_S = 1.0  # charts redraw at most this often while data streams in
 # ...and a chart waits this many times its own last render's cost between redraws, so charts take
 # at most ~1/30 of the UI thread each: every millisecond the UI thread holds the GIL is one the
 # training thread waits (measured: 3 charts at 0.4 s cost hello ~12 % of its steps/s).

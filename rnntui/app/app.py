@@ -71,6 +71,7 @@ class RnnApp(App[int]):
         self._train_worker: Worker | None = None
         self._compare_worker: Worker | None = None
         self.views_ready = False
+        self._compare_index = -1
 
     # ---- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -345,6 +346,7 @@ class RnnApp(App[int]):
                 self.stop_training()
                 self.action_view("runs")
                 self.set_status(f"comparing {vary}")
+                self._compare_index = -1
                 self._compare_worker = self._compare(vary)
 
         from rnntui.app.widgets.compare_screen import CompareScreen
@@ -374,6 +376,9 @@ class RnnApp(App[int]):
 
     @on(CompareProgress)
     def _compare_progress(self, m: CompareProgress) -> None:
+        if m.index != self._compare_index:  # a variant's run just started: list it
+            self._compare_index = m.index
+            self.view("runs").reload()
         self.view("runs").show_compare(
             f"comparing: {m.label} ({m.index + 1} of {m.total}) step {m.step}/{m.steps} · c stops"
         )

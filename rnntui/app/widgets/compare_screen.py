@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 
@@ -34,7 +34,7 @@ class CompareScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="compare-dialog"):
-            yield Label(
+            yield Static(
                 f"Train [b]{escape(self.spec.name)}[/b] once per variant — same seed, same batches, same data "
                 "order — and overlay the curves in Runs. Enter starts; esc cancels."
             )

@@ -141,7 +141,14 @@ class Chromium:
                 got = await call("Runtime.evaluate", expression="window.__terminalText || ''", returnByValue=True)
                 text = plain(got.get("result", {}).get("value", ""))
                 if all(s in text for s in until):
-                    return text
+                    # The page's own client marks the body once its terminal has been written to.
+                    drawn = await call(
+                        "Runtime.evaluate",
+                        expression="document.body.classList.contains('-first-byte')",
+                        returnByValue=True,
+                    )
+                    if drawn.get("result", {}).get("value") is True:
+                        return text
                 await asyncio.sleep(0.5)
             return text
 

@@ -345,7 +345,7 @@ class RnnApp(App[int]):
             if vary:
                 self.stop_training()
                 self.action_view("runs")
-                self.set_status(f"comparing {vary}")
+                self.set_status(f"comparing {vary.split('=')[0]}")  # the top bar is short at 80 columns
                 self._compare_index = -1
                 self._compare_worker = self._compare(vary)
 

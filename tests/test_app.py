@@ -166,3 +166,35 @@ async def test_quit_during_training_leaves_a_consistent_run(tmp_path):
     records, warnings = run.read_metrics()
     steps = [r["step"] for r in records if r["event"] == "step"]
     assert steps == list(range(1, cp.step + 1)) and not warnings
+
+
+async def test_only_the_training_thread_runs_parallel_torch_ops(tmp_path, monkeypatch):
+    """OpenMP keeps a pool per thread that ran a parallel op; a second pool slows training ~3×."""
+    import threading
+
+    import torch
+
+    from rnntui.app import session as session_module
+
+    # Earlier app tests leave this process's default at one thread, so ask for two explicitly.
+    monkeypatch.setenv("RNNTUI_TRAIN_THREADS", "2")
+    seen: dict[str, int] = {}
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, "hello")
+        assert torch.get_num_threads() == 1  # the UI thread (it runs the predictor)
+        original = app.session.train
+
+        def train(post):
+            def spy(e):
+                if threading.current_thread() is not threading.main_thread():
+                    seen.setdefault("training", torch.get_num_threads())
+                post(e)
+
+            return original(spy)
+
+        app.session.train = train
+        await pilot.press("space")
+        await wait_for(pilot, lambda: "training" in seen)
+        await pilot.press("space")
+    assert seen["training"] == session_module.training_threads() == 2

@@ -196,5 +196,5 @@ async def test_only_the_training_thread_runs_parallel_torch_ops(tmp_path, monkey
         app.session.train = train
         await pilot.press("space")
         await wait_for(pilot, lambda: "training" in seen)
-        await pilot.press("space")
+        await pilot.press("q")  # stops the training thread before the app goes
     assert seen["training"] == session_module.training_threads() == 2

@@ -198,3 +198,25 @@ async def test_only_the_training_thread_runs_parallel_torch_ops(tmp_path, monkey
         await wait_for(pilot, lambda: "training" in seen)
         await pilot.press("q")  # stops the training thread before the app goes
     assert seen["training"] == session_module.training_threads() == 2
+
+
+async def test_leaving_without_q_still_stops_training(tmp_path):
+    """A crash or a closed terminal skips action_quit; a paused run must not keep the process alive."""
+    import time
+
+    app = RnnApp(runs_dir=str(tmp_path))
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await ready(pilot, "hello")
+            await pilot.press("space")
+            await wait_for(pilot, lambda: app.session.trainer.step_count > 3)
+            await pilot.press("space")  # paused: the training thread waits for a key
+            await wait_for(pilot, lambda: app.status.startswith("paused"))
+            app.exit(1)
+        deadline = time.monotonic() + 30
+        while app.session.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not app.session.running
+        assert app.session.trainer.run_dir.status()["status"] == "stopped"
+    finally:
+        app.session.stop.set()  # without the fix, this unblocks the thread so the suite goes on

@@ -441,6 +441,14 @@ class RnnApp(App[int]):
 
         self.push_screen(HelpScreen(spec.title if spec else "", spec.lesson if spec else ""))
 
+    def on_unmount(self) -> None:
+        """Every way out (q, a crash, the terminal closing) ends here: stop the training thread.
+
+        Thread workers run in asyncio's default executor, whose shutdown waits for them: a run
+        left training (or paused) would keep the process from exiting.
+        """
+        self.stop_training()
+
     async def action_quit(self) -> None:
         """Stop training first so the run's files are complete, then leave."""
         self.stop_training()

@@ -63,7 +63,7 @@ def child(preset: str, side: str, steps: int, slowdown: float) -> None:
         spec = dataclasses.replace(spec, train=dataclasses.replace(spec.train, eval_every=10**9, steps=steps + 5))
         trainer = Trainer(spec, task=FixedBatches(task, batches), device=device)
         trainer.run(steps=5)  # the same warm-up the bare loop takes
-        last = [t0]
+        last = [0.0]
 
         def on_event(e) -> None:
             if e.kind == "progress":  # the clock stops at the last step, not the end-of-run eval

@@ -181,8 +181,7 @@ class RnnApp(App[int]):
     @work(thread=True, exclusive=True, group="prepare", exit_on_error=False)
     def _open_worker(self, path: Any) -> None:
         try:
-            while self.session.running:
-                time.sleep(0.02)
+            self.session.wait_until_idle()
             self.session.open_run(path)
             self.post_message(SessionReady(self.session.spec, error="preset"))
             self.call_from_thread(self.action_view, "predict")
@@ -196,8 +195,7 @@ class RnnApp(App[int]):
     @work(thread=True, exclusive=True, group="prepare", exit_on_error=False)
     def _prepare_worker(self, spec: Any, from_preset: bool) -> None:
         try:
-            while self.session.running:  # the old training thread finishes its step first
-                time.sleep(0.02)
+            self.session.wait_until_idle()
             self.session.prepare(spec)
             self.post_message(SessionReady(spec, error="preset" if from_preset else None))
         except Exception as exc:
@@ -357,8 +355,7 @@ class RnnApp(App[int]):
     def _compare(self, vary: str) -> None:
         from rnntui.core import events as ev
 
-        while self.session.running:  # a training thread finishes its step first
-            time.sleep(0.02)
+        self.session.wait_until_idle()
 
         def post(label: str, index: int, total: int, e: Any) -> None:
             if isinstance(e, ev.Progress) and e.points:

@@ -116,6 +116,11 @@ class Session:
     def params(self) -> int | None:
         return self.trainer.model.param_count() if self.trainer is not None else None
 
+    def wait_until_idle(self) -> None:
+        """Block (in a worker) until a stopped training thread has finished its last step."""
+        while self.running:
+            time.sleep(0.02)
+
     # ---- training (worker thread) ------------------------------------------------------------
     def train(self, post: Any) -> ev.Finished:
         from rnntui.core.runs import RunDir

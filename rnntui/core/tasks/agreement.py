@@ -105,16 +105,10 @@ class AgreementTask(PoolTask):
         self.val_pool = classify_pool(val, self.in_vocab, self.out_vocab)
         self.val_distractors = torch.tensor(val_k)
 
-    @property
-    def baseline(self) -> float:
-        return 0.6931471805599453  # ln 2: a coin flip
-
     @torch.no_grad()
     def evaluate(self, model: SequenceModel, batches: Sequence[Batch]) -> Metrics:
         m = super().evaluate(model, batches)
-        device = next(model.parameters()).device
-        preds = torch.cat([model(b.to(device)).argmax(-1).cpu() for b in batches])
-        right = preds.eq(self.val_pool.y)
+        right = self.val_correct(model, batches)
         longest = self.val_distractors == self.p["max_distractors"]
         extras = {"accuracy": m.metric}
         if longest.any():

@@ -71,15 +71,9 @@ class SentimentTask(PoolTask):
         self.val_pool = classify_pool([(words(s), lab) for s, lab, _ in val], self.in_vocab, self.out_vocab)
         self.val_negated = torch.tensor([neg for _, _, neg in val])
 
-    @property
-    def baseline(self) -> float:
-        return 0.6931471805599453  # ln 2: a coin flip
-
     @torch.no_grad()
     def evaluate(self, model: SequenceModel, batches: Sequence[Batch]) -> Metrics:
         m = super().evaluate(model, batches)
-        device = next(model.parameters()).device
-        preds = torch.cat([model(b.to(device)).argmax(-1).cpu() for b in batches])
-        right = preds.eq(self.val_pool.y)
+        right = self.val_correct(model, batches)
         neg = right[self.val_negated].float().mean().item() if self.val_negated.any() else float("nan")
         return Metrics(m.val_loss, m.metric, {"accuracy": m.metric, "negated_accuracy": neg})

@@ -108,3 +108,10 @@ class PoolTask(Task):
     def tokenize(self, text: str) -> list[Token]:
         assert self.in_vocab is not None
         return word_tokens(text, self.in_vocab)
+
+    @torch.no_grad()
+    def val_correct(self, model: torch.nn.Module, batches: Sequence[Batch]) -> torch.Tensor:
+        """Per held-out example, whether a many-to-one model's class is right (for subset accuracies)."""
+        device = next(model.parameters()).device
+        preds = torch.cat([model(b.to(device)).argmax(-1).cpu() for b in batches])
+        return preds.eq(self.val_pool.y)

@@ -23,9 +23,11 @@ from rnntui.app.messages import (
     SessionReady,
     SpecEdited,
     TorchLoaded,
+    TrainerLost,
     TrainerReported,
 )
 from rnntui.app.session import Session, helper_thread, remember_default_threads
+from rnntui.core.trainer_process import warm_up
 
 VIEWS = (("build", "1 Build"), ("train", "2 Train"), ("predict", "3 Predict"), ("runs", "4 Runs"))
 
@@ -62,7 +64,13 @@ class RnnApp(App[int]):
     def __init__(self, preset: str | None = None, runs_dir: str | None = None) -> None:
         super().__init__()
         self.initial_preset = preset
-        self.session = Session(runs_dir)
+        # The trainer's fork server imports torch while this process draws its first frame.
+        warm_up()
+        self.session = Session(
+            runs_dir,
+            post=lambda e: self.post_message(TrainerReported(e)),
+            on_lost=lambda why: self.post_message(TrainerLost(why)),
+        )
         self.preset_entries: list[Any] = []
         self.device = "…"
         self.status = "loading torch…"
@@ -261,27 +269,30 @@ class RnnApp(App[int]):
             self.notify("still loading…")
             return
         if self.training_active():
-            if self.session.pause.is_set():
-                self.session.pause.clear()
+            if self.session.paused:
+                self.session.set_paused(False)
                 self.set_status("training")
             else:
-                self.session.pause.set()
-                self.set_status("paused: space to resume")
+                self.session.set_paused(True)
+                self.set_status(f"paused at step {self.session.trainer.step_count}: space resumes, s steps")
             return
         if self.session.trainer.step_count >= self.session.spec.train.steps:
             self.notify("all steps are done: r resets the weights, or raise steps in Build", severity="warning")
             return
-        self.session.pause.clear()
         self.set_status("training")
         self._train_worker = self._train()
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
     def _train(self) -> None:
-        self.session.train(lambda e: self.post_message(TrainerReported(e)))
+        self.session.train()
 
     def stop_training(self) -> None:
-        self.session.stop.set()
-        self.session.pause.clear()
+        self.session.stop_training()
+
+    @on(TrainerLost)
+    def _trainer_lost(self, message: TrainerLost) -> None:
+        self.set_status("training process lost: r restarts it")
+        self.notify(f"{message.reason}. Press r to start a new one (same seed).", severity="error", timeout=15)
 
     @on(TrainerReported)
     def _trainer_reported(self, message: TrainerReported) -> None:
@@ -312,11 +323,12 @@ class RnnApp(App[int]):
         if self.blocked or self.session.trainer is None:
             self.notify("cannot step: " + (self.blocked or "still loading"), severity="error")
             return
-        if self.training_active() and not self.session.pause.is_set():
+        if self.training_active() and not self.session.paused:
             self.notify("training is running: space pauses it, then s steps")
             return
-        view = self.view("train")
-        self.session.step(lambda e: view.handle(e, "stepped"))
+        if not self.session.step():
+            self.notify("the step did not finish: the training process is gone (r restarts it)", severity="error")
+            return
         if self.session.refresh_predictor():
             self.view("predict").weights_changed()
         self.set_status(f"stepped to {self.session.trainer.step_count}")
@@ -332,7 +344,7 @@ class RnnApp(App[int]):
     def action_compare(self) -> None:
         """Train the loaded network once per variant of one axis; the Runs view overlays them."""
         if self.comparing():
-            self.session.stop.set()
+            self.session.stop_training()
             self.set_status("stopping the comparison…")
             return
         if self.blocked or self.session.spec is None:
@@ -439,12 +451,13 @@ class RnnApp(App[int]):
         self.push_screen(HelpScreen(spec.title if spec else "", spec.lesson if spec else ""))
 
     def on_unmount(self) -> None:
-        """Every way out (q, a crash, the terminal closing) ends here: stop the training thread.
+        """Every way out (q, a crash, the terminal closing) ends here: stop training and end the
+        trainer's process (a run in progress checkpoints first).
 
         Thread workers run in asyncio's default executor, whose shutdown waits for them: a run
         left training (or paused) would keep the process from exiting.
         """
-        self.stop_training()
+        self.session.close()
 
     async def action_quit(self) -> None:
         """Stop training first so the run's files are complete, then leave."""

@@ -27,9 +27,16 @@ class SessionReady(Message):
 
 @dataclass
 class TrainerReported(Message):
-    """One event from the training thread (batched by the trainer, ≤ ~10 per second)."""
+    """One event from the training process (batched by the trainer, ≤ ~10 per second)."""
 
     event: Any
+
+
+@dataclass
+class TrainerLost(Message):
+    """The training process ended without being asked to (killed, out of memory)."""
+
+    reason: str
 
 
 @dataclass

@@ -1,8 +1,9 @@
-"""The app's model of one experiment: spec, trainer, predictor and the threads between them.
+"""The app's model of one experiment: spec, a trainer in a child process, and the predictor.
 
-UI-free on purpose: the Textual app calls it from its workers and handlers. The predictor owns a
-separate CPU copy of the model, refreshed from the trainer's weights at report time, so typing in
-Predict never reads weights that the training thread is writing.
+UI-free on purpose: the Textual app calls it from its workers and handlers. The trainer runs in
+its own process (core/trainer_process.py) so that drawing and training never wait for each
+other's GIL; its events arrive on a reader thread and go to `post`. The predictor owns a CPU
+copy of the model in this process, refreshed from the weights the child sends at report time.
 """
 
 from __future__ import annotations
@@ -10,17 +11,16 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from rnntui.core import events as ev
 from rnntui.core.spec import ExperimentSpec
 
-WEIGHTS_EVERY_S = 0.5
-# The trainer reports 2.5× a second inside the app (the CLI: 10×). Each report costs the UI thread
-# a redraw of the metrics, and every millisecond the UI holds the GIL the training thread waits:
-# with reports at 0.2 s and charts at 0.5 s the UI thread took 0.10–0.17 of a core while training,
-# at 0.4 s and 1 s it takes 0.07–0.09.
+# The trainer reports 2.5× a second inside the app (the CLI: 10×): each report costs the UI a
+# redraw of the metrics panel, and the UI shares the machine's cores with training (with reports
+# at 0.2 s and charts at 0.5 s the UI thread took 0.10–0.17 of a core, at 0.4 s and 1 s 0.07–0.09).
 REPORT_EVERY_S = 0.4
 
 
@@ -46,7 +46,7 @@ def training_threads() -> int:
 
 def helper_thread() -> None:
     """Call first in every app thread that runs torch ops but does not train (the UI thread, the
-    build and load workers).
+    build and load workers; training in this process is only a comparison's).
 
     OpenMP keeps a worker pool per thread that runs parallel regions. Measured on the 2-core CI
     machine: once a second thread has run ops with 2 intra-op threads, training in a new thread
@@ -59,95 +59,144 @@ def helper_thread() -> None:
 
 
 class Session:
-    def __init__(self, runs_dir: str | None = None) -> None:
+    def __init__(
+        self,
+        runs_dir: str | None = None,
+        post: Callable[[ev.Event], None] | None = None,
+        on_lost: Callable[[str], None] | None = None,
+    ) -> None:
         self.runs_dir = Path(runs_dir) if runs_dir else None
+        # Called on the trainer's reader thread: each must be thread-safe (post_message is).
+        self.post = post or (lambda e: None)
+        self.on_lost = on_lost or (lambda why: None)
         self.spec: ExperimentSpec | None = None
-        self.trainer: Any = None
+        self.trainer: Any = None  # a TrainerProcess
         self.predictor: Any = None
         self.task: Any = None
-        self.stop = threading.Event()
-        self.pause = threading.Event()
         self.lock = threading.Lock()
         self._weights: dict[str, Any] | None = None
         self._weights_version = 0
         self._loaded_version = 0
-        self._weights_t = 0.0
+        self._weights_wanted = False
         self.running = False
-        # Set by the app while Predict is on screen: only then does the training thread pay for
-        # a copy of the weights every WEIGHTS_EVERY_S (a run's end always copies them).
-        self.weights_wanted = False
+        self.paused = False
+        self._compare_stop = threading.Event()
+        # Run in the child on its new Trainer (picklable; benchmarks swap in fixed batches).
+        self.child_setup: Callable[[Any], None] | None = None
+
+    @property
+    def weights_wanted(self) -> bool:
+        return self._weights_wanted
+
+    @weights_wanted.setter
+    def weights_wanted(self, wanted: bool) -> None:
+        """Set while Predict is on screen: only then does the child send weights every 0.5 s
+        (a run's end, a divergence and a single step always send them)."""
+        if wanted != self._weights_wanted and self.trainer is not None:
+            self.trainer.want_weights(wanted)
+        self._weights_wanted = wanted
 
     # ---- building (worker thread) ------------------------------------------------------------
     def prepare(self, spec: ExperimentSpec) -> None:
-        """Build task, trainer and predictor for `spec` (seeded: same spec → same weights)."""
-        helper_thread()
-        from rnntui.core.experiment import build_model, build_task
-        from rnntui.core.predictor import Predictor
-        from rnntui.core.trainer import Trainer
+        """A new trainer for `spec` (seeded: same spec → same weights) and a predictor for it."""
+        from rnntui.core.trainer_child import Order
 
-        task = build_task(spec.task)
-        trainer = Trainer(spec, task=task)
-        model = build_model(spec, task)
-        model.load_state_dict(trainer.cpu_state())
-        with self.lock:
-            self.spec, self.task, self.trainer = spec, task, trainer
-            self.predictor = Predictor(model, task)
-            self._weights = None
-            self._weights_version = self._loaded_version = 0
+        self._start(Order(spec=spec, threads=self._threads(), setup=self.child_setup))
 
     def open_run(self, path: Any) -> None:
         """Load a saved run: its weights in Predict, and training resumes where it stopped."""
-        helper_thread()
-        from rnntui.core.experiment import build_model
-        from rnntui.core.predictor import Predictor
-        from rnntui.core.runs import RunDir
-        from rnntui.core.trainer import Trainer
+        from rnntui.core.trainer_child import Order
 
-        trainer = Trainer.resume(RunDir(Path(path)))
-        model = build_model(trainer.spec, trainer.task)
-        model.load_state_dict(trainer.cpu_state())
+        self._start(Order(resume=str(path), threads=self._threads(), setup=self.child_setup))
+
+    @staticmethod
+    def _threads() -> int | None:
+        """RNNTUI_TRAIN_THREADS if set; otherwise the child keeps torch's default (the core count)."""
+        try:
+            return max(1, int(os.environ["RNNTUI_TRAIN_THREADS"]))
+        except (KeyError, ValueError):
+            return None
+
+    def _start(self, order: Any) -> None:
+        helper_thread()
+        from rnntui.core.experiment import build_model, build_task
+        from rnntui.core.predictor import Predictor
+        from rnntui.core.trainer_process import TrainerProcess
+
+        trainer = TrainerProcess(order, on_event=self.post, on_weights=self._on_weights, on_lost=self.on_lost)
+        try:
+            task = build_task(trainer.spec.task)
+            model = build_model(trainer.spec, task)
+            model.load_state_dict(trainer.initial_weights)
+            trainer.initial_weights = None
+            if self._weights_wanted:
+                trainer.want_weights(True)
+        except Exception:
+            trainer.close()
+            raise
         with self.lock:
-            self.spec, self.task, self.trainer = trainer.spec, trainer.task, trainer
-            self.predictor = Predictor(model, trainer.task)
+            old = self.trainer
+            self.spec, self.task, self.trainer = trainer.spec, task, trainer
+            self.predictor = Predictor(model, task)
             self._weights = None
             self._weights_version = self._loaded_version = 0
+            self.paused = False
+        if old is not None:
+            old.close()
 
     @property
     def params(self) -> int | None:
-        return self.trainer.model.param_count() if self.trainer is not None else None
+        return self.trainer.params if self.trainer is not None else None
 
     def wait_until_idle(self) -> None:
-        """Block (in a worker) until a stopped training thread has finished its last step."""
+        """Block (in a worker) until a stopped run has finished its last step."""
         while self.running:
             time.sleep(0.02)
 
-    # ---- training (worker thread) ------------------------------------------------------------
-    def train(self, post: Any) -> ev.Finished:
+    def close(self) -> None:
+        """End the trainer's process (a run in progress stops and checkpoints first)."""
+        self.stop_training()
+        if self.trainer is not None:
+            self.trainer.close()
+
+    # ---- training ----------------------------------------------------------------------------
+    def train(self) -> None:
+        """Train in the child; blocks (in a worker thread, which only waits) until the run ends."""
         from rnntui.core.runs import RunDir
 
         trainer = self.trainer
-        if trainer.run_dir is None:
-            trainer.run_dir = RunDir.create(self.runs_dir, trainer.spec)
-        self.stop.clear()
+        self.paused = False
         self.running = True
-        if trainer.device.type == "cpu":
-            import torch
-
-            torch.set_num_threads(training_threads())  # this thread only: see helper_thread()
-
-        def on_event(e: ev.Event) -> None:
-            if isinstance(e, ev.Progress | ev.Finished | ev.Diverged):
-                self._maybe_copy_weights(force=not isinstance(e, ev.Progress))
-            post(e)
-
         try:
-            return trainer.run(stop=self.stop, pause=self.pause, on_event=on_event, every_s=REPORT_EVERY_S)
+            trainer.run(REPORT_EVERY_S, None if trainer.run_dir else RunDir.create(self.runs_dir, self.spec))
+            trainer.wait_idle()
         finally:
             self.running = False
+            self.paused = False
+
+    def set_paused(self, paused: bool) -> None:
+        """Pause (waits until the child is between two steps) or resume a run."""
+        self.paused = paused
+        if paused:
+            self.trainer.pause()
+        else:
+            self.trainer.resume()
+
+    def stop_training(self) -> None:
+        """Stop a run or a comparison (returns at once; the run checkpoints as it ends)."""
+        self._compare_stop.set()
+        self.paused = False
+        if self.trainer is not None:
+            self.trainer.stop()
+
+    def step(self) -> bool:
+        """One step (idle or paused); its events reach `post`, its weights the predictor."""
+        return self.trainer.step()
 
     def compare(self, vary: str, post: Any) -> list[Any]:
         """Train the current spec once per value of `vary` (same seed and batches), each in a run.
 
+        Runs in this process (a worker thread) while the session's own trainer sits idle.
         `post(label, index, total, event)` gets every trainer event. Raises SpecError when a
         variant is not a valid network (e.g. a bidirectional next-token model).
         """
@@ -155,7 +204,7 @@ class Session:
         from rnntui.core.runs import default_runs_dir
 
         items = variants(self.spec, parse_vary(vary))
-        self.stop.clear()
+        self._compare_stop.clear()
         self.running = True
         try:
             import torch
@@ -166,26 +215,17 @@ class Session:
                 items,
                 runs_dir=self.runs_dir or default_runs_dir(),
                 on_event=lambda label, e: post(label, index[label], len(items), e),
-                stop=self.stop,
+                stop=self._compare_stop,
             )
         finally:
             self.running = False
 
-    def _maybe_copy_weights(self, force: bool = False) -> None:
-        now = time.perf_counter()
-        if force or (self.weights_wanted and now - self._weights_t >= WEIGHTS_EVERY_S):
-            weights = self.trainer.cpu_state()  # runs in the training thread: no race with updates
-            with self.lock:
-                self._weights = weights
-                self._weights_version += 1
-            self._weights_t = now
+    def _on_weights(self, weights: dict[str, Any]) -> None:
+        with self.lock:
+            self._weights = weights
+            self._weights_version += 1
 
     # ---- UI thread ---------------------------------------------------------------------------
-    def step(self, post: Any) -> None:
-        """One step from the UI thread (only while no training thread is stepping)."""
-        self.trainer.step(on_event=post)
-        self._maybe_copy_weights(force=True)
-
     def refresh_predictor(self) -> bool:
         """Load the newest weights copy into the predictor; True when it changed."""
         with self.lock:

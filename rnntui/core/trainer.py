@@ -412,8 +412,13 @@ class Trainer:
         on_event: OnEvent | None = None,
         every_s: float = 0.1,
         steps: int | None = None,
+        while_paused: Callable[[], None] | None = None,
     ) -> ev.Finished:
-        """Train until `steps` (default: the spec's) total steps, stop, divergence or goal."""
+        """Train until `steps` (default: the spec's) total steps, stop, divergence or goal.
+
+        `while_paused` is called every 20 ms while `pause` is set, in this thread: a trainer in
+        another process takes single steps there (`step()` is safe between two steps of `run`).
+        """
         emit = self._emitter(on_event)
         target = self.spec.train.steps if steps is None else steps
         if self.run_dir is not None:
@@ -437,6 +442,8 @@ class Trainer:
                     reason = "diverged"
                     break
                 while pause.is_set() and not (stop is not None and stop.is_set()):
+                    if while_paused is not None:
+                        while_paused()
                     time.sleep(0.02)
                 window_start = time.perf_counter()
                 continue

@@ -10,6 +10,7 @@ so the first frame must not wait for it. Target: first frame ≤ 0.35 s.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -39,12 +40,31 @@ FirstFrame().run(headless=True)
 
 def spawn(code: str) -> tuple[float, str]:
     t0 = time.time()
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    stdout, stderr = proc.communicate()
     end = time.time()
-    for line in out.stdout.splitlines():
+    if proc.returncode:
+        raise SystemExit(stderr)
+    wait_for_group(proc.pid)
+    for line in stdout.splitlines():
         if line.startswith("FRAME "):
             return float(line.split()[1]) - t0, line.split()[2]
     return end - t0, ""
+
+
+def wait_for_group(pgid: int, timeout: float = 60.0) -> None:
+    """Wait until every process the spawned one started has gone: the app starts its trainer's
+    fork server (importing torch, ~3 s) after the first frame, and a server still importing would
+    slow the next measurement down."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
 
 
 def main() -> None:

@@ -144,3 +144,25 @@ def test_the_child_finishes_its_run_when_the_app_dies(tmp_path):
     cp = run.load()
     records, warnings = run.read_metrics()
     assert [r["step"] for r in records if r["event"] == "step"] == list(range(1, cp.step + 1)) and not warnings
+
+
+def explode_on_the_third_step(trainer: Trainer) -> None:
+    """Order.setup for the test below (runs in the child)."""
+    original = trainer._train_step
+
+    def step() -> None:
+        if trainer.step_count == 2:
+            raise RuntimeError("boom at step 3")
+        original()
+
+    trainer._train_step = step
+
+
+def test_a_crash_in_the_child_is_reported_with_its_reason():
+    seen = Seen()
+    tp = TrainerProcess(Order(spec=hello(), setup=explode_on_the_third_step), **seen.kw())
+    assert tp.step() and tp.step()
+    assert not tp.step(timeout=30) and not tp.alive
+    until(lambda: bool(seen.lost))
+    assert seen.lost == ["training failed: RuntimeError: boom at step 3"]
+    tp.close()

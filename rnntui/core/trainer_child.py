@@ -9,7 +9,8 @@ Protocol (every message is `pickle.dumps((kind, payload))`, between two processe
 - parent → child: ("run", every_s, run_path) · ("step",) · ("pause",) · ("resume",) · ("stop",)
   · ("weights", wanted) · ("close",)
 - child → parent: ("ready", Ready) or ("error", text) once; then ("event", Event) · ("weights",
-  state_dict) · ("paused", step) · ("stepped", step) · ("idle", step) after each run.
+  state_dict) · ("paused", step) · ("stepped", step) · ("idle", step) after each run · ("crashed",
+  traceback) just before an exit nobody asked for.
 
 The main thread trains; a listener thread turns commands into flags (stop, pause) or jobs, so a
 pause takes effect between two steps and a single step while paused runs in the training thread
@@ -18,10 +19,13 @@ pause takes effect between two steps and a single step while paused runs in the 
 
 from __future__ import annotations
 
+import os
 import pickle
 import queue
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -70,6 +74,9 @@ def send(conn: Connection, kind: str, payload: Any = None) -> bool:
 
 
 def child_main(conn: Connection, order: Order) -> None:
+    # This process writes to the app's terminal if it writes to stderr at all: a warning or a
+    # traceback there would tear the screen. Its Python output goes nowhere; a crash goes to the app.
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (for the life of the process)
     if order.threads:
         torch.set_num_threads(order.threads)
     try:
@@ -97,7 +104,10 @@ def child_main(conn: Connection, order: Order) -> None:
             weights=trainer.cpu_state(),
         ),
     )
-    _Child(conn, trainer).serve()
+    try:
+        _Child(conn, trainer).serve()
+    except Exception:
+        send(conn, "crashed", traceback.format_exc())
 
 
 class _Child:

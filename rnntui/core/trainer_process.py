@@ -41,7 +41,7 @@ def _context() -> Any:
 
 def warm_up() -> None:
     """Start the fork server now (it imports torch in the background) so the first child starts
-    fast. Call it before Textual runs: see below."""
+    fast. Call it from the thread that owns sys.stderr (see below)."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return
     _context()
@@ -49,6 +49,7 @@ def warm_up() -> None:
 
     # multiprocessing hands sys.stderr's file descriptor to its helper processes; while a Textual
     # app runs, sys.stderr is a capture object without a usable one ("bad value(s) in fds_to_keep").
+    # The swap is brief and done before any worker thread of the app exists.
     saved = sys.stderr
     try:
         sys.stderr = sys.__stderr__ or saved
@@ -84,6 +85,7 @@ class TrainerProcess:
         child_conn.close()  # ours is closed: EOF reaches us when the child exits
         self._send_lock = threading.Lock()
         self._closing = False
+        self._crash: str | None = None
         self.alive = True
         self.running = False
         self._idle = threading.Event()
@@ -186,6 +188,8 @@ class TrainerProcess:
             elif kind == "stepped":
                 self.step_count = payload
                 self._stepped.set()
+            elif kind == "crashed":
+                self._crash = payload
             elif kind == "idle":
                 self.step_count = payload
                 self.running = False
@@ -197,7 +201,10 @@ class TrainerProcess:
             flag.set()
         if not self._closing:
             self._proc.join(2)
-            self.on_lost(f"the training process ended unexpectedly (exit code {self._proc.exitcode})")
+            if self._crash:
+                self.on_lost(f"training failed: {self._crash.strip().splitlines()[-1]}")
+            else:
+                self.on_lost(f"the training process ended unexpectedly (exit code {self._proc.exitcode})")
 
     def _track(self, e: ev.Event) -> None:
         if isinstance(e, ev.Progress) and e.points:

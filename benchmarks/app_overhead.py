@@ -56,7 +56,7 @@ async def app_rate(name: str, steps: int, clock: str) -> float:
                 await asyncio.sleep(0.01)
             wall, cpu, ui = time.perf_counter() - t0, child_cpu_s(trainer.pid) - c0, time.process_time() - ui0
             await pilot.press("q")
-        print(f"ui cores {ui / wall:.3f}")
+        print(f"ui cores {ui / wall:.3f} threads {app.view('train').state.get('threads')}")
         return steps / (cpu if clock == "cpu" else wall)
 
 
@@ -73,12 +73,13 @@ def measure(side: str, name: str, steps: int, clock: str) -> float:
     return trainer_rate(spec, task, batches, steps, device, probe=True)
 
 
-def in_child(side: str, name: str, steps: int, clock: str, ui: list[float]) -> float:
+def in_child(side: str, name: str, steps: int, clock: str, ui: list[float], ui_threads: list[str]) -> float:
     out = subprocess.run(
         [sys.executable, __file__, "--child", side, name, str(steps), clock], capture_output=True, text=True, check=True
     ).stdout.split()
     if "ui" in out:
         ui.append(float(out[out.index("ui") + 2]))
+        ui_threads.append(out[out.index("threads") + 1])
     return float(out[-1])
 
 
@@ -104,14 +105,15 @@ def main() -> None:
     )
     print(
         f"{'preset':<14}{'bare loop':>11}{'trainer':>10}{'app':>10}{'app/bare':>10}{'app/trainer':>13}"
-        f"{'paired app/bare':>18}{'UI cores':>10}"
+        f"{'paired app/bare':>18}{'UI cores':>10}  app's threads (tuned)"
     )
     for name in args.presets.split(","):
         rates: dict[str, list[float]] = {"bare": [], "trainer": [], "app": []}
         ui: list[float] = []
+        threads: list[str] = []
         for _ in range(args.repeats):
             for side in rates:
-                rates[side].append(in_child(side, name, args.steps, args.clock, ui))
+                rates[side].append(in_child(side, name, args.steps, args.clock, ui, threads))
         b, t, a = (max(rates[k]) for k in ("bare", "trainer", "app"))
         # This VM's speed drifts by ±20 % over minutes: the ratio of the app to the bare loop
         # measured right before it, median over the repeats, is steadier than best-of ratios.
@@ -120,7 +122,7 @@ def main() -> None:
         spread = f"{med:.3f} ({paired[0]:.2f}–{paired[-1]:.2f})"
         print(
             f"{name:<14}{b:>11.1f}{t:>10.1f}{a:>10.1f}{a / b:>10.3f}{a / t:>13.3f}{spread:>18}"
-            f"{statistics.median(ui):>10.3f}",
+            f"{statistics.median(ui):>10.3f}  {' '.join(threads)}",
             flush=True,
         )
 

@@ -59,7 +59,8 @@ async def test_step_start_pause_reset(tmp_path):
         await pilot.press("s")  # a step while paused
         await wait_for(pilot, lambda: app.session.trainer.step_count == paused_at + 1)
         loss_chart = app.query_one("#loss-chart")
-        assert len(loss_chart.steps) == paused_at + 1
+        await wait_for(pilot, lambda: len(loss_chart.steps) >= paused_at + 1)  # events arrive after the step
+        assert loss_chart.steps == list(range(1, paused_at + 2))
         await pilot.press("r")
         await ready(pilot)
         assert app.session.trainer.step_count == 0
@@ -208,3 +209,25 @@ async def test_leaving_without_q_still_stops_training(tmp_path):
         assert app.session.trainer.run_dir.status()["status"] == "stopped"
     finally:
         app.session.close()  # without the fix, this ends the run so the suite goes on
+
+
+async def test_a_lost_training_process_is_reported_and_r_starts_a_new_one(tmp_path):
+    import os
+    import signal
+
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app.session.trainer.step_count > 3)
+        lost = app.session.trainer
+        os.kill(lost.pid, signal.SIGKILL)  # as the kernel's out-of-memory killer would
+        await wait_for(pilot, lambda: app.status.startswith("training process lost"))
+        assert not app.training_active()
+        await pilot.press("s")  # refused with a message, no hang
+        await pilot.press("r")
+        await ready(pilot)
+        assert app.session.trainer is not lost and app.session.trainer.alive
+        await pilot.press("s")
+        await pilot.pause()
+        assert app.session.trainer.step_count == 1

@@ -45,6 +45,7 @@ class Progress(Event):
     tokens_per_s: float
     steps_per_s: float
     elapsed_s: float
+    threads: int = 0  # intra-op threads training on the CPU (0: another device)
 
 
 @dataclass

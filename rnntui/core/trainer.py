@@ -29,6 +29,7 @@ from rnntui.core.gradflow import gradient_through_time
 from rnntui.core.runs import RunDir, write_checkpoint
 from rnntui.core.spec import ExperimentSpec, describe, validate
 from rnntui.core.tasks.base import Batch, Metrics, Task
+from rnntui.core.thread_tuner import ThreadTuner
 
 OnEvent = Callable[[ev.Event], None]
 PROBE_BUDGET = 0.04  # the gradient-through-time probe may take ≤ 4 % of training time
@@ -96,6 +97,7 @@ class Trainer:
         where = {id(p): i for i, (_, ps) in enumerate(groups) for p in ps}
         self._group_of = torch.tensor([where[id(p)] for p in self._params], device=self.device)
         self._clip = spec.train.clip_norm
+        self.thread_tuner: ThreadTuner | None = None
 
     @classmethod
     def resume(cls, run: RunDir, device: torch.device | None = None, spec: ExperimentSpec | None = None) -> Trainer:
@@ -233,7 +235,11 @@ class Trainer:
         self._pending_tokens = 0
         emit(
             ev.Progress(
-                points=points, tokens_per_s=tokens_per_s, steps_per_s=len(rows) / window, elapsed_s=self.elapsed
+                points=points,
+                tokens_per_s=tokens_per_s,
+                steps_per_s=len(rows) / window,
+                elapsed_s=self.elapsed,
+                threads=torch.get_num_threads() if self.device.type == "cpu" else 0,
             )
         )
         if bad is None:
@@ -413,11 +419,14 @@ class Trainer:
         every_s: float = 0.1,
         steps: int | None = None,
         while_paused: Callable[[], None] | None = None,
+        tune_threads: bool = False,
     ) -> ev.Finished:
         """Train until `steps` (default: the spec's) total steps, stop, divergence or goal.
 
         `while_paused` is called every 20 ms while `pause` is set, in this thread: a trainer in
         another process takes single steps there (`step()` is safe between two steps of `run`).
+        `tune_threads` (CPU): the first run's first ~0.5 s tries all cores against one and keeps the
+        faster for this model (thread_tuner.py); this thread's torch.get_num_threads() changes.
         """
         emit = self._emitter(on_event)
         target = self.spec.train.steps if steps is None else steps
@@ -431,6 +440,9 @@ class Trainer:
         reason = "completed"
         window_start = time.perf_counter()
         eval_every = self.spec.train.eval_every
+        if tune_threads and self.device.type == "cpu" and self.thread_tuner is None:
+            self.thread_tuner = ThreadTuner()
+        tuner = self.thread_tuner if self.thread_tuner is not None and not self.thread_tuner.done else None
         while self.step_count < target:
             if stop is not None and stop.is_set():
                 reason = "stopped"
@@ -447,10 +459,16 @@ class Trainer:
                     time.sleep(0.02)
                 window_start = time.perf_counter()
                 continue
+            if tuner is not None:
+                tuner.before_step()
             t_step = time.perf_counter()
             self._train_step()
             now = time.perf_counter()
             self._train_time_since_probe += now - t_step
+            if tuner is not None:
+                tuner.after_step(now - t_step)
+                if tuner.done:
+                    tuner = None
             due_eval = self.step_count % eval_every == 0
             due_report = now - window_start >= every_s or due_eval or self.step_count >= target
             if due_report:

@@ -105,14 +105,15 @@ def child_main(conn: Connection, order: Order) -> None:
         ),
     )
     try:
-        _Child(conn, trainer).serve()
+        # RNNTUI_TRAIN_THREADS (order.threads) is the user's choice; otherwise the first run measures.
+        _Child(conn, trainer, tune_threads=not order.threads).serve()
     except Exception:
         send(conn, "crashed", traceback.format_exc())
 
 
 class _Child:
-    def __init__(self, conn: Connection, trainer: Trainer) -> None:
-        self.conn, self.trainer = conn, trainer
+    def __init__(self, conn: Connection, trainer: Trainer, tune_threads: bool) -> None:
+        self.conn, self.trainer, self.tune_threads = conn, trainer, tune_threads
         self.stop, self.pause = threading.Event(), threading.Event()
         self.jobs: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
         self.deferred: list[tuple[Any, ...]] = []  # jobs that came in while paused, not steps
@@ -166,7 +167,14 @@ class _Child:
         t = self.trainer
         if t.run_dir is None and run_path is not None:
             t.run_dir = RunDir(Path(run_path))
-        t.run(stop=self.stop, pause=self.pause, on_event=self.emit, every_s=every_s, while_paused=self.while_paused)
+        t.run(
+            stop=self.stop,
+            pause=self.pause,
+            on_event=self.emit,
+            every_s=every_s,
+            while_paused=self.while_paused,
+            tune_threads=self.tune_threads,
+        )
         send(self.conn, "idle", t.step_count)
 
     def do_step(self) -> None:

@@ -14,6 +14,7 @@ import multiprocessing
 import pickle
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -141,9 +142,11 @@ class TrainerProcess:
 
     def pause(self, timeout: float = 2.0) -> bool:
         """Pause between two steps; True once the child has stopped stepping (step_count is exact)."""
+        if not self.alive:
+            return False
         self._paused.clear()
         self._send("pause")
-        return self.running and self._paused.wait(timeout)
+        return self.running and self._wait(self._paused, timeout)
 
     def resume(self) -> None:
         self._send("resume")
@@ -153,9 +156,19 @@ class TrainerProcess:
 
     def step(self, timeout: float = 60.0) -> bool:
         """One step (idle, or paused in a run); True when it was taken."""
+        if not self.alive:
+            return False
         self._stepped.clear()
         self._send("step")
-        return self._stepped.wait(timeout) and self.alive
+        return self._wait(self._stepped, timeout) and self.alive
+
+    def _wait(self, answer: threading.Event, timeout: float) -> bool:
+        """Wait for the child's answer, but not for a child that has died meanwhile."""
+        deadline = time.monotonic() + timeout
+        while not answer.wait(0.05):
+            if not self.alive or time.monotonic() > deadline:
+                return False
+        return True
 
     def want_weights(self, wanted: bool) -> None:
         self._send("weights", wanted)

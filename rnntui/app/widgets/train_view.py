@@ -17,6 +17,11 @@ from rnntui.core import events as ev
 METRICS_INNER_WIDTH = 30  # #metrics is 34 wide with a border and padding (app.tcss)
 
 
+def threads_note(threads: int | None) -> str:
+    """How many CPU threads train (the trainer picks the faster count for the model)."""
+    return f" · {threads} thread{'s' if threads > 1 else ''}" if threads else ""
+
+
 def fmt(v: Any, digits: int = 4) -> str:
     if v is None:
         return "–"
@@ -85,7 +90,7 @@ class TrainView(VerticalScroll):
             f"val loss  {fmt(s.get('val_loss'))}",
             f"{(s.get('metric_name') or 'metric')[:9]:<9} {fmt(s.get('metric'))}",
             f"tokens/s  {'–' if tps is None else f'{tps:,.0f}'}",
-            f"device    {escape(self.device)}",
+            f"device    {escape(self.device)}{threads_note(s.get('threads'))}",
             f"elapsed   {s.get('elapsed', 0.0):.1f}s",
         ]
         if goal:
@@ -111,11 +116,12 @@ class TrainView(VerticalScroll):
                 grad.norms.append(p.grad_norm)
                 for name, v in p.layer_norms.items():
                     grad.layer_series.setdefault(name, []).append(v)
-            s["step"], s["loss"], s["tps"], s["elapsed"] = (
+            s["step"], s["loss"], s["tps"], s["elapsed"], s["threads"] = (
                 e.points[-1].step,
                 e.points[-1].loss,
                 e.tokens_per_s,
                 e.elapsed_s,
+                e.threads,
             )
             self.query_one(ProgressBar).update(progress=e.points[-1].step)
             loss.mark_dirty()

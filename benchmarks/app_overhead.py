@@ -1,15 +1,18 @@
 """Steps/s of a preset trained inside the running app vs the bare trainer vs a bare PyTorch loop.
 
-    python benchmarks/app_overhead.py [--steps 600] [--presets hello,long-memory]
+    python benchmarks/app_overhead.py [--steps 300] [--rounds 15] [--presets hello,long-memory]
 
-All three train the same model on the same batches after 5 warm-up steps. The app runs headless
-(`App.run_test`) with the Train view visible, so its charts, metrics and event handling run exactly
-as on screen; the app trains in its child process (Session.child_setup swaps in the batches there).
-Each measurement runs in a fresh process (interleaved, best of --repeats): OpenMP keeps a worker
-pool per thread that ever ran a parallel op, and a pool left by one measurement slows the next
-one's training 3×, so sharing a process would measure the benchmark, not the app.
-The app's clock starts at the space key and stops when the app learns of the last step (the report
-of the final step is sent at once). Target: app ≥ 0.95 × the bare loop.
+All three train the same model on the same batches: a bare loop and a Trainer each in a worker
+process of their own, and the app, headless (`App.run_test`) in this process with the Train view
+on screen, training in its child process as it always does (Session.child_setup swaps in the
+batches there), its charts, metrics and event handling running as on screen.
+
+This VM's speed drifts by ±20 % within seconds, so one long run of each says little. Instead the
+three take turns, --rounds times, each training --steps steps per turn (the order rotates), and
+the table shows medians and the median of the per-round app/bare ratios. A turn's clock stops at
+the report of its last step, which every trainer sends at once (UI cores: this process's CPU use
+meanwhile, the benchmark's own waiting included); the end-of-run evaluation and
+checkpoint are not training steps (the bare loop does neither). Target: app ≥ 0.95 × the bare loop.
 """
 
 from __future__ import annotations
@@ -17,112 +20,155 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import bare_loop, make_batches, spec_for, use_clock, use_fixed_batches  # noqa: E402
-from train_overhead import trainer_rate  # noqa: E402
+from common import BareLoop, FixedBatches, make_batches, spec_for, use_fixed_batches  # noqa: E402
 
-from rnntui.app.app import RnnApp  # noqa: E402
-
-
-def child_cpu_s(pid: int) -> float:
-    """CPU seconds (user + system, all threads) of the training process, from /proc (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+WARMUP_STEPS = 50
+HUGE = 10**9
 
 
-async def app_rate(name: str, steps: int, clock: str) -> float:
+# ---- workers: one process each, a turn per line on stdin -----------------------------------------
+def worker(kind: str, name: str) -> None:
+    import dataclasses
+
+    import torch
+
+    from rnntui.core.trainer import Trainer
+
+    spec = spec_for(name)
+    task, batches = make_batches(spec, 64)
+    if kind == "bare":
+        loop = BareLoop(spec, task, batches, torch.device("cpu"))
+        turn = loop.rate
+    else:
+        spec = dataclasses.replace(spec, train=dataclasses.replace(spec.train, eval_every=HUGE, steps=HUGE))
+        trainer = Trainer(spec, task=FixedBatches(task, batches))
+
+        def turn(steps: int) -> float:
+            last = [0.0]
+
+            def on_event(e) -> None:
+                if e.kind == "progress":
+                    last[0] = time.perf_counter()
+
+            t0 = time.perf_counter()
+            trainer.run(steps=trainer.step_count + steps, on_event=on_event, every_s=0.4)
+            return steps / (last[0] - t0)
+
+    print("ready", flush=True)
+    for line in sys.stdin:
+        print(turn(int(line)), flush=True)
+
+
+class Worker:
+    def __init__(self, kind: str, name: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--worker", kind, name], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert self.proc.stdout.readline().strip() == "ready"
+
+    def turn(self, steps: int) -> float:
+        self.proc.stdin.write(f"{steps}\n")
+        self.proc.stdin.flush()
+        return float(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(30)
+
+
+# ---- the app --------------------------------------------------------------------------------------
+async def rounds_with_app(name: str, steps: int, rounds: int) -> dict[str, list[float]]:
+    from rnntui.app.app import RnnApp
+    from rnntui.app.session import REPORT_EVERY_S
+    from rnntui.core.runs import RunDir
+
+    workers = {"bare": Worker("bare", name), "trainer": Worker("trainer", name)}
+    rates: dict[str, list[float]] = {"bare": [], "trainer": [], "app": [], "ui cores": [], "threads": []}
     with tempfile.TemporaryDirectory() as runs:
         app = RnnApp(preset=name, runs_dir=runs)
-        app.session.child_setup = functools.partial(use_fixed_batches, name, steps)
+        app.session.child_setup = functools.partial(use_fixed_batches, name, HUGE)
         async with app.run_test(size=(120, 40)) as pilot:
             while app.session.trainer is None or not app.status.startswith("ready"):
                 await asyncio.sleep(0.05)
-            trainer = app.session.trainer
-            assert trainer.step_count == 5, "the warm-up steps ran in the child"
             await pilot.press("2")
-            t0, c0, ui0 = time.perf_counter(), child_cpu_s(trainer.pid), time.process_time()
-            await pilot.press("space")
-            while trainer.step_count < steps + 5:  # 10 ms polling: ~0.3 % of a run of a few seconds
-                await asyncio.sleep(0.01)
-            wall, cpu, ui = time.perf_counter() - t0, child_cpu_s(trainer.pid) - c0, time.process_time() - ui0
+            trainer = app.session.trainer
+            run_dir = RunDir.create(Path(runs), app.session.spec)
+
+            # The clock stops on the reader thread when the last step's report arrives (no polling:
+            # a polling loop here would take CPU from the training process).
+            post, last = trainer.on_event, {"target": HUGE, "t": 0.0, "done": threading.Event()}
+
+            def on_event(e) -> None:
+                if e.kind == "progress" and e.points and e.points[-1].step >= last["target"]:
+                    last["t"] = time.perf_counter()
+                    last["done"].set()
+                post(e)
+
+            trainer.on_event = on_event
+
+            async def app_turn(n: int) -> float:
+                last["target"] = trainer.step_count + n
+                last["done"].clear()
+                t0, ui0 = time.perf_counter(), time.process_time()
+                trainer.run(REPORT_EVERY_S, run_dir, steps=last["target"])
+                await asyncio.to_thread(last["done"].wait)
+                wall = last["t"] - t0
+                rates["ui cores"].append((time.process_time() - ui0) / wall)
+                await asyncio.to_thread(trainer.wait_idle)
+                await pilot.pause()
+                return n / wall
+
+            async def turn(kind: str, n: int) -> float:
+                return await app_turn(n) if kind == "app" else await asyncio.to_thread(workers[kind].turn, n)
+
+            kinds = ["bare", "trainer", "app"]
+            for kind in kinds:  # warm-up (and the app's first run picks its thread count)
+                await turn(kind, WARMUP_STEPS)
+            rates["ui cores"].clear()
+            for r in range(rounds):
+                order = kinds[r % 3 :] + kinds[: r % 3]
+                for kind in order:
+                    rates[kind].append(await turn(kind, steps))
+            rates["threads"].append(app.view("train").state.get("threads") or 0)
             await pilot.press("q")
-        print(f"ui cores {ui / wall:.3f} threads {app.view('train').state.get('threads')}")
-        return steps / (cpu if clock == "cpu" else wall)
-
-
-def measure(side: str, name: str, steps: int, clock: str) -> float:
-    """One measurement in this (fresh) process."""
-    device = torch.device("cpu")
-    use_clock(clock)
-    if side == "app":
-        return asyncio.run(app_rate(name, steps, clock))
-    spec = spec_for(name)
-    task, batches = make_batches(spec, 64)
-    if side == "bare":
-        return bare_loop(spec, task, batches, steps, device)
-    return trainer_rate(spec, task, batches, steps, device, probe=True)
-
-
-def in_child(side: str, name: str, steps: int, clock: str, ui: list[float], ui_threads: list[str]) -> float:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", side, name, str(steps), clock], capture_output=True, text=True, check=True
-    ).stdout.split()
-    if "ui" in out:
-        ui.append(float(out[out.index("ui") + 2]))
-        ui_threads.append(out[out.index("threads") + 1])
-    return float(out[-1])
+    for w in workers.values():
+        w.close()
+    return rates
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        print(measure(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]))
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        worker(sys.argv[2], sys.argv[3])
         return
     ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=600)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=300, help="steps per turn")
+    ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--presets", default="hello,long-memory")
-    ap.add_argument(
-        "--clock",
-        choices=("wall", "cpu"),
-        default="wall",
-        help="cpu: CPU seconds of the process that trains (the app's child; all its threads): leaves out "
-        "the time other tenants of a shared VM take, and the app's UI, which runs in its own process",
-    )
     args = ap.parse_args()
-    print(
-        f"device cpu, torch {torch.__version__}, steps {args.steps}, {args.clock} clock, best of {args.repeats}, "
-        "a process each"
-    )
+    import torch
+
+    print(f"device cpu, torch {torch.__version__}, {args.rounds} rounds of {args.steps} steps each, medians")
     print(
         f"{'preset':<14}{'bare loop':>11}{'trainer':>10}{'app':>10}{'app/bare':>10}{'app/trainer':>13}"
-        f"{'paired app/bare':>18}{'UI cores':>10}  app's threads (tuned)"
+        f"{'per-round app/bare (IQR)':>28}{'UI cores':>10}{'threads':>9}"
     )
     for name in args.presets.split(","):
-        rates: dict[str, list[float]] = {"bare": [], "trainer": [], "app": []}
-        ui: list[float] = []
-        threads: list[str] = []
-        for _ in range(args.repeats):
-            for side in rates:
-                rates[side].append(in_child(side, name, args.steps, args.clock, ui, threads))
-        b, t, a = (max(rates[k]) for k in ("bare", "trainer", "app"))
-        # This VM's speed drifts by ±20 % over minutes: the ratio of the app to the bare loop
-        # measured right before it, median over the repeats, is steadier than best-of ratios.
-        paired = sorted(x / y for x, y in zip(rates["app"], rates["bare"], strict=True))
-        med = statistics.median(paired)
-        spread = f"{med:.3f} ({paired[0]:.2f}–{paired[-1]:.2f})"
+        r = asyncio.run(rounds_with_app(name, args.steps, args.rounds))
+        b, t, a = (statistics.median(r[k]) for k in ("bare", "trainer", "app"))
+        paired = [x / y for x, y in zip(r["app"], r["bare"], strict=True)]
+        q1, med, q3 = statistics.quantiles(paired, n=4)
         print(
-            f"{name:<14}{b:>11.1f}{t:>10.1f}{a:>10.1f}{a / b:>10.3f}{a / t:>13.3f}{spread:>18}"
-            f"{statistics.median(ui):>10.3f}  {' '.join(threads)}",
+            f"{name:<14}{b:>11.1f}{t:>10.1f}{a:>10.1f}{a / b:>10.3f}{a / t:>13.3f}"
+            f"{f'{med:.3f} ({q1:.2f}–{q3:.2f})':>28}{statistics.median(r['ui cores']):>10.3f}{r['threads'][0]:>9}",
             flush=True,
         )
 

@@ -60,30 +60,42 @@ def make_batches(spec: ExperimentSpec, n: int) -> tuple[Task, list[Batch]]:
     return task, [task.train_batch(i, spec.train.batch_size, spec.train.seed) for i in range(n)]
 
 
-def bare_loop(spec: ExperimentSpec, task: Task, batches: list[Batch], steps: int, device: torch.device) -> float:
-    """Forward, loss, backward, clip, step — nothing else. Returns steps per second."""
-    model = build_model(spec, task).to(device)
-    opt = make_optimizer(spec.train.optimizer, model.parameters(), spec.train.lr)
-    dev_batches = [b.to(device) for b in batches]
+class BareLoop:
+    """Forward, loss, backward, clip, step — nothing else, on the same batches as the trainer."""
 
-    def one(i: int) -> torch.Tensor:
-        b = dev_batches[i % len(dev_batches)]
-        opt.zero_grad(set_to_none=True)
-        loss = model.loss(model(b), b)
+    def __init__(self, spec: ExperimentSpec, task: Task, batches: list[Batch], device: torch.device) -> None:
+        self.spec, self.device = spec, device
+        self.model = build_model(spec, task).to(device)
+        self.opt = make_optimizer(spec.train.optimizer, self.model.parameters(), spec.train.lr)
+        self.batches = [b.to(device) for b in batches]
+        self.count = 0
+
+    def one(self) -> torch.Tensor:
+        b = self.batches[self.count % len(self.batches)]
+        self.count += 1
+        self.opt.zero_grad(set_to_none=True)
+        loss = self.model.loss(self.model(b), b)
         loss.backward()
-        if spec.train.clip_norm is not None:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), spec.train.clip_norm)
-        opt.step()
+        if self.spec.train.clip_norm is not None:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.spec.train.clip_norm)
+        self.opt.step()
         return loss.detach()
 
-    for i in range(5):
-        one(i)
-    sync(device)
-    t0 = now()
-    losses = [one(i) for i in range(steps)]
-    torch.stack(losses).cpu()  # the bare loop, too, reads its losses once at the end
-    sync(device)
-    return steps / (now() - t0)
+    def rate(self, steps: int) -> float:
+        """Steps per second over `steps` steps."""
+        sync(self.device)
+        t0 = now()
+        losses = [self.one() for _ in range(steps)]
+        torch.stack(losses).cpu()  # the bare loop, too, reads its losses once at the end
+        sync(self.device)
+        return steps / (now() - t0)
+
+
+def bare_loop(spec: ExperimentSpec, task: Task, batches: list[Batch], steps: int, device: torch.device) -> float:
+    """Steps per second of a fresh BareLoop after 5 warm-up steps."""
+    loop = BareLoop(spec, task, batches, device)
+    loop.rate(5)
+    return loop.rate(steps)
 
 
 def sync(device: torch.device) -> None:

@@ -6,7 +6,7 @@ millisecond the training thread waits (measured: the app trained at ~0.78× the 
 trainer owns a whole interpreter; the app only reads its events.
 
 Protocol (every message is `pickle.dumps((kind, payload))`, between two processes of one program):
-- parent → child: ("run", every_s, run_path) · ("step",) · ("pause",) · ("resume",) · ("stop",)
+- parent → child: ("run", every_s, run_path, steps) · ("step",) · ("pause",) · ("resume",) · ("stop",)
   · ("weights", wanted) · ("close",)
 - child → parent: ("ready", Ready) or ("error", text) once; then ("event", Event) · ("weights",
   state_dict) · ("paused", step) · ("stepped", step) · ("idle", step) after each run · ("crashed",
@@ -159,11 +159,11 @@ class _Child:
             if cmd[0] == "step":
                 self.do_step()
             elif cmd[0] == "run":
-                self.do_run(cmd[1], cmd[2])
+                self.do_run(*cmd[1:])
         self.conn.close()
 
     # ---- jobs (main thread) ------------------------------------------------------------------
-    def do_run(self, every_s: float, run_path: str | None) -> None:
+    def do_run(self, every_s: float, run_path: str | None, steps: int | None = None) -> None:
         t = self.trainer
         if t.run_dir is None and run_path is not None:
             t.run_dir = RunDir(Path(run_path))
@@ -172,6 +172,7 @@ class _Child:
             pause=self.pause,
             on_event=self.emit,
             every_s=every_s,
+            steps=steps,
             while_paused=self.while_paused,
             tune_threads=self.tune_threads,
         )

@@ -129,13 +129,14 @@ class TrainerProcess:
         except (OSError, ValueError):  # the child is gone; the reader reports it
             pass
 
-    def run(self, every_s: float, run_dir: RunDir | None = None) -> None:
-        """Start training (returns at once; `wait_idle()` blocks until the run has finished)."""
+    def run(self, every_s: float, run_dir: RunDir | None = None, steps: int | None = None) -> None:
+        """Start training up to `steps` in all (default: the spec's); returns at once, and
+        `wait_idle()` blocks until the run has finished."""
         if run_dir is not None and self.run_dir is None:
             self.run_dir = run_dir
         self.running = True
         self._idle.clear()
-        self._send("run", every_s, str(self.run_dir.path) if self.run_dir else None)
+        self._send("run", every_s, str(self.run_dir.path) if self.run_dir else None, steps)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         return self._idle.wait(timeout)

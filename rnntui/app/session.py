@@ -36,12 +36,17 @@ def remember_default_threads() -> None:
         _default_threads.append(max(1, torch.get_num_threads()))
 
 
-def training_threads() -> int:
-    """Intra-op threads for CPU training inside the app: torch's default, or RNNTUI_TRAIN_THREADS."""
+def threads_override() -> int | None:
+    """RNNTUI_TRAIN_THREADS, when set to a number: the user's intra-op thread count for training."""
     try:
         return max(1, int(os.environ["RNNTUI_TRAIN_THREADS"]))
     except (KeyError, ValueError):
-        return _default_threads[0] if _default_threads else (os.cpu_count() or 1)
+        return None
+
+
+def training_threads() -> int:
+    """Intra-op threads for a comparison trained in this process: RNNTUI_TRAIN_THREADS or torch's default."""
+    return threads_override() or (_default_threads[0] if _default_threads else (os.cpu_count() or 1))
 
 
 def helper_thread() -> None:
@@ -101,21 +106,13 @@ class Session:
         """A new trainer for `spec` (seeded: same spec → same weights) and a predictor for it."""
         from rnntui.core.trainer_child import Order
 
-        self._start(Order(spec=spec, threads=self._threads(), setup=self.child_setup))
+        self._start(Order(spec=spec, threads=threads_override(), setup=self.child_setup))
 
     def open_run(self, path: Any) -> None:
         """Load a saved run: its weights in Predict, and training resumes where it stopped."""
         from rnntui.core.trainer_child import Order
 
-        self._start(Order(resume=str(path), threads=self._threads(), setup=self.child_setup))
-
-    @staticmethod
-    def _threads() -> int | None:
-        """RNNTUI_TRAIN_THREADS if set; otherwise the child keeps torch's default (the core count)."""
-        try:
-            return max(1, int(os.environ["RNNTUI_TRAIN_THREADS"]))
-        except (KeyError, ValueError):
-            return None
+        self._start(Order(resume=str(path), threads=threads_override(), setup=self.child_setup))
 
     def _start(self, order: Any) -> None:
         helper_thread()

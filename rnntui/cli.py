@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from rnntui import __version__
+from rnntui.core.textsafe import one_line
 
 
 class UserError(Exception):
@@ -25,7 +26,7 @@ class UserError(Exception):
 
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, one_line(f"{self.prog}: error: {message} (see {self.prog} --help)") + "\n")
 
 
 def build_parser() -> Parser:
@@ -116,8 +117,14 @@ def clean(obj: Any) -> Any:
     return obj
 
 
+# JSON escapes C0 controls itself; C1 controls (0x9B is a one-byte CSI), bidirectional overrides and
+# line separators are legal raw in JSON but act on a terminal: written as \uXXXX they keep the exact data.
+_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in (*range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+_JSON_ESCAPES.update({0x2028: "\\u2028", 0x2029: "\\u2029"})
+
+
 def emit_json(obj: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(clean(obj), ensure_ascii=False) + "\n")
+    sys.stdout.write(json.dumps(clean(obj), ensure_ascii=False).translate(_JSON_ESCAPES) + "\n")
     sys.stdout.flush()
 
 
@@ -141,9 +148,9 @@ def cmd_presets(args: argparse.Namespace) -> int:
                     }
                 )
         elif e.spec is None:
-            print(f"{e.name:<14} ERROR  {e.error}")
+            print(one_line(f"{e.name:<14} ERROR  {e.error}"))
         else:
-            print(f"{e.name:<14} {e.spec.model.pattern:<16} {e.spec.model.cell:<9} {e.spec.title}")
+            print(one_line(f"{e.name:<14} {e.spec.model.pattern:<16} {e.spec.model.cell:<9} {e.spec.title}"))
     return 0
 
 
@@ -255,7 +262,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     def progress(label: str, e: Any) -> None:
         if not args.json and e.kind == "finished":
-            sys.stderr.write(f"  {label}: {e.reason} after {e.step} steps\n")
+            sys.stderr.write(one_line(f"  {label}: {e.reason} after {e.step} steps") + "\n")
 
     try:
         results = compare(items, runs_dir=base, on_event=progress, stop=stop)
@@ -284,7 +291,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         shown = "n/a" if value is None else f"{value:.4g}"
         met = "-" if r.goal is None else ("yes" if r.goal.get("met") else "no")
         first = "n/a" if r.first_loss is None else f"{r.first_loss:.4f}"
-        print(f"{r.label:<28}{r.steps:>7}{r.seconds:>9.1f}{first:>12}{shown:>{width}}  {met}")
+        print(one_line(f"{r.label:<28}{r.steps:>7}{r.seconds:>9.1f}{first:>12}{shown:>{width}}  {met}"))
     return 0
 
 
@@ -378,7 +385,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return commands[args.command](args)
     except (UserError, SpecError, RunError, HuntError) as exc:
-        sys.stderr.write(f"rnntui: error: {exc}\n")
+        sys.stderr.write(f"rnntui: error: {one_line(str(exc))}\n")
         return 2
     except BrokenPipeError:
         return 0

@@ -1,4 +1,8 @@
-"""Human-readable output for the headless commands (rich is fine here; the core never uses it)."""
+"""Human-readable output for the headless commands (rich is fine here; the core never uses it).
+
+Names, samples, tokens, paths and advice are data: they are printed as `Text` (never markup) with
+every control character made visible (core/textsafe.py). `--json` output keeps the exact data.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +10,38 @@ import threading
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from rnntui.core import events as ev
 from rnntui.core.predictor import Prediction
+from rnntui.core.textsafe import one_line, sanitize
+
+Part = str | tuple[str, str]
+
+
+def safe(*parts: Part, lines: bool = False) -> Text:
+    """Output from plain strings and (string, style) pairs: one line, or keeping newlines (`lines`)."""
+    shown = sanitize if lines else one_line
+    out = Text()
+    for part in parts:
+        text, style = (part, "") if isinstance(part, str) else part
+        out.append(shown(text), style=style)
+    return out
 
 
 def train_with_progress(trainer: Any, stop: threading.Event) -> ev.Finished:
     console = Console(stderr=False)
     spec = trainer.spec
     console.print(
-        f"[bold]{escape(spec.name)}[/] · {escape(trainer.start_event().description)} · "
-        f"{trainer.model.param_count():,} params · device [bold]{escape(trainer.device_name)}[/]"
+        safe(
+            (spec.name, "bold"),
+            f" · {trainer.start_event().description} · {trainer.model.param_count():,} params · device ",
+            (trainer.device_name, "bold"),
+        )
     )
     if trainer.run_dir is not None:
-        console.print(f"run: {escape(str(trainer.run_dir.path))}")
+        console.print(safe("run: ", str(trainer.run_dir.path)))
     columns = (
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -40,13 +60,16 @@ def train_with_progress(trainer: Any, stop: threading.Event) -> ev.Finished:
             elif isinstance(e, ev.Evaluated):
                 state["val"], state["metric"] = e.val_loss, (e.metric_name, e.metric)
                 for s in e.samples[:1]:
-                    progress.console.print(f"[dim]sample @{e.step}:[/] {escape(s[:100])}", highlight=False)
+                    progress.console.print(safe((f"sample @{e.step}: ", "dim"), s[:100]), highlight=False)
             elif isinstance(e, ev.GoalReached):
                 progress.console.print(
-                    f"[green]goal reached[/] at step {e.step}: {e.metric} = {e.value:.4g} (goal {e.threshold:g})"
+                    safe(
+                        ("goal reached", "green"),
+                        f" at step {e.step}: {e.metric} = {e.value:.4g} (goal {e.threshold:g})",
+                    )
                 )
             elif isinstance(e, ev.Diverged):
-                progress.console.print(f"[red]diverged[/] at step {e.step}: {escape(e.advice)}")
+                progress.console.print(safe(("diverged", "red"), f" at step {e.step}: {e.advice}"))
 
         finished = trainer.run(stop=stop, on_event=on_event)
     final = finished.final
@@ -57,9 +80,9 @@ def train_with_progress(trainer: Any, stop: threading.Event) -> ev.Finished:
         g = finished.goal
         value = "n/a" if g["value"] is None else f"{g['value']:.4g}"
         parts.append(f"goal {g['metric']} {value} ({'met' if g['met'] else 'not met'}, target {g['threshold']:g})")
-    console.print(" · ".join(parts))
+    console.print(safe(" · ".join(parts)))
     if finished.run_dir:
-        console.print(f"predict with: rnntui predict {escape(finished.run_dir)} PREFIX")
+        console.print(safe("predict with: rnntui predict ", finished.run_dir, " PREFIX"))
     return finished
 
 
@@ -81,20 +104,20 @@ def bar(p: float, width: int = 20) -> str:
 def print_prediction(pred: Prediction, generate: int) -> None:
     console = Console(highlight=False)
     if pred.notice:
-        console.print(f"[yellow]note:[/] {escape(pred.notice)}")
+        console.print(safe(("note:", "yellow"), " ", pred.notice))
     if pred.kind in ("lm", "classify"):
         rows = pred.next if pred.kind == "lm" else pred.classes
         for tok, p in rows:
-            shown = repr(tok) if tok.strip() != tok or not tok else tok
-            console.print(f"{escape(shown):>12}  {p:6.3f}  {bar(p)}")
+            shown = repr(tok) if tok.strip() != tok or not tok or not tok.isprintable() else tok
+            console.print(safe(f"{shown:>12}  {p:6.3f}  {bar(p)}"))
         if generate and pred.kind == "lm":
-            console.print(f"greedy:  {escape(pred.prefix + pred.continuation)}")
-            console.print(f"sampled: {escape(pred.prefix + pred.sampled)}")
+            console.print(safe("greedy:  ", pred.prefix + pred.continuation, lines=True))
+            console.print(safe("sampled: ", pred.prefix + pred.sampled, lines=True))
     elif pred.kind == "tag":
         for tok, tag, p in pred.tags:
-            console.print(f"{escape(tok):>14}  {tag:<8} {p:.3f}")
+            console.print(safe(f"{tok:>14}  {tag:<8} {p:.3f}"))
     elif pred.kind == "regress":
         if pred.forecasts:
             console.print(f"forecast: {pred.forecasts[-1]:.4f}")
     else:
-        console.print(escape(" ".join(pred.output)))
+        console.print(safe(" ".join(pred.output)))

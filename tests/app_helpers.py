@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 import time
 from collections.abc import Callable
 
@@ -31,3 +33,31 @@ async def ready(pilot, name: str | None = None) -> None:
     for inp in app.query(Input):
         inp.cursor_blink = False
     await pilot.pause()
+
+
+_TEXT = re.compile(
+    r'<text[^>]*? x="([\d.]+)"[^>]*?textLength="([\d.]+)"[^>]*?url\(#terminal-[\w-]*?line-(\d+)\)">(.*?)</text>'
+)
+
+
+def screen_lines(app) -> list[str]:
+    """What the terminal shows, line by line (from the app's SVG screenshot): the characters that
+    really reach the screen, after markup, wrapping and cropping."""
+    cells: dict[int, dict[int, str]] = {}
+    found = [(float(x), float(w), int(n), html.unescape(t)) for x, w, n, t in _TEXT.findall(app.export_screenshot())]
+    width = next((w / len(t) for _, w, _, t in found if t), 1.0)
+    left = min((x for x, _, _, _ in found), default=0.0)
+    for x, _, n, t in found:
+        col = round((x - left) / width)
+        row = cells.setdefault(n, {})
+        for i, ch in enumerate(t):
+            row[col + i] = ch
+    out = []
+    for n in sorted(cells):
+        row = cells[n]
+        out.append("".join(row.get(c, " ") for c in range(max(row) + 1)).replace("\xa0", " ").rstrip())
+    return out
+
+
+def screen_text(app) -> str:
+    return "\n".join(screen_lines(app))

@@ -7,11 +7,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
+from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
+from textual.notifications import SeverityLevel
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
@@ -26,7 +27,9 @@ from rnntui.app.messages import (
     TrainerLost,
     TrainerReported,
 )
+from rnntui.app.plain import Part, assemble, line
 from rnntui.app.session import Session, helper_thread, remember_default_threads
+from rnntui.core.textsafe import sanitize
 from rnntui.core.trainer_process import warm_up
 
 VIEWS = (("build", "1 Build"), ("train", "2 Train"), ("predict", "3 Predict"), ("runs", "4 Runs"))
@@ -38,6 +41,17 @@ NARROW = 110  # columns below which side-by-side panels stack
 def hidden(widget: Any) -> Any:
     widget.display = False
     return widget
+
+
+def topbar_text(current: str | None, device: str, preset: str, status: str) -> Text:
+    """The top bar: view tabs, device, preset and status (the preset's name and the status are data)."""
+    parts: list[Part] = [("rnntui", "bold"), " "]
+    for vid, label in VIEWS:
+        parts += [(f" {label} ", "reverse" if vid == current else ""), " "]
+    parts += ["  ", line(device, "bold"), " · preset ", line(preset, "bold"), " · ", line(status)]
+    text = assemble(*parts)
+    text.no_wrap, text.overflow = True, "ellipsis"
+    return text
 
 
 class RnnApp(App[int]):
@@ -117,6 +131,18 @@ class RnnApp(App[int]):
         warm_up()
         self.load_torch()
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Notices quote data (preset names, paths, errors): never markup, control characters shown."""
+        super().notify(sanitize(message), title=sanitize(title), severity=severity, timeout=timeout, markup=False)
+
     def view(self, name: str) -> Any:
         """One of the views (build, train, predict, runs); they exist once views_ready is True."""
         return self.query_one(f"#{name}")
@@ -128,12 +154,8 @@ class RnnApp(App[int]):
 
     def update_topbar(self) -> None:
         current = self.query_one(ContentSwitcher).current
-        tabs = " ".join(f"[reverse] {label} [/reverse]" if vid == current else f" {label} " for vid, label in VIEWS)
         name = self.session.spec.name if self.session.spec else "…"
-        self.query_one("#topbar", Static).update(
-            f"[b]rnntui[/b] {tabs}   [b]{escape(self.device)}[/b] · preset [b]{escape(name)}[/b]"
-            f" · {escape(self.status)}"
-        )
+        self.query_one("#topbar", Static).update(topbar_text(current, self.device, name, self.status))
 
     def set_status(self, status: str) -> None:
         self.status = status

@@ -1,10 +1,21 @@
-"""Command palette: every action, and "Load preset: NAME" for every preset."""
+"""Command palette: every action, and "Load preset: NAME" for every preset.
+
+A preset's name and title are data: they are never spliced into an action string (a name with an
+apostrophe broke `load_preset('…')`, and a crafted one could have called any action) or into markup
+(the palette parses a str prompt or help as markup). Commands are callables; text is Content.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
+
+from rnntui.core.textsafe import one_line
 
 ACTIONS = (
     ("Show Build view", "view('build')", "choose the architecture and training settings"),
@@ -22,22 +33,45 @@ ACTIONS = (
 )
 
 
+@dataclass(frozen=True)
+class PaletteCommand:
+    name: str  # shown and matched, already one visible line
+    run: Callable[[], object]
+    help: str
+
+
 class RnnCommands(Provider):
-    def _commands(self) -> list[tuple[str, str, str]]:
+    def _commands(self) -> list[PaletteCommand]:
         app = self.app
-        out = [(name, action, help_) for name, action, help_ in ACTIONS]
+        out = [PaletteCommand(name, partial(app.run_action, action), help_) for name, action, help_ in ACTIONS]
+        load = getattr(app, "action_load_preset", None)
         for entry in getattr(app, "preset_entries", []):
             title = entry.spec.title if entry.spec else "(has an error)"
-            out.append((f"Load preset: {entry.name}", f"load_preset('{entry.name}')", title))
+            if load is not None:
+                out.append(PaletteCommand(one_line(f"Load preset: {entry.name}"), partial(load, entry.name), title))
         return out
 
     async def discover(self) -> Hits:
-        for name, action, help_ in self._commands():
-            yield DiscoveryHit(name, partial(self.app.run_action, action), help=help_)
+        for c in self._commands():
+            yield DiscoveryHit(Content(c.name), c.run, text=c.name, help=Content(one_line(c.help)))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for name, action, help_ in self._commands():
-            score = matcher.match(name)
+        for c in self._commands():
+            score = matcher.match(c.name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), partial(self.app.run_action, action), help=help_)
+                yield Hit(score, highlight(matcher, c.name), c.run, text=c.name, help=Content(one_line(c.help)))
+
+
+def highlight(matcher: Matcher, candidate: str) -> Content:
+    """The candidate with its matched characters styled, as Matcher.highlight does, but built from
+    Content: Matcher.highlight parses the candidate as markup."""
+    content = Content(candidate)
+    if not matcher.query:
+        return content
+    score, offsets = matcher.fuzzy_search.match(matcher.query, candidate)
+    if score:
+        for offset in offsets:
+            if not candidate[offset].isspace():
+                content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content

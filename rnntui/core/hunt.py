@@ -3,13 +3,18 @@
 Every character of the text gets a target, 1 inside a match and 0 outside; every hidden unit
 (each layer and direction) gets its activation at each token. Units are ranked by the absolute
 Pearson correlation between the two; the sign says whether the unit rises or falls in a match.
+
+The regex is the user's (or a shared script's): Python's `re` cannot be stopped, and `(A+)+$` took
+88 s on a short text. Matching uses the `regex` package (re-compatible syntax, VERSION0) with a
+time limit, and releases the GIL while it matches, so the app can match in a worker thread.
 """
 
 from __future__ import annotations
 
-import re
+import time
 from dataclasses import dataclass
 
+import regex
 import torch
 
 from rnntui.core.errors import HuntError
@@ -28,17 +33,45 @@ class Unit:
         return f"layer {self.layer + 1}{arrow} unit {self.unit}"
 
 
-def match_targets(pred: Prediction, text: str, pattern: str) -> torch.Tensor:
-    """(T,) 1.0 where the fed token overlaps a regex match, else 0.0."""
+TIMEOUT_S = 1.0  # matching longer than this is refused ("too slow"), in the app and the CLI
+MAX_PATTERN = 1000  # characters
+
+
+def match_spans(text: str, pattern: str, timeout_s: float = TIMEOUT_S) -> list[tuple[int, int]]:
+    """(start, end) of every match of `pattern` in `text`; HuntError when invalid or too slow."""
+    if len(pattern) > MAX_PATTERN:
+        raise HuntError(f"the regular expression is {len(pattern)} characters long; the limit is {MAX_PATTERN}")
     try:
-        rx = re.compile(pattern)
-    except re.error as exc:
+        rx = regex.compile(pattern, flags=regex.VERSION0)
+    except (regex.error, OverflowError, RecursionError, ValueError) as exc:
         raise HuntError(f"the regular expression {pattern!r} is invalid: {exc}") from None
-    inside = [False] * (len(text) + 1)
-    for m in rx.finditer(text):
-        for i in range(m.start(), m.end()):
+    deadline = time.monotonic() + timeout_s
+    spans = []
+    try:
+        for m in rx.finditer(text, concurrent=True, timeout=timeout_s):
+            spans.append(m.span())
+            if time.monotonic() > deadline:
+                raise TimeoutError
+    except TimeoutError:
+        raise HuntError(
+            f"the regular expression {pattern!r} is too slow on this text (over {timeout_s:g} s); "
+            "nested repeats such as (a+)+ backtrack without end: simplify it"
+        ) from None
+    return spans
+
+
+def targets_from_spans(pred: Prediction, text_len: int, spans: list[tuple[int, int]]) -> torch.Tensor:
+    """(T,) 1.0 where the fed token overlaps a match, else 0.0."""
+    inside = [False] * (text_len + 1)
+    for start, end in spans:
+        for i in range(start, end):
             inside[i] = True
     return torch.tensor([float(any(inside[s.token.start : max(s.token.end, s.token.start + 1)])) for s in pred.steps])
+
+
+def match_targets(pred: Prediction, text: str, pattern: str) -> torch.Tensor:
+    """(T,) 1.0 where the fed token overlaps a regex match, else 0.0."""
+    return targets_from_spans(pred, len(text), match_spans(text, pattern))
 
 
 def rank_units(pred: Prediction, targets: torch.Tensor, top: int = 10) -> list[Unit]:
@@ -60,13 +93,18 @@ def rank_units(pred: Prediction, targets: torch.Tensor, top: int = 10) -> list[U
     return units
 
 
-def hunt(predictor: Predictor, text: str, pattern: str, top: int = 10) -> tuple[list[Unit], Prediction]:
-    pred = predictor.feed(text)
-    targets = match_targets(pred, text, pattern)
+def rank_against(pred: Prediction, pattern: str, targets: torch.Tensor, top: int = 10) -> list[Unit]:
+    """Units ranked against `targets`; HuntError when the regex gives a constant target."""
     if targets.numel() and (targets.min() == targets.max()):
         what = "matches everywhere" if targets.max() > 0 else "matches nothing"
         raise HuntError(f"{pattern!r} {what} in this text: a unit cannot be ranked against a constant")
-    return rank_units(pred, targets, top), pred
+    return rank_units(pred, targets, top)
+
+
+def hunt(predictor: Predictor, text: str, pattern: str, top: int = 10) -> tuple[list[Unit], Prediction]:
+    spans = match_spans(text, pattern)  # first: a bad or slow regex costs no forward pass
+    pred = predictor.feed(text)
+    return rank_against(pred, pattern, targets_from_spans(pred, len(text), spans), top), pred
 
 
 def unit_activation_per_char(pred: Prediction, text: str, layer: int, direction: int, unit: int) -> list[float | None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -13,6 +14,7 @@ from textual.widgets import Input, Label, Select, Static
 
 from rnntui.app.diagram import render_diagram
 from rnntui.app.messages import SpecEdited
+from rnntui.app.plain import PlainInput, assemble, join, line
 from rnntui.core.errors import SpecError
 from rnntui.core.spec import CELL_LABELS, CELLS, OPTIMIZERS, PATTERN_LABELS, PATTERNS, ExperimentSpec, set_value
 
@@ -30,6 +32,17 @@ NUMBER_FIELDS = (
 
 def field_text(value: Any) -> str:
     return "none" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def lesson_text(spec: ExperimentSpec) -> Text:
+    """The preset's title, lesson and what to try next: all of it the preset author's text."""
+    lines = [assemble(line(spec.title or spec.name, "bold"), "  ", ("preset ", "dim"), line(spec.name, "dim"))]
+    if spec.lesson:
+        lines.append(assemble(spec.lesson))
+    if spec.try_next:
+        lines.append(assemble(("try next", "bold"), " (press 1 and change the setting, or use --set):"))
+        lines += [assemble("  • ", line(k, "bold"), " — ", line(why)) for k, why in spec.try_next]
+    return join(lines)
 
 
 class BuildView(VerticalScroll):
@@ -63,7 +76,7 @@ class BuildView(VerticalScroll):
                         for wid, _, _, label in row:
                             with Vertical(classes="number"):
                                 yield Label(label, classes="field-label")
-                                yield Input(id=wid, classes="number-input", select_on_focus=True)
+                                yield PlainInput(id=wid, classes="number-input", select_on_focus=True)
             with Vertical(id="build-side"):
                 yield Static("", id="params")
                 yield Static("", id="build-error")
@@ -87,23 +100,15 @@ class BuildView(VerticalScroll):
         self.show_lesson(spec)
 
     def show_lesson(self, spec: ExperimentSpec) -> None:
-        from rich.markup import escape
-
-        parts = [f"[b]{escape(spec.title or spec.name)}[/b]  [dim]preset {escape(spec.name)}[/dim]"]
-        if spec.lesson:
-            parts.append(escape(spec.lesson))
-        if spec.try_next:
-            parts.append("[b]try next[/b] (press 1 and change the setting, or use --set):")
-            parts += [f"  • [b]{escape(k)}[/b] — {escape(why)}" for k, why in spec.try_next]
-        self.query_one("#lesson", Static).update("\n".join(parts))
+        self.query_one("#lesson", Static).update(lesson_text(spec))
 
     def refresh_side(self, spec: ExperimentSpec, error: str | None, params: int | None) -> None:
         self.query_one("#diagram", Static).update(render_diagram(spec.model))
         self.query_one("#params", Static).update(
-            f"params [b]{params:,}[/b]" if params is not None else "params: (loading torch…)"
+            assemble("params ", (f"{params:,}", "bold")) if params is not None else "params: (loading torch…)"
         )
         err = self.query_one("#build-error", Static)
-        err.update(f"[b]cannot train:[/b] {error}\nfix it to start training" if error else "")
+        err.update(assemble(("cannot train: ", "bold"), error, "\nfix it to start training") if error else "")
         err.set_class(bool(error), "-error")
 
     def _collect(self) -> tuple[ExperimentSpec, str | None]:

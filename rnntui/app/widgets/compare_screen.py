@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,6 +11,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
+
+from rnntui.app.plain import assemble, line
 
 
 def axes(spec: Any) -> list[tuple[str, str]]:
@@ -35,10 +36,14 @@ class CompareScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="compare-dialog"):
             yield Static(
-                f"Train [b]{escape(self.spec.name)}[/b] once per variant — same seed, same batches, same data "
-                "order — and overlay the curves in Runs. Enter starts; esc cancels."
+                assemble(
+                    "Train ",
+                    line(self.spec.name, "bold"),
+                    " once per variant — same seed, same batches, same data order — and overlay the curves in Runs. "
+                    "Enter starts; esc cancels.",
+                )
             )
-            options = [Option(f"{label}  [dim]{escape(vary)}[/dim]", id=vary) for vary, label in axes(self.spec)]
+            options = [Option(assemble(label, "  ", line(vary, "dim")), id=vary) for vary, label in axes(self.spec)]
             yield OptionList(*options)
 
     def on_mount(self) -> None:

@@ -10,6 +10,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
+from rnntui.core.textsafe import one_line
+
 
 def diverging(v: float, scale: float) -> Color:
     """Blue for negative, red for positive, near-black at zero; |v| / scale sets the intensity."""
@@ -46,7 +48,7 @@ def heat_text(
     text.append("unit ", style="dim")
     for t in cols:
         tok = tokens[t] if t < len(tokens) else ""
-        shown = (tok.replace("\n", "↵").replace(" ", "␣") or "·")[:2]
+        shown = (one_line(tok.replace("\n", "↵").replace(" ", "␣")) or "·")[:2]
         text.append(f"{shown:<2}", style="bold")
     text.append("\n")
     for u in range(units):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from rnntui.app.plain import assemble, line
 
 KEYS = """[b]Keys[/b]
   1 2 3 4      Build · Train · Predict · Runs views
@@ -39,7 +40,7 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help-dialog"):
             yield Static(KEYS)
             if self.lesson:
-                yield Static(f"[b]Lesson: {escape(self.title_text)}[/b]\n{escape(self.lesson)}")
+                yield Static(assemble(("Lesson: ", "bold"), line(self.title_text, "bold"), "\n", self.lesson))
             yield Static("[dim]esc to close[/dim]")
 
     def action_close(self) -> None:

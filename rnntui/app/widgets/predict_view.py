@@ -2,38 +2,47 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from rich.markup import escape
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import Input, Label, Select, Static
 
+from rnntui.app.plain import PlainInput, assemble, line
 from rnntui.app.widgets.heatmap import Heatmap, coloured_prefix, heat_text
+from rnntui.app.widgets.predict_text import continuation_text, hunt_text, output_text
 from rnntui.core.errors import HuntError
+from rnntui.core.hunt import Unit
 
 MAX_INPUT = 100_000
 
 
-def prob_bar(p: float, width: int = 24) -> str:
-    full = max(0, min(width, round(p * width)))
-    return "█" * full + "░" * (width - full)
+@dataclass(frozen=True)
+class HuntOutcome:
+    """The last neuron hunt: the regex, its ranked units, or why it could not rank."""
 
-
-def shown_token(tok: str) -> str:
-    if tok == " ":
-        return "␣"
-    if tok == "\n":
-        return "↵"
-    return tok if tok.isprintable() else repr(tok)
+    pattern: str
+    units: tuple[Unit, ...] = ()
+    error: str | None = None
 
 
 class PredictView(VerticalScroll):
+    @dataclass
+    class Matched(Message):
+        """A worker finished matching the hunt's regex (`spans`), or could not (`error`)."""
+
+        generation: int
+        pattern: str
+        spans: list[tuple[int, int]] | None
+        error: str | None
+
     def compose(self) -> ComposeResult:
         yield Label("", id="predict-hint")
-        yield Input(placeholder="type a prefix…", id="prefix", max_length=MAX_INPUT)
+        yield PlainInput(placeholder="type a prefix…", id="prefix", max_length=MAX_INPUT)
         yield Static("", id="predict-notice")
         with Horizontal(id="predict-top"):
             yield Static("", id="prediction")
@@ -41,8 +50,8 @@ class PredictView(VerticalScroll):
         with Horizontal(id="heat-controls"):
             yield Select([("layer 1", (0, 0))], id="layer", allow_blank=False)
             yield Select([("hidden h", "hidden")], id="quantity", allow_blank=False)
-            yield Input(placeholder="neuron hunt: a regex, e.g. [AEIOU]", id="hunt")
-            yield Input(placeholder="unit #", id="unit", type="integer")
+            yield PlainInput(placeholder="neuron hunt: a regex, e.g. [AEIOU]", id="hunt")
+            yield PlainInput(placeholder="unit #", id="unit", type="integer")
         yield Static("", id="hunt-result")
         yield Static("", id="coloured")
         with Vertical(id="heat-box"):
@@ -52,11 +61,13 @@ class PredictView(VerticalScroll):
         self.predictor: Any = None
         self.prediction: Any = None
         self.unit: int | None = None
+        self.hunt_outcome: HuntOutcome | None = None
+        self._hunt_generation = 0  # a match result for an older text or regex is dropped
 
     # ---- configuration -----------------------------------------------------------------------
     def set_predictor(self, predictor: Any, hint: str) -> None:
         self.predictor = predictor
-        self.query_one("#predict-hint", Label).update(escape(hint) + "   [dim](esc leaves the input)[/dim]")
+        self.query_one("#predict-hint", Label).update(assemble(hint, ("   (esc leaves the input)", "dim")))
         m = predictor.model
         dirs = m.num_directions
         options = []
@@ -86,7 +97,12 @@ class PredictView(VerticalScroll):
     # ---- events ------------------------------------------------------------------------------
     @on(Input.Changed, "#prefix")
     def _prefix_changed(self) -> None:
+        self._drop_pending_hunt()
         self.refresh_prediction()
+
+    @on(Input.Changed, "#hunt")
+    def _regex_changed(self) -> None:
+        self._drop_pending_hunt()
 
     @on(Select.Changed, "#layer")
     @on(Select.Changed, "#quantity")
@@ -114,60 +130,18 @@ class PredictView(VerticalScroll):
         try:
             pred = self.predictor.feed(prefix, generate=40, temperature=0.8, seed=0)
         except Exception as exc:  # never let a keystroke take the app down
-            self.query_one("#predict-notice", Static).update(f"[b]could not predict:[/b] {escape(str(exc))}")
+            self.query_one("#predict-notice", Static).update(assemble(("could not predict: ", "bold"), str(exc)))
             return
         self.prediction = pred
-        self.query_one("#predict-notice", Static).update(escape(pred.notice) if pred.notice else "")
-        self.query_one("#prediction", Static).update(self.render_output(pred))
+        self.query_one("#predict-notice", Static).update(line(pred.notice) if pred.notice else "")
+        self.query_one("#prediction", Static).update(output_text(pred))
         cont = self.query_one("#continuation", Static)
         if pred.kind == "lm" and (pred.continuation or pred.sampled):
-            tail = prefix[-30:]
-            cont.update(
-                Text.assemble(
-                    ("greedy   ", "bold"),
-                    (tail, "dim"),
-                    (pred.continuation, ""),
-                    "\n",
-                    ("sampled  ", "bold"),
-                    (tail, "dim"),
-                    (pred.sampled, ""),
-                    (" (T=0.8)", "dim"),
-                )
-            )
+            cont.update(continuation_text(prefix, pred.continuation, pred.sampled))
         else:
             cont.update("")
         self.render_heatmap()
         self.render_coloured()
-
-    def render_output(self, pred: Any) -> str:
-        lines: list[str] = []
-        if pred.kind == "lm":
-            lines.append("[b]next token[/b]")
-            for tok, p in pred.next:
-                lines.append(f"{escape(shown_token(tok)):>6} {p:6.3f} {prob_bar(p)}")
-        elif pred.kind == "classify":
-            lines.append("[b]class after the whole prefix[/b]")
-            for c, p in pred.classes:
-                lines.append(f"{escape(c):>10} {p:6.3f} {prob_bar(p)}")
-            if pred.per_step:
-                steps = " ".join(
-                    f"{escape(t.text)}→{c[:3]}" for t, (c, _) in zip(pred.tokens, pred.per_step, strict=False)
-                )
-                lines.append(f"[dim]after each word:[/dim] {steps[-300:]}")
-        elif pred.kind == "tag":
-            lines.append("[b]tag per token[/b]")
-            for tok, tag, p in pred.tags[-20:]:
-                lines.append(f"{escape(tok):>12}  [b]{escape(tag):<6}[/b] {p:5.2f}")
-        elif pred.kind == "regress":
-            lines.append("[b]forecast[/b]")
-            if pred.forecasts:
-                lines.append(f"next value  [b]{pred.forecasts[-1]:.4f}[/b]")
-                history = ", ".join(f"{v:.3f}" for v in pred.forecasts[-8:])
-                lines.append(f"[dim]after each step: {history}[/dim]")
-        else:
-            lines.append("[b]output sequence[/b]")
-            lines.append(escape(" ".join(pred.output)) or "[dim](type the input)[/dim]")
-        return "\n".join(lines)
 
     def render_heatmap(self) -> None:
         pred = self.prediction
@@ -184,28 +158,57 @@ class PredictView(VerticalScroll):
         title = Text.assemble((f"{what} · layer {layer + 1}{' ←' if direction else ''} · units × steps\n", "bold"))
         self.query_one(Heatmap).update(title + heat_text(rows, tokens, signed=signed, highlight=self.unit))
 
+    # ---- neuron hunt: the regex is matched in a worker thread, with a time limit ---------------
     def run_hunt(self) -> None:
-        from rnntui.core.hunt import hunt
-
-        regex = self.query_one("#hunt", Input).value
+        pattern = self.query_one("#hunt", Input).value
         prefix = self.query_one("#prefix", Input).value
         out = self.query_one("#hunt-result", Static)
-        if not regex or self.predictor is None:
+        self._hunt_generation += 1
+        if not pattern or self.predictor is None:
             out.update("type a regex and press enter: units whose activation follows its matches are ranked")
             return
+        out.update(assemble("neuron hunt: matching ", line(pattern), "…"))
+        self._match(self._hunt_generation, prefix, pattern)
+
+    @work(thread=True, exclusive=True, group="hunt", exit_on_error=False)
+    def _match(self, generation: int, text: str, pattern: str) -> None:
+        from rnntui.core.hunt import match_spans
+
         try:
-            units, _ = hunt(self.predictor, prefix, regex, top=5)
+            self.post_message(self.Matched(generation, pattern, match_spans(text, pattern), None))
         except HuntError as exc:
-            out.update(f"[b]neuron hunt:[/b] {escape(str(exc))}")
+            self.post_message(self.Matched(generation, pattern, None, str(exc)))
+
+    def _drop_pending_hunt(self) -> None:
+        self._hunt_generation += 1
+
+    @on(Matched)
+    def _matched(self, m: Matched) -> None:
+        from rnntui.core.hunt import rank_against, targets_from_spans
+
+        if m.generation != self._hunt_generation:
+            return  # the text or the regex changed while it matched
+        out = self.query_one("#hunt-result", Static)
+        pred = self.prediction
+        try:
+            if m.error is not None:
+                raise HuntError(m.error)
+            if pred is None or not pred.steps:
+                out.update("neuron hunt: type some text first")
+                self.hunt_outcome = HuntOutcome(m.pattern, error="no text")
+                return
+            assert m.spans is not None
+            targets = targets_from_spans(pred, len(pred.prefix), m.spans)
+            units = rank_against(pred, m.pattern, targets, top=5)
+        except HuntError as exc:
+            out.update(assemble(("neuron hunt: ", "bold"), str(exc)))
+            self.hunt_outcome = HuntOutcome(m.pattern, error=str(exc))
             return
-        if not units:
-            out.update("neuron hunt: type some text first")
-            return
+        self.hunt_outcome = HuntOutcome(m.pattern, tuple(units))
         best = units[0]
         self.query_one("#layer", Select).value = (best.layer, best.direction)
         self.query_one("#unit", Input).value = str(best.unit)
-        ranked = ", ".join(f"{escape(u.label())} r={u.score:+.2f}" for u in units)
-        out.update(f"[b]units tracking {escape(regex)}:[/b] {ranked}")
+        out.update(hunt_text(m.pattern, units))
         self.refresh_prediction()
 
     def render_coloured(self) -> None:
@@ -220,7 +223,7 @@ class PredictView(VerticalScroll):
         layer, direction = layer_dir if isinstance(layer_dir, tuple) else (0, 0)
         hidden = pred.steps[0].hidden if pred.steps else None
         if hidden is None or not 0 <= self.unit < hidden.shape[-1]:
-            target.update(f"[dim]unit {self.unit} is not in this layer[/dim]")
+            target.update(Text(f"unit {self.unit} is not in this layer", style="dim"))
             return
         prefix = pred.prefix[-2000:]
         offset = len(pred.prefix) - len(prefix)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from rich.markup import escape
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,37 +11,44 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from rnntui.app.plain import assemble, join, line, plain
+from rnntui.core.presets import PresetEntry
 from rnntui.core.spec import CELL_LABELS, PATTERN_LABELS
 
 
-def preset_line(entry: Any) -> str:
+def preset_line(entry: PresetEntry) -> Text:
+    """One row of the menu: name, pattern, cell and title (the name and title are data)."""
     if entry.spec is None:
-        return f"[b]{escape(entry.name):<13}[/b] [red]error[/red]"
+        return assemble(line(f"{entry.name:<13}", "bold"), " ", ("error", "red"))
     s = entry.spec
-    return (
-        f"[b]{escape(entry.name):<13}[/b] {PATTERN_LABELS[s.model.pattern]:<15} "
-        f"{CELL_LABELS[s.model.cell]:<8} {escape(s.title)}"
+    return assemble(
+        line(f"{entry.name:<13}", "bold"),
+        f" {PATTERN_LABELS[s.model.pattern]:<15} {CELL_LABELS[s.model.cell]:<8} ",
+        line(s.title),
     )
 
 
-def preset_details(entry: Any) -> str:
+def preset_details(entry: PresetEntry) -> Text:
+    """The highlighted preset's lesson, what to try next and its goal; or why it cannot load."""
     if entry.spec is None:
-        where = escape(str(entry.path))
-        return f"[b]{escape(entry.name)}[/b] cannot be loaded:\n\n{escape(entry.error or '')}\n\n[dim]{where}[/dim]"
+        return assemble(
+            line(entry.name, "bold"), " cannot be loaded:\n\n", entry.error or "", "\n\n", line(str(entry.path), "dim")
+        )
     s = entry.spec
-    parts = [f"[b]{escape(s.title)}[/b]", "", escape(s.lesson)]
+    parts: list[Text] = [line(s.title, "bold"), Text(""), plain(s.lesson)]
     if s.try_next:
-        parts += ["", "[b]try next[/b]"] + [f"• [b]{escape(k)}[/b] — {escape(w)}" for k, w in s.try_next]
+        parts += [Text(""), Text("try next", style="bold")]
+        parts += [assemble("• ", line(k, "bold"), " — ", line(w)) for k, w in s.try_next]
     if s.goal:
         sign = "≥" if s.goal.direction == "max" else "≤"
-        parts += ["", f"[b]goal[/b] {escape(s.goal.metric)} {sign} {s.goal.threshold:g}"]
-    return "\n".join(parts)
+        parts += [Text(""), assemble(("goal", "bold"), " ", line(s.goal.metric), f" {sign} {s.goal.threshold:g}")]
+    return join(parts)
 
 
 class PresetsScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "dismiss_none", "close"), Binding("p", "dismiss_none", "close", show=False)]
 
-    def __init__(self, entries: list[Any], current: str | None = None) -> None:
+    def __init__(self, entries: list[PresetEntry], current: str | None = None) -> None:
         super().__init__()
         self.entries = entries
         self.current = current
@@ -74,7 +79,7 @@ class PresetsScreen(ModalScreen[str | None]):
     def _selected(self, event: OptionList.OptionSelected) -> None:
         entry = self.entries[event.option_index]
         if entry.spec is None:
-            self.notify(f"{entry.name} has an error and cannot be loaded", severity="error")
+            self.notify(f"{entry.name} has an error and cannot be loaded", severity="error", markup=False)
             return
         self.dismiss(entry.name)
 

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,8 +15,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label, Static
 
 from rnntui.app.messages import OpenRun
+from rnntui.app.plain import assemble, join, line
 from rnntui.app.widgets.charts import Chart, downsample
 from rnntui.core.spec import CELL_LABELS
+from rnntui.core.textsafe import one_line
 
 COLORS = ("cyan", "magenta", "orange", "green", "red", "blue", "yellow", "white")
 
@@ -50,7 +51,7 @@ class ConfirmDelete(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog"):
-            yield Label(f"Delete run [b]{escape(self.run_name)}[/b] and its files? (y / n)")
+            yield Label(assemble("Delete run ", line(self.run_name, "bold"), " and its files? (y / n)"))
             with Horizontal():
                 yield Button("Delete", id="yes", variant="error")
                 yield Button("Keep", id="no")
@@ -108,9 +109,9 @@ class RunsView(VerticalScroll):
         for r in self.runs:
             value = "–" if r.value is None else f"{r.metric} {r.value:.3g}"
             goal = "–" if r.goal_met is None else ("met" if r.goal_met else "not met")
-            table.add_row(
+            cells = [
                 "●" if r.path in self.selected else " ",
-                escape(r.name),
+                r.name,
                 CELL_LABELS.get(r.cell, r.cell),
                 "bi" if r.bidirectional else "uni",
                 str(r.layers),
@@ -120,15 +121,19 @@ class RunsView(VerticalScroll):
                 goal,
                 time.strftime("%m-%d %H:%M", time.localtime(r.created)),
                 r.status,
+            ]
+            # Every cell as Text: a str cell is parsed as markup, and names and statuses are data.
+            table.add_row(
+                *[line(c) for c in cells],
                 key=str(r.path),
             )
         self.query_one("#runs-problems", Static).update(
-            "\n".join(escape(p) for p in problems) if problems else ("" if self.runs else "no runs yet: train one")
+            join([line(p) for p in problems]) if problems else ("" if self.runs else "no runs yet: train one")
         )
         self.redraw()
 
     def show_compare(self, text: str) -> None:
-        self.query_one("#runs-compare", Static).update(escape(text))
+        self.query_one("#runs-compare", Static).update(line(text))
 
     def compared(self, run_dirs: list[str]) -> None:
         """A comparison finished: list its runs and overlay exactly them."""
@@ -166,7 +171,7 @@ class RunsView(VerticalScroll):
                 continue
             records, _ = clean_metrics(RunDir(r.path))
             steps = [x for x in records if x.get("event") == "step"]
-            label = f"{r.name} {r.cell}{' bi' if r.bidirectional else ''} ×{r.layers}"
+            label = one_line(f"{r.name} {r.cell}{' bi' if r.bidirectional else ''} ×{r.layers}")
             xs = [float(x["step"]) for x in steps]
             loss.series.append((label, xs, [x["loss"] if x["loss"] is not None else float("nan") for x in steps]))
             grad.series.append(

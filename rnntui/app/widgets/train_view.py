@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import ProgressBar, Static
 
+from rnntui.app.plain import assemble, join, line
 from rnntui.app.widgets.charts import GradFlowChart, GradNormChart, LossChart
 from rnntui.core import events as ev
 
@@ -37,7 +37,7 @@ class TrainView(VerticalScroll):
             with Vertical(id="train-side"):
                 yield ProgressBar(id="progress", show_eta=False)
                 yield Static("", id="notice")
-                yield Static("", id="samples", markup=True)
+                yield Static("", id="samples")
         with Horizontal(id="charts"):
             yield LossChart(id="loss-chart")
             yield GradNormChart(id="grad-chart")
@@ -75,7 +75,7 @@ class TrainView(VerticalScroll):
         self.query_one("#samples", Static).update("")
         self.render_metrics()
 
-    def set_notice(self, text: str, kind: str = "") -> None:
+    def set_notice(self, text: Text | str, kind: str = "") -> None:
         notice = self.query_one("#notice", Static)
         notice.update(text)
         notice.set_classes(kind)
@@ -85,24 +85,23 @@ class TrainView(VerticalScroll):
         goal = getattr(self, "spec", None) and self.spec.goal
         tps = s.get("tps")
         lines = [
-            f"step      [b]{s.get('step', 0):,}[/b] / {self.total_steps:,}",
-            f"loss      {fmt(s.get('loss'))}",
-            f"val loss  {fmt(s.get('val_loss'))}",
-            f"{(s.get('metric_name') or 'metric')[:9]:<9} {fmt(s.get('metric'))}",
-            f"tokens/s  {'–' if tps is None else f'{tps:,.0f}'}",
-            f"device    {escape(self.device)}{threads_note(s.get('threads'))}",
-            f"elapsed   {s.get('elapsed', 0.0):.1f}s",
+            assemble("step      ", (f"{s.get('step', 0):,}", "bold"), f" / {self.total_steps:,}"),
+            Text(f"loss      {fmt(s.get('loss'))}"),
+            Text(f"val loss  {fmt(s.get('val_loss'))}"),
+            assemble(line(f"{(s.get('metric_name') or 'metric')[:9]:<9}"), f" {fmt(s.get('metric'))}"),
+            Text(f"tokens/s  {'–' if tps is None else f'{tps:,.0f}'}"),
+            assemble("device    ", line(self.device), threads_note(s.get("threads"))),
+            Text(f"elapsed   {s.get('elapsed', 0.0):.1f}s"),
         ]
         if goal:
-            lines.append(
-                f"goal      {escape(goal.metric)} {'≥' if goal.direction == 'max' else '≤'} {goal.threshold:g}"
-            )
+            sign = "≥" if goal.direction == "max" else "≤"
+            lines.append(assemble("goal      ", line(goal.metric), f" {sign} {goal.threshold:g}"))
         if status:
-            lines.append(f"[b]{escape(status)}[/b]")
+            lines.append(line(status, "bold"))
         # A layout pass re-arranges the whole screen (~20 ms here, 10× a second while training):
         # only ask for one when the panel's height can have changed.
-        shape = tuple(len(Text.from_markup(line).plain) // METRICS_INNER_WIDTH for line in lines)
-        self.query_one("#metrics", Static).update("\n".join(lines), layout=shape != self._metrics_shape)
+        shape = tuple(len(t.plain) // METRICS_INNER_WIDTH for t in lines)
+        self.query_one("#metrics", Static).update(join(lines), layout=shape != self._metrics_shape)
         self._metrics_shape = shape
 
     def handle(self, e: ev.Event, status: str = "") -> None:
@@ -135,19 +134,25 @@ class TrainView(VerticalScroll):
             chart.val.append((e.step, e.val_loss))
             chart.mark_dirty()
             if e.samples:
-                text = "\n".join(escape(x[:200]) for x in e.samples[:2])
-                self.query_one("#samples", Static).update(f"[b]samples @ step {e.step}[/b]\n{text}")
+                samples = [Text(f"samples @ step {e.step}", style="bold")] + [line(x[:200]) for x in e.samples[:2]]
+                self.query_one("#samples", Static).update(join(samples))
         elif isinstance(e, ev.GradientFlow):
             self.query_one(GradFlowChart).update_flow(e.step, e.norms)
         elif isinstance(e, ev.Diverged):
             self.set_notice(
-                f"[b]diverged at step {e.step}[/b] (loss {fmt(e.loss)}, ‖g‖ {fmt(e.grad_norm)}): {escape(e.advice)}",
+                assemble(
+                    (f"diverged at step {e.step}", "bold"), f" (loss {fmt(e.loss)}, ‖g‖ {fmt(e.grad_norm)}): ", e.advice
+                ),
                 "-error",
             )
         elif isinstance(e, ev.GoalReached):
             self.set_notice(
-                f"[b]goal reached[/b] at step {e.step}: {escape(e.metric)} = {e.value:.4g} "
-                f"(goal {e.threshold:g}). Try it in Predict (3).",
+                assemble(
+                    ("goal reached", "bold"),
+                    f" at step {e.step}: ",
+                    line(e.metric),
+                    f" = {e.value:.4g} (goal {e.threshold:g}). Try it in Predict (3).",
+                ),
                 "-success",
             )
         elif isinstance(e, ev.Started):

@@ -1,0 +1,72 @@
+"""What the Predict view shows, as Text: every token, label and regex in it is data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+
+from rnntui.app.plain import assemble, join, line
+from rnntui.core.hunt import Unit
+
+
+def prob_bar(p: float, width: int = 24) -> str:
+    full = max(0, min(width, round(p * width)))
+    return "█" * full + "░" * (width - full)
+
+
+def shown_token(tok: str) -> str:
+    if tok == " ":
+        return "␣"
+    if tok == "\n":
+        return "↵"
+    return tok if tok.isprintable() else repr(tok)
+
+
+def output_text(pred: Any) -> Text:
+    """What the network says for the prefix, by the task's kind; tokens and labels are data."""
+    lines: list[Text] = []
+    if pred.kind == "lm":
+        lines.append(Text("next token", style="bold"))
+        for tok, p in pred.next:
+            lines.append(assemble(line(f"{shown_token(tok):>6}"), f" {p:6.3f} {prob_bar(p)}"))
+    elif pred.kind == "classify":
+        lines.append(Text("class after the whole prefix", style="bold"))
+        for c, p in pred.classes:
+            lines.append(assemble(line(f"{c:>10}"), f" {p:6.3f} {prob_bar(p)}"))
+        if pred.per_step:
+            steps = " ".join(f"{t.text}→{c[:3]}" for t, (c, _) in zip(pred.tokens, pred.per_step, strict=False))
+            lines.append(assemble(("after each word: ", "dim"), line(steps[-300:])))
+    elif pred.kind == "tag":
+        lines.append(Text("tag per token", style="bold"))
+        for tok, tag, p in pred.tags[-20:]:
+            lines.append(assemble(line(f"{tok:>12}"), "  ", line(f"{tag:<6}", "bold"), f" {p:5.2f}"))
+    elif pred.kind == "regress":
+        lines.append(Text("forecast", style="bold"))
+        if pred.forecasts:
+            lines.append(assemble("next value  ", (f"{pred.forecasts[-1]:.4f}", "bold")))
+            history = ", ".join(f"{v:.3f}" for v in pred.forecasts[-8:])
+            lines.append(Text(f"after each step: {history}", style="dim"))
+    else:
+        lines.append(Text("output sequence", style="bold"))
+        lines.append(line(" ".join(pred.output)) if pred.output else Text("(type the input)", style="dim"))
+    return join(lines)
+
+
+def continuation_text(prefix: str, greedy: str, sampled: str) -> Text:
+    tail = prefix[-30:]
+    return assemble(
+        ("greedy   ", "bold"),
+        line(tail, "dim"),
+        line(greedy),
+        "\n",
+        ("sampled  ", "bold"),
+        line(tail, "dim"),
+        line(sampled),
+        (" (T=0.8)", "dim"),
+    )
+
+
+def hunt_text(pattern: str, units: list[Unit]) -> Text:
+    ranked = ", ".join(f"{u.label()} r={u.score:+.2f}" for u in units)
+    return assemble(("units tracking ", "bold"), line(pattern, "bold"), (": ", "bold"), ranked)

@@ -117,8 +117,8 @@ async def test_bad_input_never_crashes(tmp_path):
         prefix.value = "[red]"
         await pilot.pause()
         app.query_one("#hunt", Input).value = "(unclosed"
-        await pilot.press("enter")
         view = app.query_one("#predict")
+        view.run_hunt()
         await wait_for(pilot, lambda: view.hunt_outcome is not None)
         assert "invalid" in (view.hunt_outcome.error or "")
         app.query_one("#lr", Input).value = "fast"

@@ -36,6 +36,7 @@ class PredictView(VerticalScroll):
         """A worker finished matching the hunt's regex (`spans`), or could not (`error`)."""
 
         generation: int
+        text: str
         pattern: str
         spans: list[tuple[int, int]] | None
         error: str | None
@@ -97,12 +98,7 @@ class PredictView(VerticalScroll):
     # ---- events ------------------------------------------------------------------------------
     @on(Input.Changed, "#prefix")
     def _prefix_changed(self) -> None:
-        self._drop_pending_hunt()
         self.refresh_prediction()
-
-    @on(Input.Changed, "#hunt")
-    def _regex_changed(self) -> None:
-        self._drop_pending_hunt()
 
     @on(Select.Changed, "#layer")
     @on(Select.Changed, "#quantity")
@@ -175,20 +171,20 @@ class PredictView(VerticalScroll):
         from rnntui.core.hunt import match_spans
 
         try:
-            self.post_message(self.Matched(generation, pattern, match_spans(text, pattern), None))
+            self.post_message(self.Matched(generation, text, pattern, match_spans(text, pattern), None))
         except HuntError as exc:
-            self.post_message(self.Matched(generation, pattern, None, str(exc)))
-
-    def _drop_pending_hunt(self) -> None:
-        self._hunt_generation += 1
+            self.post_message(self.Matched(generation, text, pattern, None, str(exc)))
 
     @on(Matched)
     def _matched(self, m: Matched) -> None:
         from rnntui.core.hunt import rank_against, targets_from_spans
 
         if m.generation != self._hunt_generation:
-            return  # the text or the regex changed while it matched
+            return  # a newer hunt is running
         out = self.query_one("#hunt-result", Static)
+        if (m.text, m.pattern) != (self.query_one("#prefix", Input).value, self.query_one("#hunt", Input).value):
+            out.update("neuron hunt: the text or the regex changed while it matched; enter ranks again")
+            return
         pred = self.prediction
         try:
             if m.error is not None:

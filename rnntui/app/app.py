@@ -11,9 +11,9 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Container
+from textual.containers import Container, Vertical
 from textual.notifications import SeverityLevel
-from textual.widgets import ContentSwitcher, Footer, Input, Static
+from textual.widgets import ContentSwitcher, Input, Static
 from textual.worker import Worker, WorkerState
 
 from rnntui.app.commands import RnnCommands
@@ -29,9 +29,11 @@ from rnntui.app.messages import (
 )
 from rnntui.app.plain import Part, assemble, line
 from rnntui.app.session import Session, helper_thread, remember_default_threads
+from rnntui.app.widgets.key_bar import KeyBar
 from rnntui.core.textsafe import sanitize
 from rnntui.core.trainer_process import warm_up
 
+VIEW_KEYS = Binding.Group("views", compact=True)
 VIEWS = (("build", "1 Build"), ("train", "2 Train"), ("predict", "3 Predict"), ("runs", "4 Runs"))
 
 
@@ -43,13 +45,20 @@ def hidden(widget: Any) -> Any:
     return widget
 
 
-def topbar_text(current: str | None, device: str, preset: str, status: str) -> Text:
-    """The top bar: view tabs, device, preset and status (the preset's name and the status are data)."""
+def topbar_text(current: str | None, device: str, preset: str) -> Text:
+    """The top bar: view tabs, then the preset and the device (the preset's name is data)."""
     parts: list[Part] = [("rnntui", "bold"), " "]
     for vid, label in VIEWS:
         parts += [(f" {label} ", "reverse" if vid == current else ""), " "]
-    parts += ["  ", line(device, "bold"), " · preset ", line(preset, "bold"), " · ", line(status)]
+    parts += ["  ", line(preset, "bold"), " · ", line(device)]
     text = assemble(*parts)
+    text.no_wrap, text.overflow = True, "ellipsis"
+    return text
+
+
+def status_text(status: str) -> Text:
+    """The status line: what the app is doing and what to press next (it quotes data at times)."""
+    text = line(status)
     text.no_wrap, text.overflow = True, "ellipsis"
     return text
 
@@ -60,18 +69,17 @@ class RnnApp(App[int]):
     TITLE = "rnntui"
     COMMANDS = App.COMMANDS | {RnnCommands}
     BINDINGS = [
-        Binding("1", "view('build')", "Build"),
-        Binding("2", "view('train')", "Train"),
-        Binding("3", "view('predict')", "Predict"),
-        Binding("4", "view('runs')", "Runs"),
-        Binding("p", "presets", "Presets"),
-        Binding("space", "toggle_training", "Start/pause"),
-        Binding("s", "step", "Step"),
-        Binding("r", "reset", "Reset"),
-        Binding("g", "toggle_layers", "Layers", show=False),
+        Binding("1", "view('build')", "Build", group=VIEW_KEYS),
+        Binding("2", "view('train')", "Train", group=VIEW_KEYS),
+        Binding("3", "view('predict')", "Predict", group=VIEW_KEYS),
+        Binding("4", "view('runs')", "Runs", group=VIEW_KEYS),
+        Binding("space", "toggle_training", "train"),
+        Binding("s", "step", "step"),
+        Binding("r", "reset", "reset"),
+        Binding("p", "presets", "presets"),
         Binding("c", "compare", "Compare", show=False),
-        Binding("question_mark", "help", "Help"),
-        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "help"),
+        Binding("q", "quit", "quit"),
         Binding("escape", "leave_input", "Leave input", show=False),
     ]
 
@@ -100,7 +108,9 @@ class RnnApp(App[int]):
             # The views (~300 widgets, plotext, DataTable) are imported and mounted just after the
             # first frame (top bar, "loading torch…" and the keys): up front they delay it ~0.1 s.
             yield ContentSwitcher(id="views")
-        yield Footer()
+        with Vertical(id="bottom"):
+            yield Static("", id="status")
+            yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self.set_class(self.size.width < NARROW, "-narrow")
@@ -124,6 +134,7 @@ class RnnApp(App[int]):
         )
         switcher.current = "build"
         self.views_ready = True
+        self.view("build").focus()
         self.update_topbar()
         # Start the ~1 s torch import only now: the importing thread holds the GIL for long
         # stretches and would delay the first frame. The trainer's fork server (a process of its
@@ -140,7 +151,12 @@ class RnnApp(App[int]):
         timeout: float | None = None,
         markup: bool = False,
     ) -> None:
-        """Notices quote data (preset names, paths, errors): never markup, control characters shown."""
+        """Notices quote data (preset names, paths, errors): never markup, control characters shown.
+        Information goes to the status line (a toast covered the charts); warnings and errors are
+        toasts, at the top right."""
+        if severity == "information":
+            self.set_status(message)
+            return
         super().notify(sanitize(message), title=sanitize(title), severity=severity, timeout=timeout, markup=False)
 
     def view(self, name: str) -> Any:
@@ -155,7 +171,8 @@ class RnnApp(App[int]):
     def update_topbar(self) -> None:
         current = self.query_one(ContentSwitcher).current
         name = self.session.spec.name if self.session.spec else "…"
-        self.query_one("#topbar", Static).update(topbar_text(current, self.device, name, self.status))
+        self.query_one("#topbar", Static).update(topbar_text(current, self.device, name))
+        self.query_one("#status", Static).update(status_text(self.status))
 
     def set_status(self, status: str) -> None:
         self.status = status
@@ -334,7 +351,7 @@ class RnnApp(App[int]):
             self.notify("training diverged: see the Train view for what to try", severity="error", timeout=8)
         elif isinstance(e, ev.GoalReached):
             self.notify(f"goal reached at step {e.step}", timeout=5)
-        self.view("train").handle(e, status)
+        self.view("train").handle(e)
         if self.query_one(ContentSwitcher).current == "predict" and self.session.refresh_predictor():
             self.view("predict").weights_changed()
 
@@ -440,6 +457,7 @@ class RnnApp(App[int]):
         self.update_topbar()
         if name == "train":
             self.view("train").replot_all()
+            self.view("train").focus()
         elif name == "predict":
             self.session.refresh_predictor()  # the newest weights copy, if training made one
             self.view("predict").refresh_prediction()
@@ -447,10 +465,14 @@ class RnnApp(App[int]):
         elif name == "runs":
             self.view("runs").reload()
             self.query_one("#runs-table").focus()
+        else:
+            self.view("build").focus()
 
     def action_leave_input(self) -> None:
-        if self.focused is not None:
-            self.set_focus(None)
+        """Leave a field: the view itself has the focus, so its keys and the app's work again."""
+        current = self.query_one(ContentSwitcher).current
+        if current is not None and self.views_ready:
+            self.view(current).focus()
 
     def action_presets(self) -> None:
         if not self.preset_entries:

@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.content import Content
 from textual.fuzzy import Matcher
 
-from rnntui.app.app import topbar_text
+from rnntui.app.app import status_text, topbar_text
 from rnntui.app.commands import highlight
 from rnntui.app.widgets.build_view import lesson_text
 from rnntui.app.widgets.heatmap import heat_text
@@ -49,7 +49,8 @@ def test_lesson_menu_and_top_bar(s: str) -> None:
     shows(preset_line(entry), s)
     shows(preset_details(entry), s)
     shows(preset_details(PresetEntry(s, Path("/x"), None, s)), s)
-    shows(topbar_text("build", s, s, s), s)
+    shows(topbar_text("build", s, s), s)
+    shows(status_text(s), s)
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)

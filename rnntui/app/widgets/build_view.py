@@ -8,16 +8,27 @@ from typing import Any
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static
 
-from rnntui.app.diagram import render_diagram
+from rnntui.app.diagram import fitted_diagram, render_diagram
 from rnntui.app.messages import SpecEdited
-from rnntui.app.plain import PlainInput, assemble, join, line
+from rnntui.app.plain import assemble, join, line
+from rnntui.app.widgets.form import FormSelect, NumberField
 from rnntui.core.errors import SpecError
 from rnntui.core.spec import CELL_LABELS, CELLS, OPTIMIZERS, PATTERN_LABELS, PATTERNS, ExperimentSpec, set_value
 
+FORM_WIDTH = 46  # #build-form in app.tcss
+SIDE_GAP = 2  # #build-side's left padding
+# (widget id, label, options)
+CHOICE_FIELDS = (
+    ("cell", "cell", [(CELL_LABELS[c], c) for c in CELLS]),
+    ("pattern", "pattern", [(PATTERN_LABELS[p], p) for p in PATTERNS]),
+    ("direction", "direction", [("uni", "uni"), ("bi", "bi")]),
+    ("optimizer", "optimizer", [(o, o) for o in OPTIMIZERS]),
+)
 # (widget id, section, key, label)
 NUMBER_FIELDS = (
     ("num_layers", "model", "num_layers", "layers"),
@@ -45,7 +56,9 @@ def lesson_text(spec: ExperimentSpec) -> Text:
     return join(lines)
 
 
-class BuildView(VerticalScroll):
+class BuildView(Vertical, can_focus=True):
+    BINDINGS = [Binding("down", "app.focus_next", "fields", show=False)]
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.spec: ExperimentSpec | None = None
@@ -53,35 +66,26 @@ class BuildView(VerticalScroll):
         self._posted: tuple[ExperimentSpec | None, str | None] = (None, None)
 
     def compose(self) -> ComposeResult:
+        # Two columns of one-line fields; the focus order is down the first column, then the second.
         with Horizontal(id="build-top"):
             with Vertical(id="build-form"):
-                with Horizontal(classes="select-row"):
-                    with Vertical(classes="select-cell"):
-                        yield Label("cell", classes="field-label")
-                        yield Select([(CELL_LABELS[c], c) for c in CELLS], id="cell", allow_blank=False)
-                    with Vertical(classes="select-cell"):
-                        yield Label("output pattern", classes="field-label")
-                        yield Select([(PATTERN_LABELS[p], p) for p in PATTERNS], id="pattern", allow_blank=False)
-                with Horizontal(classes="select-row"):
-                    with Vertical(classes="select-cell"):
-                        yield Label("direction", classes="field-label")
-                        yield Select(
-                            [("unidirectional", "uni"), ("bidirectional", "bi")], id="direction", allow_blank=False
-                        )
-                    with Vertical(classes="select-cell"):
-                        yield Label("optimizer", classes="field-label")
-                        yield Select([(o, o) for o in OPTIMIZERS], id="optimizer", allow_blank=False)
-                for row in (NUMBER_FIELDS[:3], NUMBER_FIELDS[3:]):
-                    with Horizontal(classes="numbers"):
-                        for wid, _, _, label in row:
-                            with Vertical(classes="number"):
+                with Horizontal(id="form-columns"):
+                    with Vertical(classes="form-column"):
+                        for wid, label, options in CHOICE_FIELDS:
+                            with Horizontal(classes="field"):
                                 yield Label(label, classes="field-label")
-                                yield PlainInput(id=wid, classes="number-input", select_on_focus=True)
+                                yield FormSelect(options, id=wid)
+                        yield Static("", id="params")
+                    with Vertical(classes="form-column"):
+                        for wid, _, _, label in NUMBER_FIELDS:
+                            with Horizontal(classes="field"):
+                                yield Label(label, classes="field-label")
+                                yield NumberField(id=wid)
             with Vertical(id="build-side"):
-                yield Static("", id="params")
                 yield Static("", id="build-error")
                 yield Static("", id="diagram", markup=False)
-        yield Static("", id="lesson")
+        with VerticalScroll(id="lesson"):
+            yield Static("", id="lesson-text")
 
     def show(self, spec: ExperimentSpec, params: int | None = None) -> None:
         """Fill the form from a spec (a preset was loaded)."""
@@ -100,16 +104,31 @@ class BuildView(VerticalScroll):
         self.show_lesson(spec)
 
     def show_lesson(self, spec: ExperimentSpec) -> None:
-        self.query_one("#lesson", Static).update(lesson_text(spec))
+        self.query_one("#lesson-text", Static).update(lesson_text(spec))
 
     def refresh_side(self, spec: ExperimentSpec, error: str | None, params: int | None) -> None:
-        self.query_one("#diagram", Static).update(render_diagram(spec.model))
+        self._diagram_for = spec.model
+        self._draw_diagram()
         self.query_one("#params", Static).update(
             assemble("params ", (f"{params:,}", "bold")) if params is not None else "params: (loading torch…)"
         )
         err = self.query_one("#build-error", Static)
         err.update(assemble(("cannot train: ", "bold"), error, "\nfix it to start training") if error else "")
         err.set_class(bool(error), "-error")
+
+    def on_resize(self) -> None:
+        self._draw_diagram()
+
+    def _draw_diagram(self) -> None:
+        """Beside the form when a diagram of 2–4 steps fits there, else below it at full width."""
+        model = getattr(self, "_diagram_for", None)
+        width = self.content_size.width
+        if model is None or width <= 0:
+            return
+        beside = fitted_diagram(model, width - FORM_WIDTH - SIDE_GAP)
+        self.set_class(beside is None, "-diagram-below")
+        text = beside or fitted_diagram(model, width) or render_diagram(model, 2, 8)
+        self.query_one("#diagram", Static).update(text)
 
     def _collect(self) -> tuple[ExperimentSpec, str | None]:
         assert self.spec is not None

@@ -1,7 +1,10 @@
-"""Live plotext charts: loss, gradient norm, gradient through time.
+"""Live plotext charts with axes a reader trusts and a legend that names every line.
 
-Each chart keeps its own data and replots on demand; series are downsampled to about twice the
-widget's width (plotext's build time grows with points: ~3 ms at 100, ~100 ms at 10,000).
+Each chart builds a list of `Series` (lines, scatters and reference lines such as the baseline,
+the goal or the clip threshold), draws them with ticks from chart_axes.py, and keeps the legend
+outside the plot, under it in its `ChartPanel`: plotext's own legend covered the curves and had no
+entry for reference lines. Series are downsampled to about twice the widget's width (plotext's
+build time grows with points: ~3 ms at 100, ~100 ms at 10,000).
 """
 
 from __future__ import annotations
@@ -9,9 +12,31 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
 
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.visual import VisualType
+from textual.widgets import Static
 from textual_plotext import PlotextPlot
+
+from rnntui.app.widgets.chart_axes import finite, log_ticks, nice_ticks, step_label, value_label
+from rnntui.core.textsafe import one_line
+
+# plotext colour → the same colour for the legend (rich names differ for two of them)
+COLORS = {"gray": "grey62", "orange": "dark_orange"}
+CYCLE = ("cyan", "magenta", "orange", "green", "yellow", "blue", "red", "white")
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    xs: Sequence[float]
+    ys: Sequence[float]
+    color: str
+    style: str = "line"  # line | points | level (a horizontal reference line across the x range)
 
 
 def downsample(xs: Sequence[float], ys: Sequence[float], n: int) -> tuple[list[float], list[float]]:
@@ -38,15 +63,35 @@ def ema(ys: Sequence[float], alpha: float = 0.05) -> list[float]:
     return out
 
 
+def legend_text(series: Sequence[Series]) -> Text:
+    out = Text()
+    for s in series:
+        if out:
+            out.append("  ")
+        mark = {"points": "•", "level": "┄"}.get(s.style, "━")
+        out.append(mark, style=COLORS.get(s.color, s.color))
+        out.append(" " + one_line(s.label))
+    return out
+
+
 REDRAW_EVERY_S = 1.0  # charts redraw at most this often while data streams in
 # ...and a chart waits this many times its own last render's cost between redraws, so charts take
-# at most ~1/30 of the UI thread each: every millisecond the UI thread holds the GIL is one the
-# training thread waits (measured: 3 charts at 0.4 s cost hello ~12 % of its steps/s).
+# at most ~1/30 of the UI thread: every millisecond the UI thread holds the GIL delays the trainer's
+# reader thread (measured: 3 charts at 0.4 s cost hello ~12 % of its steps/s when training in-process).
 REDRAW_COST_FACTOR = 30
 
 
 class Chart(PlotextPlot):
-    DEFAULT_CSS = "Chart { height: 1fr; min-height: 10; }"
+    DEFAULT_CSS = "Chart { height: 1fr; min-height: 6; }"
+    title_text = ""
+    x_label = "step"
+    integer_x = True
+
+    @dataclass
+    class Replotted(Message):
+        """The chart drew new series; its panel shows their legend."""
+
+        legend: Text
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -56,8 +101,7 @@ class Chart(PlotextPlot):
         self.set_interval(REDRAW_EVERY_S / 2, self._redraw_if_dirty)
 
     def mark_dirty(self) -> None:
-        """New data: redraw at the next tick, not now (a plotext build costs milliseconds of the
-        training thread's GIL time; ten per second per chart measurably slowed training)."""
+        """New data: redraw at the next tick, not now (a plotext build costs milliseconds)."""
         self._dirty = True
 
     def _redraw_if_dirty(self) -> None:
@@ -69,7 +113,7 @@ class Chart(PlotextPlot):
         self._dirty = False
         self.replot()
 
-    def render(self) -> Any:
+    def render(self) -> VisualType:
         t0 = time.perf_counter()
         # A chart must never take the app down (plotext raises on some degenerate data).
         try:
@@ -83,122 +127,74 @@ class Chart(PlotextPlot):
     def points_budget(self) -> int:
         return max(20, 2 * (self.size.width or 60))
 
-    def log_if_wide(self, ys: Sequence[float]) -> None:
-        """Switch to a log y axis when the positive values span more than two decades."""
-        finite = [y for y in ys if math.isfinite(y) and y > 0]
-        if finite and max(finite) / max(min(finite), 1e-12) > 100:
-            self.plt.yscale("log")
+    # ---- what to draw (subclasses) ------------------------------------------------------------
+    def build_series(self) -> list[Series]:
+        return []
 
-    def begin(self, title: str) -> None:
+    def wants_log(self, series: Sequence[Series]) -> bool:
+        """A log y axis when the positive values span more than two decades."""
+        ys = [y for s in series for y in finite(s.ys) if y > 0]
+        return bool(ys) and max(ys) / max(min(ys), 1e-12) > 100
+
+    # ---- drawing ------------------------------------------------------------------------------
+    def replot(self) -> None:
         plt = self.plt
         plt.clear_data()
-        plt.title(title)
-        plt.yscale("linear")
-
-
-class LossChart(Chart):
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.steps: list[float] = []
-        self.losses: list[float] = []
-        self.val: list[tuple[float, float]] = []
-        self.goal: float | None = None
-        self.baseline: float | None = None
-        self.goal_is_loss = False
-
-    def reset(self, baseline: float | None, goal: float | None) -> None:
-        self.steps, self.losses, self.val = [], [], []
-        self.baseline, self.goal = baseline, goal
-        self.replot()
-
-    def replot(self) -> None:
-        self.begin("loss  (raw · smoothed · val)")
-        plt = self.plt
-        if self.steps:
-            xs, ys = downsample(self.steps, self.losses, self.points_budget())
-            plt.plot(xs, ys, label="train", marker="braille", color="gray")
-            sx, sy = downsample(self.steps, ema(self.losses), self.points_budget())
-            plt.plot(sx, sy, label="smoothed", marker="braille", color="cyan")
-        if self.val:
-            plt.scatter([v[0] for v in self.val], [v[1] for v in self.val], label="val", marker="dot", color="orange")
-        if self.baseline is not None and math.isfinite(self.baseline):
-            plt.horizontal_line(self.baseline, color="red")
-        if self.goal is not None and self.goal_is_loss:
-            plt.horizontal_line(self.goal, color="green")
-        self.log_if_wide(self.losses)
-        plt.xlabel("step")
-        self.refresh()
-
-
-class GradNormChart(Chart):
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.steps: list[float] = []
-        self.norms: list[float] = []
-        self.layer_series: dict[str, list[float]] = {}
-        self.clip: float | None = None
-        self.per_layer = False
-
-    def reset(self, clip: float | None) -> None:
-        self.steps, self.norms, self.layer_series, self.clip = [], [], {}, clip
-        self.replot()
-
-    def replot(self) -> None:
-        title = "grad norm per layer" if self.per_layer else "grad norm, pre-clip"
-        self.begin(title)
-        plt = self.plt
-        if self.steps:
-            if self.per_layer:
-                for name, ys in self.layer_series.items():
-                    xs, ys2 = downsample(self.steps, ys, self.points_budget())
-                    plt.plot(xs, ys2, label=name, marker="braille")
+        plt.title(self.title_text)
+        series = [s for s in self.build_series() if s.xs or s.style == "level"]
+        log = self.wants_log(series)
+        xs_all = [x for s in series if s.style != "level" for x in s.xs]
+        x_lo, x_hi = (min(xs_all), max(xs_all)) if xs_all else (0.0, 1.0)
+        ys_seen: list[float] = []
+        for s in series:
+            xs, ys = (x_lo, x_hi), (s.ys[0], s.ys[0])
+            if s.style != "level":
+                xs, ys = downsample(s.xs, s.ys, self.points_budget())
+            pairs = zip(xs, ys, strict=False)
+            if log:  # drawn as log10 on a linear axis, so the ticks can say 1e-3 (plotext wrote 0.00000000)
+                pts = [(x, math.log10(y)) for x, y in pairs if math.isfinite(y) and y > 0]
             else:
-                xs, ys = downsample(self.steps, self.norms, self.points_budget())
-                plt.plot(xs, ys, label="‖g‖", marker="braille", color="magenta")
-        if self.clip is not None:
-            plt.horizontal_line(self.clip, color="red")
-        self.log_if_wide(self.norms)
-        plt.xlabel("step")
-        self.refresh()
-
-
-class GradFlowChart(Chart):
-    """‖∂L/∂h_t‖ against t on a log scale: the latest probe over the one at step 0."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.first: dict[str, list[float]] | None = None
-        self.first_step = 0
-        self.latest: dict[str, list[float]] | None = None
-        self.latest_step = 0
-
-    def reset(self) -> None:
-        self.first = self.latest = None
-        self.replot()
-
-    def update_flow(self, step: int, norms: dict[str, list[float]]) -> None:
-        if self.first is None:
-            self.first, self.first_step = norms, step
-        self.latest, self.latest_step = norms, step
-        self.mark_dirty()
-
-    def replot(self) -> None:
-        self.begin("‖∂L/∂h_t‖ by step t (log)")
-        plt = self.plt
-        plotted = False
-        series = ((self.first, f"@{self.first_step}", "gray"), (self.latest, f"@{self.latest_step}", None))
-        for data, tag, color in series:
-            if not data or (data is self.first and self.latest is self.first and color):
+                pts = [(x, y) for x, y in pairs if math.isfinite(y)]
+            if not pts:
                 continue
-            for name, ys in list(data.items())[-2:]:
-                pts = [(t + 1, y) for t, y in enumerate(ys) if math.isfinite(y) and y > 0]
-                if pts:
-                    kwargs = {"color": color} if color else {}
-                    plt.plot(
-                        [p[0] for p in pts], [p[1] for p in pts], label=f"{name} {tag}", marker="braille", **kwargs
-                    )
-                    plotted = True
-        if plotted:
-            plt.yscale("log")
-        plt.xlabel("t")
+            px, py = [p[0] for p in pts], [p[1] for p in pts]
+            ys_seen += py
+            if s.style == "points":
+                plt.scatter(px, py, marker="dot", color=s.color)
+            else:
+                plt.plot(px, py, marker="braille", color=s.color)
+        self._axes(x_lo, x_hi, ys_seen, log)
+        plt.xlabel(self.x_label)
         self.refresh()
+        self.post_message(self.Replotted(legend_text(series)))
+
+    def _axes(self, x_lo: float, x_hi: float, ys: list[float], log: bool) -> None:
+        plt = self.plt
+        xt = nice_ticks(x_lo, x_hi, count=max(2, (self.size.width or 60) // 14), integer=self.integer_x)
+        plt.xticks(xt, [step_label(x) if self.integer_x else value_label(x) for x in xt])
+        if not ys:
+            return
+        lo, hi = min(ys), max(ys)
+        if log:
+            yt, labels = log_ticks(lo, hi)
+        else:
+            yt = nice_ticks(lo, hi, count=max(2, (self.size.height or 12) // 3))
+            labels = [value_label(y) for y in yt]
+        plt.yticks(yt, labels)
+
+
+class ChartPanel(Vertical):
+    """A chart and, under it, the legend of what it draws."""
+
+    DEFAULT_CSS = "ChartPanel { height: 1fr; } ChartPanel > .legend { height: auto; padding: 0 1; }"
+
+    def __init__(self, chart: Chart, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.chart = chart
+
+    def compose(self) -> ComposeResult:
+        yield self.chart
+        yield Static("", classes="legend")
+
+    def on_chart_replotted(self, message: Chart.Replotted) -> None:
+        self.query_one(".legend", Static).update(message.legend)

@@ -1,4 +1,4 @@
-"""Hidden-state heatmap: units down, steps across, diverging colours (blue < 0 < red)."""
+"""Hidden-state heatmap: steps down (their tokens on the left), units across, diverging colours (blue < 0 < red)."""
 
 from __future__ import annotations
 
@@ -25,42 +25,68 @@ def diverging(v: float, scale: float) -> Color:
     return Color.from_rgb(int(base + 20 * x), int(base + 90 * x), int(base + (235 - base) * x))
 
 
+LABEL = 10  # columns for a step's token on the left
+
+
+def token_label(tok: str) -> str:
+    shown = one_line(tok.replace("\n", "↵").replace(" ", "␣")) or "·"
+    return shown if len(shown) <= LABEL - 1 else shown[: LABEL - 2] + "…"
+
+
 def heat_text(
     matrix: Sequence[Sequence[float]],
     tokens: Sequence[str],
-    max_units: int = 64,
+    width: int = 78,
     max_steps: int = 48,
     signed: bool = True,
     highlight: int | None = None,
+    title: str = "",
 ) -> Text:
-    """matrix is (T, H). Rows are units, columns are the last `max_steps` steps (2 cells each)."""
+    """matrix is (T, H): one row per fed step (its token on the left, the latest at the bottom),
+    one column per unit (two cells each when there is room), colour scale on the title line."""
     text = Text(no_wrap=True, overflow="crop")
     t_len = len(matrix)
     if t_len == 0:
-        text.append("(type a prefix to see the hidden state)", style="dim")
+        text.append(title, style="bold")
+        text.append("\n(type a prefix to see the hidden state)", style="dim")
         return text
-    start = max(0, t_len - max_steps)
-    cols = list(range(start, t_len))
-    units = min(len(matrix[0]), max_units)
-    flat = [abs(matrix[t][u]) for t in cols for u in range(units) if math.isfinite(matrix[t][u])]
+    rows = list(range(max(0, t_len - max_steps), t_len))
+    n_units = len(matrix[0])
+    room = max(1, width - LABEL)
+    cell = 2 if 2 * n_units <= room else 1
+    units = min(n_units, room // cell)
+    flat = [abs(matrix[t][u]) for t in rows for u in range(units) if math.isfinite(matrix[t][u])]
     scale = max(flat) if flat else 1.0
     scale = 1.0 if signed and scale <= 1.0 else scale
-    text.append("unit ", style="dim")
-    for t in cols:
-        tok = tokens[t] if t < len(tokens) else ""
-        shown = (one_line(tok.replace("\n", "↵").replace(" ", "␣")) or "·")[:2]
-        text.append(f"{shown:<2}", style="bold")
+    text.append(title, style="bold")
+    lo, hi = (-scale, scale) if signed else (0.0, scale)
+    text.append("   colour ", style="dim")
+    text.append(f"{lo:.2g} ")
+    for k in range(8):  # the scale itself, from lo to hi
+        v = lo + (hi - lo) * k / 7
+        text.append(" ", style=Style(bgcolor=diverging(v if signed else 2 * v - scale, scale)))
+    text.append(f" {hi:.2g}")
+    if units < n_units:
+        text.append(f"   units 0–{units - 1} of {n_units} (a wider terminal shows more)", style="dim")
     text.append("\n")
-    for u in range(units):
-        mark = "▶" if highlight == u else " "
-        text.append(f"{mark}{u:>3} ", style="bold" if highlight == u else "dim")
-        for t in cols:
+    ruler = [" "] * (units * cell)
+    for u in range(0, units, 8 if cell == 1 else 4):
+        for i, ch in enumerate(str(u)):
+            if u * cell + i < len(ruler):
+                ruler[u * cell + i] = ch
+    if highlight is not None and 0 <= highlight < units:
+        ruler[highlight * cell] = "▼"
+    text.append(" " * LABEL + "".join(ruler) + "\n", style="dim")
+    for t in rows:
+        tok = tokens[t] if t < len(tokens) else ""
+        text.append(f"{token_label(tok):>{LABEL - 1}} ", style="bold")
+        for u in range(units):
             v = matrix[t][u]
-            text.append("  ", style=Style(bgcolor=diverging(v if signed else 2 * v - scale, scale)))
+            text.append(" " * cell, style=Style(bgcolor=diverging(v if signed else 2 * v - scale, scale)))
         text.append("\n")
-    if len(matrix[0]) > units:
-        text.append(f"… {len(matrix[0]) - units} more units\n", style="dim")
-    text.append(f"colour scale ±{scale:.2g}" if signed else f"colour scale 0…{scale:.2g}", style="dim")
+    if len(rows) < t_len:
+        text.append(f"… the first {t_len - len(rows)} steps are above the window", style="dim")
+    text.rstrip()
     return text
 
 

@@ -8,17 +8,31 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.events import Key
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static
 
 from rnntui.app.plain import PlainInput, assemble, line
+from rnntui.app.widgets.form import FIELD_KEYS, FormSelect
 from rnntui.app.widgets.heatmap import Heatmap, coloured_prefix, heat_text
 from rnntui.app.widgets.predict_text import continuation_text, hunt_text, output_text
 from rnntui.core.errors import HuntError
 from rnntui.core.hunt import Unit
 
 MAX_INPUT = 100_000
+QUANTITY_NAMES = {
+    "hidden": "hidden h",
+    "cell": "cell c",
+    "i": "input gate i",
+    "f": "forget gate f",
+    "g": "candidate g",
+    "o": "output gate o",
+    "r": "reset gate r",
+    "z": "update gate z",
+    "n": "candidate n",
+}
 
 
 @dataclass(frozen=True)
@@ -30,7 +44,16 @@ class HuntOutcome:
     error: str | None = None
 
 
-class PredictView(VerticalScroll):
+class PredictInput(PlainInput):
+    BINDINGS = FIELD_KEYS[:2]  # ↑/↓ move between fields; space types a space here
+
+    def __init__(self, *, placeholder: str, id: str, max_length: int = 0, type: str = "text") -> None:
+        super().__init__(
+            placeholder=placeholder, id=id, max_length=max_length, type=type, compact=True, select_on_focus=False
+        )
+
+
+class PredictView(Vertical, can_focus=True):
     @dataclass
     class Matched(Message):
         """A worker finished matching the hunt's regex (`spans`), or could not (`error`)."""
@@ -41,22 +64,41 @@ class PredictView(VerticalScroll):
         spans: list[tuple[int, int]] | None
         error: str | None
 
+    BINDINGS = [
+        Binding("pageup", "scroll_heatmap(-1)", "scroll", show=False),
+        Binding("pagedown", "scroll_heatmap(1)", "scroll", show=False),
+    ]
+
     def compose(self) -> ComposeResult:
-        yield Label("", id="predict-hint")
-        yield PlainInput(placeholder="type a prefix…", id="prefix", max_length=MAX_INPUT)
+        with Horizontal(id="prefix-row", classes="field"):
+            yield Label("prefix", classes="field-label")
+            yield PredictInput(placeholder="type a prefix…", id="prefix", max_length=MAX_INPUT)
+        yield Static("", id="predict-hint")
         yield Static("", id="predict-notice")
         with Horizontal(id="predict-top"):
             yield Static("", id="prediction")
             yield Static("", id="continuation")
         with Horizontal(id="heat-controls"):
-            yield Select([("layer 1", (0, 0))], id="layer", allow_blank=False)
-            yield Select([("hidden h", "hidden")], id="quantity", allow_blank=False)
-            yield PlainInput(placeholder="neuron hunt: a regex, e.g. [AEIOU]", id="hunt")
-            yield PlainInput(placeholder="unit #", id="unit", type="integer")
+            yield FormSelect([("layer 1", "0,0")], id="layer")
+            yield FormSelect([("hidden h", "hidden")], id="quantity")
+            yield PredictInput(placeholder="neuron hunt: a regex, e.g. [AEIOU]", id="hunt")
+            yield PredictInput(placeholder="unit #", id="unit", type="integer")
         yield Static("", id="hunt-result")
         yield Static("", id="coloured")
-        with Vertical(id="heat-box"):
+        with VerticalScroll(id="heat-box", can_focus=False):
             yield Heatmap("", id="heatmap")
+
+    def on_key(self, event: Key) -> None:
+        """Typing with no field focused goes to the prefix (keys bound to something still do it)."""
+        if self.app.focused is self and event.is_printable and event.key not in self.screen.active_bindings:
+            prefix = self.query_one("#prefix", Input)
+            prefix.focus()
+            prefix.insert_text_at_cursor(event.character or "")
+            event.stop()
+
+    def action_scroll_heatmap(self, pages: int) -> None:
+        box = self.query_one("#heat-box", VerticalScroll)
+        box.scroll_to(y=box.scroll_y + pages * max(1, box.size.height - 1), animate=False)
 
     def on_mount(self) -> None:
         self.predictor: Any = None
@@ -68,14 +110,14 @@ class PredictView(VerticalScroll):
     # ---- configuration -----------------------------------------------------------------------
     def set_predictor(self, predictor: Any, hint: str) -> None:
         self.predictor = predictor
-        self.query_one("#predict-hint", Label).update(assemble(hint, ("   (esc leaves the input)", "dim")))
+        self.query_one("#predict-hint", Static).update(assemble((hint, "dim"), ("  · esc leaves the field", "dim")))
         m = predictor.model
         dirs = m.num_directions
         options = []
         for layer in range(m.spec.num_layers):
             for d in range(dirs):
                 label = f"layer {layer + 1}" + ((" →" if d == 0 else " ←") if dirs == 2 else "")
-                options.append((label, (layer, d)))
+                options.append((label, f"{layer},{d}"))
         self.query_one("#layer", Select).set_options(options)
         quantities = [("hidden h", "hidden")]
         if m.spec.cell == "lstm":
@@ -118,6 +160,13 @@ class PredictView(VerticalScroll):
         self.render_heatmap()
         self.render_coloured()
 
+    def layer_direction(self) -> tuple[int, int]:
+        value = self.query_one("#layer", Select).value
+        if not isinstance(value, str):
+            return 0, 0
+        layer, direction = value.split(",")
+        return int(layer), int(direction)
+
     # ---- drawing -----------------------------------------------------------------------------
     def refresh_prediction(self) -> None:
         if self.predictor is None:
@@ -143,16 +192,18 @@ class PredictView(VerticalScroll):
         pred = self.prediction
         if pred is None:
             return
-        layer_dir = self.query_one("#layer", Select).value
+        layer, direction = self.layer_direction()
         what = self.query_one("#quantity", Select).value
-        layer, direction = layer_dir if isinstance(layer_dir, tuple) else (0, 0)
         what = what if isinstance(what, str) else "hidden"
         mat = pred.matrix(what, layer, direction)
         rows = mat.tolist() if mat.numel() else []
         tokens = [s.token.text for s in pred.steps]
         signed = what in ("hidden", "cell", "g", "n")
-        title = Text.assemble((f"{what} · layer {layer + 1}{' ←' if direction else ''} · units × steps\n", "bold"))
-        self.query_one(Heatmap).update(title + heat_text(rows, tokens, signed=signed, highlight=self.unit))
+        title = f"{QUANTITY_NAMES.get(what, what)} · layer {layer + 1}{' ←' if direction else ''}"
+        width = self.query_one("#heat-box").content_size.width or self.content_size.width or 78
+        self.query_one(Heatmap).update(
+            heat_text(rows, tokens, width=width, signed=signed, highlight=self.unit, title=title)
+        )
 
     # ---- neuron hunt: the regex is matched in a worker thread, with a time limit ---------------
     def run_hunt(self) -> None:
@@ -202,7 +253,7 @@ class PredictView(VerticalScroll):
             return
         self.hunt_outcome = HuntOutcome(m.pattern, tuple(units))
         best = units[0]
-        self.query_one("#layer", Select).value = (best.layer, best.direction)
+        self.query_one("#layer", Select).value = f"{best.layer},{best.direction}"
         self.query_one("#unit", Input).value = str(best.unit)
         out.update(hunt_text(m.pattern, units))
         self.refresh_prediction()
@@ -215,8 +266,7 @@ class PredictView(VerticalScroll):
         if pred is None or self.unit is None:
             target.update("")
             return
-        layer_dir = self.query_one("#layer", Select).value
-        layer, direction = layer_dir if isinstance(layer_dir, tuple) else (0, 0)
+        layer, direction = self.layer_direction()
         hidden = pred.steps[0].hidden if pred.steps else None
         if hidden is None or not 0 <= self.unit < hidden.shape[-1]:
             target.update(Text(f"unit {self.unit} is not in this layer", style="dim"))

@@ -5,41 +5,33 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
-from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label, Static
 
 from rnntui.app.messages import OpenRun
 from rnntui.app.plain import assemble, join, line
-from rnntui.app.widgets.charts import Chart, downsample
+from rnntui.app.widgets.charts import CYCLE, Chart, ChartPanel, Series
+from rnntui.core.runs import RunSummary
 from rnntui.core.spec import CELL_LABELS
 from rnntui.core.textsafe import one_line
 
-COLORS = ("cyan", "magenta", "orange", "green", "red", "blue", "yellow", "white")
-
 
 class OverlayChart(Chart):
-    """One series per selected run on shared axes, a colour each, with a legend."""
+    """One series per selected run on shared axes, a colour each, named in the legend."""
 
-    def __init__(self, title: str, key: str, **kwargs: Any) -> None:
+    def __init__(self, title: str, key: str, **kwargs: str) -> None:
         super().__init__(**kwargs)
         self.title_text, self.key = title, key
         self.series: list[tuple[str, list[float], list[float]]] = []
 
-    def replot(self) -> None:
-        self.begin(self.title_text)
-        for i, (label, xs, ys) in enumerate(self.series):
-            x2, y2 = downsample(xs, ys, self.points_budget())
-            if x2:
-                self.plt.plot(x2, y2, label=label, marker="braille", color=COLORS[i % len(COLORS)])
-        self.log_if_wide([y for _, _, ys in self.series for y in ys])
-        self.plt.xlabel("step")
-        self.refresh()
+    def build_series(self) -> list[Series]:
+        return [Series(label, xs, ys, CYCLE[i % len(CYCLE)]) for i, (label, xs, ys) in enumerate(self.series)]
 
 
 class ConfirmDelete(ModalScreen[bool]):
@@ -67,37 +59,87 @@ class ConfirmDelete(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class RunsView(VerticalScroll):
-    BINDINGS = [
-        Binding("enter", "toggle", "Select", show=True),
-        Binding("d", "delete", "Delete run"),
-        Binding("o", "open", "Open in Predict"),
-        Binding("c", "app.compare", "Compare"),
-        Binding("f5", "reload", "Reload"),
+class RunsTable(DataTable[Text]):
+    """Rows are whole runs: ←/→ go to the view (they switch the overlay chart) instead of moving a
+    column cursor nobody sees."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action not in ("cursor_left", "cursor_right")
+
+
+OVERLAYS = (("loss", "loss"), ("grad", "gradient norm"))
+
+
+def run_cells(r: RunSummary, selected: bool) -> list[str]:
+    """One row: the run's name, architecture, progress, result and status."""
+    metric = "–" if r.value is None else f"{r.metric} {r.value:.3g}"
+    goal = "–" if r.goal_met is None else ("✓" if r.goal_met else "✗")
+    direction = "bi" if r.bidirectional else "uni"
+    return [
+        "●" if selected else " ",
+        r.name,
+        CELL_LABELS.get(r.cell, r.cell),
+        direction,
+        f"{r.layers}×{r.hidden}",
+        str(r.steps),
+        metric,
+        goal,
+        r.status,
     ]
 
-    def __init__(self, runs_dir: Path | None = None, **kwargs: Any) -> None:
+
+class RunsView(Vertical):
+    BINDINGS = [
+        Binding("enter", "toggle", "select", show=True),
+        Binding("d", "delete", "delete"),
+        Binding("o", "open", "open"),
+        Binding("c", "app.compare", "compare"),
+        Binding("left", "overlay(-1)", "chart", group=Binding.Group("chart", compact=True)),
+        Binding("right", "overlay(1)", "chart", group=Binding.Group("chart", compact=True)),
+        Binding("f5", "reload", "reload"),
+    ]
+
+    def __init__(self, runs_dir: Path | None = None, **kwargs: str) -> None:
         super().__init__(**kwargs)
         self.runs_dir = runs_dir
-        self.runs: list[Any] = []
+        self.runs: list[RunSummary] = []
         self.selected: set[Path] = set()
+        self.overlay = 0
 
     def compose(self) -> ComposeResult:
-        yield Static(
-            "enter selects runs to overlay · d deletes · o opens in Predict (and resumes training) · "
-            "c compares the loaded network's variants (cells, depth, direction, clipping)",
-            id="runs-hint",
-        )
-        yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+        yield RunsTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="runs-detail")
         yield Static("", id="runs-problems")
         yield Static("", id="runs-compare")
+        yield Static("", id="runs-tabs")
         with Horizontal(id="runs-charts"):
-            yield OverlayChart("loss", "loss", id="runs-loss")
-            yield OverlayChart("gradient norm", "grad_norm", id="runs-grad")
+            yield ChartPanel(OverlayChart("loss", "loss", id="runs-loss"), id="overlay-loss")
+            yield ChartPanel(OverlayChart("gradient norm", "grad_norm", id="runs-grad"), id="overlay-grad")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("", "preset", "cell", "dir", "layers", "hidden", "steps", "metric", "goal", "date", "status")
+        table.add_columns("", "preset", "cell", "dir", "L×H", "steps", "metric", "goal", "status")
+        self._show_tabs()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "overlay":
+            return self.app.has_class("-narrow")  # both charts are on screen otherwise
+        return True
+
+    def action_overlay(self, step: int) -> None:
+        self.overlay = (self.overlay + step) % len(OVERLAYS)
+        self._show_tabs()
+        self.redraw()
+
+    def _show_tabs(self) -> None:
+        tabs = Text()
+        for i, (_, label) in enumerate(OVERLAYS):
+            tabs.append(f" {label} ", style="reverse bold" if i == self.overlay else "dim")
+            tabs.append(" ")
+        tabs.append("←/→", style="bold")
+        self.query_one("#runs-tabs", Static).update(tabs)
+        for i, (key, _) in enumerate(OVERLAYS):
+            self.query_one(f"#overlay-{key}").set_class(i == self.overlay, "-current")
 
     def reload(self) -> None:
         from rnntui.core.runs import list_runs
@@ -105,32 +147,30 @@ class RunsView(VerticalScroll):
         self.runs, problems = list_runs(self.runs_dir)
         self.selected &= {r.path for r in self.runs}
         table = self.query_one(DataTable)
+        cursor = table.cursor_row
         table.clear()
         for r in self.runs:
-            value = "–" if r.value is None else f"{r.metric} {r.value:.3g}"
-            goal = "–" if r.goal_met is None else ("met" if r.goal_met else "not met")
-            cells = [
-                "●" if r.path in self.selected else " ",
-                r.name,
-                CELL_LABELS.get(r.cell, r.cell),
-                "bi" if r.bidirectional else "uni",
-                str(r.layers),
-                str(r.hidden),
-                str(r.steps),
-                value,
-                goal,
-                time.strftime("%m-%d %H:%M", time.localtime(r.created)),
-                r.status,
-            ]
             # Every cell as Text: a str cell is parsed as markup, and names and statuses are data.
-            table.add_row(
-                *[line(c) for c in cells],
-                key=str(r.path),
-            )
+            table.add_row(*[line(c) for c in run_cells(r, r.path in self.selected)], key=str(r.path))
+        if self.runs:
+            table.move_cursor(row=min(cursor, len(self.runs) - 1))
         self.query_one("#runs-problems", Static).update(
             join([line(p) for p in problems]) if problems else ("" if self.runs else "no runs yet: train one")
         )
+        self._show_detail()
         self.redraw()
+
+    def _show_detail(self) -> None:
+        run = self.current()
+        text = Text()
+        if run is not None:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.created))
+            text = assemble(line(run.path.name, "bold"), ("  started ", "dim"), when)
+        self.query_one("#runs-detail", Static).update(text)
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self) -> None:
+        self._show_detail()
 
     def show_compare(self, text: str) -> None:
         self.query_one("#runs-compare", Static).update(line(text))
@@ -140,7 +180,7 @@ class RunsView(VerticalScroll):
         self.selected = {Path(d) for d in run_dirs}
         self.reload()
 
-    def current(self) -> Any:
+    def current(self) -> RunSummary | None:
         table = self.query_one(DataTable)
         if not self.runs or table.cursor_row is None or not 0 <= table.cursor_row < len(self.runs):
             return None

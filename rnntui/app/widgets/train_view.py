@@ -1,4 +1,8 @@
-"""Train: live charts, a metrics panel, a progress bar, samples and notices."""
+"""Train: the run's numbers on three lines, notices, samples, and the charts.
+
+At 80 columns the charts are tabs (←/→ switch; one chart uses the whole width and height); from
+120 columns all three stand side by side.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,17 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import ProgressBar, Static
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Static
 
 from rnntui.app.plain import assemble, join, line
-from rnntui.app.widgets.charts import GradFlowChart, GradNormChart, LossChart
+from rnntui.app.widgets.charts import ChartPanel
+from rnntui.app.widgets.train_charts import GradFlowChart, GradNormChart, LossChart
 from rnntui.core import events as ev
 
-METRICS_INNER_WIDTH = 30  # #metrics is 34 wide with a border and padding (app.tcss)
+CHARTS = (("loss", "loss"), ("grad", "grad norm"), ("flow", "‖∂L/∂h_t‖"))
+BAR_WIDTH = 24
 
 
 def threads_note(threads: int | None) -> str:
@@ -30,37 +37,97 @@ def fmt(v: Any, digits: int = 4) -> str:
     return str(v)
 
 
-class TrainView(VerticalScroll):
+def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
+    frac = 0.0 if total <= 0 else max(0.0, min(1.0, done / total))
+    full = int(frac * width)
+    return "━" * full + ("╸" if full < width else "") + "─" * max(0, width - full - 1) + f" {frac:4.0%}"
+
+
+def metrics_text(s: dict[str, Any], total: int, device: str, goal: Any) -> Text:
+    """Three lines: progress; losses and the lesson's metric against its goal; speed and device."""
+    step = s.get("step", 0)
+    first = assemble(("step ", "dim"), (f"{step:,}", "bold"), f" / {total:,}  ", progress_bar(step, total))
+    metric_name = s.get("metric_name") or "metric"
+    second = assemble(
+        ("loss ", "dim"),
+        fmt(s.get("loss")),
+        ("   val ", "dim"),
+        fmt(s.get("val_loss")),
+        "   ",
+        line(metric_name, "dim"),
+        " ",
+        (fmt(s.get("metric")), "bold"),
+    )
+    if goal:
+        sign = "≥" if goal.direction == "max" else "≤"
+        value = s.get("metric")
+        met = isinstance(value, float) and goal.met(value)
+        second.append_text(assemble(("  goal ", "dim"), f"{sign} {goal.threshold:g}", (" ✓" if met else "", "green")))
+    tps = s.get("tps")
+    third = assemble(
+        ("tokens/s ", "dim"),
+        "–" if tps is None else f"{tps:,.0f}",
+        ("   device ", "dim"),
+        line(device),
+        threads_note(s.get("threads")),
+        ("   elapsed ", "dim"),
+        f"{s.get('elapsed', 0.0):.1f} s",
+    )
+    return join([first, second, third])
+
+
+class TrainView(Vertical, can_focus=True):
+    BINDINGS = [
+        Binding("left", "chart(-1)", "chart", group=Binding.Group("charts", compact=True)),
+        Binding("right", "chart(1)", "chart", group=Binding.Group("charts", compact=True)),
+        Binding("g", "toggle_per_layer", "per layer"),
+    ]
+
     def compose(self) -> ComposeResult:
-        with Horizontal(id="train-top"):
-            yield Static("", id="metrics")
-            with Vertical(id="train-side"):
-                yield ProgressBar(id="progress", show_eta=False)
-                yield Static("", id="notice")
-                yield Static("", id="samples")
+        yield Static("", id="metrics")
+        yield Static("", id="notice")
+        yield Static("", id="samples")
+        yield Static("", id="chart-tabs")
         with Horizontal(id="charts"):
-            yield LossChart(id="loss-chart")
-            yield GradNormChart(id="grad-chart")
-            yield GradFlowChart(id="flow-chart")
+            yield ChartPanel(LossChart(id="loss-chart"), id="chart-loss")
+            yield ChartPanel(GradNormChart(id="grad-chart"), id="chart-grad")
+            yield ChartPanel(GradFlowChart(id="flow-chart"), id="chart-flow")
 
     def on_mount(self) -> None:
-        self._metrics_shape: tuple[int, ...] = ()
         self.state: dict[str, Any] = {}
         self.total_steps = 0
         self.device = "…"
+        self.spec: Any = None
+        self.chart = 0  # the chart shown when they are tabs
+        self._show_tabs()
 
+    # ---- charts as tabs (narrow) or side by side -----------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "chart":
+            return self.app.has_class("-narrow")  # all three are on screen otherwise
+        return True
+
+    def action_chart(self, step: int) -> None:
+        self.chart = (self.chart + step) % len(CHARTS)
+        self._show_tabs()
+        self.replot_all()
+
+    def action_toggle_per_layer(self) -> None:
+        self.toggle_per_layer()
+
+    def _show_tabs(self) -> None:
+        tabs = Text()
+        for i, (_, label) in enumerate(CHARTS):
+            tabs.append(f" {label} ", style="reverse bold" if i == self.chart else "dim")
+            tabs.append(" ")
+        tabs.append("←/→", style="bold")
+        self.query_one("#chart-tabs", Static).update(tabs)
+        for i, (key, _) in enumerate(CHARTS):
+            self.query_one(f"#chart-{key}").set_class(i == self.chart, "-current")
+
+    # ---- state ----------------------------------------------------------------------------------
     def reset(self, spec: Any, baseline: float | None, device: str) -> None:
-        self.state = {
-            "step": 0,
-            "loss": None,
-            "val_loss": None,
-            "metric": None,
-            "metric_name": "",
-            "tps": None,
-            "elapsed": 0.0,
-            "params": None,
-            "run_dir": None,
-        }
+        self.state = {"step": 0, "elapsed": 0.0}
         self.total_steps = spec.train.steps
         self.device = device
         self.spec = spec
@@ -70,8 +137,7 @@ class TrainView(VerticalScroll):
         loss.reset(baseline if baseline is not None else None, goal.threshold if goal else None)
         self.query_one(GradNormChart).reset(spec.train.clip_norm)
         self.query_one(GradFlowChart).reset()
-        self.query_one(ProgressBar).update(total=max(1, spec.train.steps), progress=0)
-        self.query_one("#notice", Static).update("")
+        self.set_notice("")
         self.query_one("#samples", Static).update("")
         self.render_metrics()
 
@@ -79,32 +145,13 @@ class TrainView(VerticalScroll):
         notice = self.query_one("#notice", Static)
         notice.update(text)
         notice.set_classes(kind)
+        notice.display = bool(text)
 
-    def render_metrics(self, status: str = "") -> None:
-        s = self.state
-        goal = getattr(self, "spec", None) and self.spec.goal
-        tps = s.get("tps")
-        lines = [
-            assemble("step      ", (f"{s.get('step', 0):,}", "bold"), f" / {self.total_steps:,}"),
-            Text(f"loss      {fmt(s.get('loss'))}"),
-            Text(f"val loss  {fmt(s.get('val_loss'))}"),
-            assemble(line(f"{(s.get('metric_name') or 'metric')[:9]:<9}"), f" {fmt(s.get('metric'))}"),
-            Text(f"tokens/s  {'–' if tps is None else f'{tps:,.0f}'}"),
-            assemble("device    ", line(self.device), threads_note(s.get("threads"))),
-            Text(f"elapsed   {s.get('elapsed', 0.0):.1f}s"),
-        ]
-        if goal:
-            sign = "≥" if goal.direction == "max" else "≤"
-            lines.append(assemble("goal      ", line(goal.metric), f" {sign} {goal.threshold:g}"))
-        if status:
-            lines.append(line(status, "bold"))
-        # A layout pass re-arranges the whole screen (~20 ms here, 10× a second while training):
-        # only ask for one when the panel's height can have changed.
-        shape = tuple(len(t.plain) // METRICS_INNER_WIDTH for t in lines)
-        self.query_one("#metrics", Static).update(join(lines), layout=shape != self._metrics_shape)
-        self._metrics_shape = shape
+    def render_metrics(self) -> None:
+        goal = self.spec.goal if self.spec is not None else None
+        self.query_one("#metrics", Static).update(metrics_text(self.state, self.total_steps, self.device, goal))
 
-    def handle(self, e: ev.Event, status: str = "") -> None:
+    def handle(self, e: ev.Event) -> None:
         s = self.state
         if isinstance(e, ev.Progress) and e.points:
             loss, grad = self.query_one(LossChart), self.query_one(GradNormChart)
@@ -115,26 +162,22 @@ class TrainView(VerticalScroll):
                 grad.norms.append(p.grad_norm)
                 for name, v in p.layer_norms.items():
                     grad.layer_series.setdefault(name, []).append(v)
-            s["step"], s["loss"], s["tps"], s["elapsed"], s["threads"] = (
-                e.points[-1].step,
-                e.points[-1].loss,
-                e.tokens_per_s,
-                e.elapsed_s,
-                e.threads,
-            )
-            self.query_one(ProgressBar).update(progress=e.points[-1].step)
+            last = e.points[-1]
+            s.update(step=last.step, loss=last.loss, tps=e.tokens_per_s, elapsed=e.elapsed_s, threads=e.threads)
             loss.mark_dirty()
             grad.mark_dirty()
         elif isinstance(e, ev.Evaluated):
-            s["val_loss"], s["metric"], s["metric_name"] = e.val_loss, e.metric, e.metric_name
-            goal = getattr(self, "spec", None) and self.spec.goal
+            s.update(val_loss=e.val_loss, metric=e.metric, metric_name=e.metric_name)
+            goal = self.spec.goal if self.spec is not None else None
             if goal and goal.metric in e.metrics:
-                s["metric"], s["metric_name"] = e.metrics[goal.metric], goal.metric
+                s.update(metric=e.metrics[goal.metric], metric_name=goal.metric)
             chart = self.query_one(LossChart)
             chart.val.append((e.step, e.val_loss))
             chart.mark_dirty()
             if e.samples:
-                samples = [Text(f"samples @ step {e.step}", style="bold")] + [line(x[:200]) for x in e.samples[:2]]
+                samples = [assemble((f"sample @{e.step} ", "bold"), line(x)) for x in e.samples[:2]]
+                for t in samples:
+                    t.no_wrap, t.overflow = True, "ellipsis"
                 self.query_one("#samples", Static).update(join(samples))
         elif isinstance(e, ev.GradientFlow):
             self.query_one(GradFlowChart).update_flow(e.step, e.norms)
@@ -155,9 +198,9 @@ class TrainView(VerticalScroll):
                 ),
                 "-success",
             )
-        elif isinstance(e, ev.Started):
-            s["run_dir"] = e.run_dir
-        self.render_metrics(status)
+        elif isinstance(e, ev.Started | ev.Finished):
+            s["step"] = e.step
+        self.render_metrics()
 
     def toggle_per_layer(self) -> None:
         chart = self.query_one(GradNormChart)

@@ -1,0 +1,83 @@
+"""Axes a reader trusts: "nice" tick positions, integer steps, 3 significant digits, log decades.
+
+plotext picks ticks by dividing the range evenly, which gave "298.2" on a step axis and
+"0.00000000" on a log axis. These pure functions pick the ticks and write their labels; the
+charts hand both to plotext.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+
+def nice_step(span: float, count: int) -> float:
+    """A step of 1, 2 or 5 × 10^k that divides `span` into about `count` parts."""
+    raw = span / max(1, count)
+    if raw <= 0 or not math.isfinite(raw):
+        return 1.0
+    power = 10 ** math.floor(math.log10(raw))
+    for m in (1, 2, 5, 10):
+        if m * power >= raw:
+            return m * power
+    return 10 * power
+
+
+def nice_ticks(lo: float, hi: float, count: int = 5, integer: bool = False) -> list[float]:
+    """Ticks at multiples of a nice step inside [lo, hi] (at least the two ends when it is narrow)."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return []
+    if hi <= lo:
+        return [lo]
+    step = nice_step(hi - lo, count)
+    if integer:
+        step = max(1.0, round(step))
+    first = math.ceil(lo / step - 1e-9) * step
+    ticks = []
+    t = first
+    while t <= hi + step * 1e-9:
+        ticks.append(0.0 if abs(t) < step * 1e-9 else t)
+        t += step
+    return ticks or [lo, hi]
+
+
+def step_label(v: float) -> str:
+    """A training step as a reader writes it: 300, 1500, 12k, 1.2M."""
+    n = int(round(v))
+    if abs(n) >= 1_000_000:
+        return f"{n / 1_000_000:.3g}M"
+    if abs(n) >= 100_000:
+        return f"{n / 1000:.3g}k"
+    return str(n)
+
+
+def value_label(v: float) -> str:
+    """3 significant digits; scientific notation for very small or large values."""
+    if v == 0:
+        return "0"
+    if abs(v) < 1e-3 or abs(v) >= 1e5:
+        return f"{v:.2e}".replace("e-0", "e-").replace("e+0", "e")
+    return f"{v:.3g}"
+
+
+def decade_label(exponent: int) -> str:
+    """A log-axis tick: 1e-3, 0.01, 0.1, 1, 10, 100, 1e3."""
+    if -2 <= exponent <= 2:
+        return f"{10.0**exponent:g}"
+    return f"1e{exponent}"
+
+
+def log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
+    """Ticks for an axis that shows log10 of the values: whole decades (every other one when
+    there are many), labelled as values."""
+    first, last = math.ceil(lo - 1e-9), math.floor(hi + 1e-9)
+    exponents = list(range(first, last + 1))
+    if not exponents:
+        return [lo, hi], [value_label(10**lo), value_label(10**hi)]
+    stride = max(1, math.ceil(len(exponents) / 6))
+    exponents = exponents[::stride]
+    return [float(e) for e in exponents], [decade_label(e) for e in exponents]
+
+
+def finite(ys: Sequence[float]) -> list[float]:
+    return [y for y in ys if math.isfinite(y)]

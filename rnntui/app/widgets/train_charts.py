@@ -1,0 +1,110 @@
+"""The Train view's charts: loss, gradient norm (total or per layer), gradient through time."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from rnntui.app.widgets.charts import CYCLE, Chart, Series, ema
+
+
+class LossChart(Chart):
+    title_text = "loss"
+
+    def __init__(self, **kwargs: str) -> None:
+        super().__init__(**kwargs)
+        self.steps: list[float] = []
+        self.losses: list[float] = []
+        self.val: list[tuple[float, float]] = []
+        self.goal: float | None = None
+        self.baseline: float | None = None
+        self.goal_is_loss = False
+
+    def reset(self, baseline: float | None, goal: float | None) -> None:
+        self.steps, self.losses, self.val = [], [], []
+        self.baseline, self.goal = baseline, goal
+        self.replot()
+
+    def build_series(self) -> list[Series]:
+        out = []
+        if self.steps:
+            out.append(Series("train", self.steps, self.losses, "gray"))
+            out.append(Series("smoothed", self.steps, ema(self.losses), "cyan"))
+        if self.val:
+            out.append(Series("val", [v[0] for v in self.val], [v[1] for v in self.val], "orange", "points"))
+        if self.baseline is not None and math.isfinite(self.baseline):
+            out.append(Series(f"baseline {self.baseline:.3g}", [], [self.baseline], "red", "level"))
+        if self.goal is not None and self.goal_is_loss:
+            out.append(Series(f"goal {self.goal:.3g}", [], [self.goal], "green", "level"))
+        return out
+
+    def wants_log(self, series: Sequence[Series]) -> bool:
+        return super().wants_log([s for s in series if s.label == "train"])
+
+
+class GradNormChart(Chart):
+    def __init__(self, **kwargs: str) -> None:
+        super().__init__(**kwargs)
+        self.steps: list[float] = []
+        self.norms: list[float] = []
+        self.layer_series: dict[str, list[float]] = {}
+        self.clip: float | None = None
+        self.per_layer = False
+
+    @property
+    def title_text(self) -> str:  # type: ignore[override]
+        return "grad norm per layer (g: total)" if self.per_layer else "grad norm before clipping (g: per layer)"
+
+    def reset(self, clip: float | None) -> None:
+        self.steps, self.norms, self.layer_series, self.clip = [], [], {}, clip
+        self.replot()
+
+    def build_series(self) -> list[Series]:
+        out = []
+        if self.steps:
+            if self.per_layer:
+                for i, (name, ys) in enumerate(self.layer_series.items()):
+                    out.append(Series(name, self.steps, ys, CYCLE[i % len(CYCLE)]))
+            else:
+                out.append(Series("‖g‖", self.steps, self.norms, "magenta"))
+        if self.clip is not None:
+            out.append(Series(f"clip {self.clip:g}", [], [self.clip], "red", "level"))
+        return out
+
+
+class GradFlowChart(Chart):
+    """‖∂L/∂h_t‖ against t on a log scale, every layer and direction: the latest probe and, dimmed,
+    the one at the first step (the vanishing-gradient picture)."""
+
+    title_text = "‖∂L/∂h_t‖ by step t"
+    x_label = "t"
+
+    def __init__(self, **kwargs: str) -> None:
+        super().__init__(**kwargs)
+        self.first: dict[str, list[float]] | None = None
+        self.first_step = 0
+        self.latest: dict[str, list[float]] | None = None
+        self.latest_step = 0
+
+    def reset(self) -> None:
+        self.first = self.latest = None
+        self.replot()
+
+    def update_flow(self, step: int, norms: dict[str, list[float]]) -> None:
+        if self.first is None:
+            self.first, self.first_step = norms, step
+        self.latest, self.latest_step = norms, step
+        self.mark_dirty()
+
+    def build_series(self) -> list[Series]:
+        out = []
+        if self.first is not None and self.latest is not self.first:
+            for name, ys in self.first.items():
+                out.append(Series(f"{name} @{self.first_step}", range(1, len(ys) + 1), ys, "gray"))
+        if self.latest is not None:
+            for i, (name, ys) in enumerate(self.latest.items()):
+                out.append(Series(f"{name} @{self.latest_step}", range(1, len(ys) + 1), ys, CYCLE[i % len(CYCLE)]))
+        return out
+
+    def wants_log(self, series: Sequence[Series]) -> bool:
+        return any(y > 0 for s in series for y in s.ys if math.isfinite(y))

@@ -86,10 +86,10 @@ def serve(
     if warning:
         sys.stderr.write(warning + "\n")
     from rnntui.serve_app import GuardedServer
-    from rnntui.serve_guard import Guard
+    from rnntui.serve_guard import Guard, Sessions
 
     secret = secrets.token_urlsafe(32) if token else None
-    guard = Guard(host=host, token=secret, max_sessions=max_sessions)
+    guard = Guard(host=host, token=secret, sessions=Sessions(max_sessions))
     title = f"rnntui — {preset}" if preset else "rnntui"
     server = GuardedServer(app_command(preset, runs_dir), host=host, port=port, title=title, guard=guard)
     shown = f"[{host}]" if ":" in host else host

@@ -6,8 +6,10 @@ What changes from textual-serve 1.1 and why:
 - the page is `serve_page/index.html`: nothing from the internet, a `<title>`, and its socket URL
   built from the request's Host (textual-serve uses the configured `public_url`, so a tunnel to
   another local port broke);
-- a session whose app ignores "quit" (busy, hung) is killed after a grace period: otherwise the
-  closed tab would hold its process and its session slot forever.
+- each socket holds a slot in `Sessions` (the cap), also when aiohttp cancels its handler because
+  the client went away; its app gets "quit" and, if busy or hung, is killed after a grace period
+  (textual-serve waits for it forever, and a cancelled handler left the process running);
+- ctrl+c closes every socket first instead of waiting out aiohttp's shutdown timeout.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ from aiohttp import WSCloseCode, web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
-from rnntui.serve_guard import Guard
+from rnntui.serve_guard import Guard, Slot, cap_message, plain
 
 log = logging.getLogger("rnntui.serve")
 
 PAGE = Path(__file__).parent / "serve_page" / "index.html"
-QUIT_GRACE_S = 5.0  # the app answers "quit" in well under a second; a hung one gets killed after this
+# The app exits 1.5-3 s after "quit" on a quiet box, 10-12 s on a busy one (measured); a hung one
+# is killed after this. Quitting apps hold no tab's slot, so the grace can be generous.
+QUIT_GRACE_S = 15.0
 
 
 class BoundedAppService(AppService):
@@ -36,23 +40,42 @@ class BoundedAppService(AppService):
     async def stop(self) -> None:
         if self._task is None:
             return
-        stopping = asyncio.ensure_future(super().stop())
+        process = self._process
+        stopping = asyncio.ensure_future(self._stop_and_wait())
         try:
             done, _ = await asyncio.wait({stopping}, timeout=QUIT_GRACE_S)
         except asyncio.CancelledError:  # the server is shutting down: no grace left
             self.kill()
             raise
         if not done:
-            log.warning("the app did not quit within %.1f s; killing it", QUIT_GRACE_S)
+            pid = process.pid if process else None
+            log.warning("the app (pid %s) did not quit within %.0f s; killing it", pid, QUIT_GRACE_S)
             self.kill()
             await stopping
+
+    async def _stop_and_wait(self) -> None:
+        await super().stop()  # "quit", then its output ends
         if self._process is not None:
-            await self._process.wait()  # reaped: the slot frees only once the process is gone
+            await self._process.wait()  # and it has exited (and is reaped)
 
     def kill(self) -> None:
         process = self._process
         if process is not None and process.returncode is None:
             process.kill()
+
+
+async def send(websocket: web.WebSocketResponse, data: bytes | str) -> None:
+    """To the browser, or nowhere once it has gone. textual-serve stops reading the app's output
+    at the first failed send; the app then blocks on a full pipe and never quits."""
+    if websocket.closed:
+        return
+    try:
+        if isinstance(data, bytes):
+            await websocket.send_bytes(data)
+        else:
+            await websocket.send_str(data)
+    except ConnectionError:
+        pass
 
 
 class GuardedServer(Server):
@@ -67,7 +90,7 @@ class GuardedServer(Server):
         app.add_routes(
             [
                 web.get("/", self.handle_page, name="index"),
-                web.get("/ws", self.handle_websocket, name="websocket"),
+                web.get("/ws", self.handle_socket, name="websocket"),
                 web.get("/download/{key}", self.handle_download, name="download"),
                 web.static("/static", self.statics_path, show_index=False, name="static"),
             ]
@@ -103,8 +126,16 @@ class GuardedServer(Server):
         headers = {"Content-Security-Policy": csp, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
         return web.Response(text=text, content_type="text/html", headers=headers)
 
-    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
-        """textual-serve's handler with a BoundedAppService (its own builds the plain one)."""
+    async def handle_socket(self, request: web.Request) -> web.StreamResponse:
+        """textual-serve's socket handler, in a slot, with a BoundedAppService."""
+        slot = await self.guard.sessions.acquire()
+        if slot is None:
+            return plain(503, cap_message(self.guard.sessions.limit))  # no process started
+        # aiohttp cancels a handler whose client has gone away; the session must still stop its
+        # app and free its slot, so it runs as its own task and this handler only waits for it.
+        return await asyncio.shield(asyncio.ensure_future(self.run_session(request, slot)))
+
+    async def run_session(self, request: web.Request, slot: Slot) -> web.WebSocketResponse:
         websocket = web.WebSocketResponse(heartbeat=15)
         width = min(max(to_int(request.query.get("width", "80"), 80), 10), 1000)
         height = min(max(to_int(request.query.get("height", "24"), 24), 5), 500)
@@ -114,8 +145,8 @@ class GuardedServer(Server):
             self.sockets.add(websocket)
             app_service = BoundedAppService(
                 self.command,
-                write_bytes=websocket.send_bytes,
-                write_str=websocket.send_str,
+                write_bytes=lambda data: send(websocket, data),
+                write_str=lambda text: send(websocket, text),
                 close=websocket.close,
                 download_manager=self.download_manager,
                 debug=self.debug,
@@ -128,6 +159,10 @@ class GuardedServer(Server):
             log.warning("session ended: %r", error)
         finally:
             self.sockets.discard(websocket)
-            if app_service is not None:
-                await app_service.stop()
+            slot.closing()
+            try:
+                if app_service is not None:
+                    await app_service.stop()
+            finally:
+                slot.release()
         return websocket

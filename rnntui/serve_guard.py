@@ -10,7 +10,8 @@ handler runs (so a refused socket never starts a process):
 - Origin: when a browser sends one it must equal Host; cross-site sockets always carry theirs.
 - Token: `?token=` once, then an HttpOnly SameSite=Strict cookie that the server sets, so the
   page's own socket and reloads work and no other site's request ever carries it.
-- Sessions: one socket is one app process; over the cap the page and the socket get 503.
+- Sessions: one app process per socket, at most N; `Sessions` counts them for the page's check
+  here and for the socket handler (serve_app.py), which holds a slot until its process is gone.
 """
 
 from __future__ import annotations
@@ -19,15 +20,14 @@ import asyncio
 import ipaddress
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Literal
 
 from aiohttp import web
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 WILDCARDS = frozenset({"0.0.0.0", "::", ""})
-# Routes that start an app process (the socket) or lead to one (the page): both honour the cap.
-SESSION_ROUTES = frozenset({"index", "websocket"})
 TOKEN_HELP = (
     "rnntui: this page needs its access token: open the URL that `rnntui serve` printed in its terminal "
     "(it ends in ?token=...)"
@@ -84,14 +84,94 @@ def cap_message(n: int) -> str:
     return f"rnntui: {open_}, the limit; close a tab or restart with --max-sessions {n + 1}"
 
 
+class Sessions:
+    """The sessions of one server. `open`: a socket with its app process; this is what the cap
+    (`limit`) counts, so a closed tab frees its slot at once. `closing`: the socket has closed and
+    the app is quitting (killed after a grace, see serve_app.py); at most `limit` of those more, so
+    the processes stay bounded (2 x limit) even for a page that opens and closes sockets in a loop.
+    A socket that finds no slot waits up to `wait_s` for one: a reloading tab's new socket may
+    arrive just before its old one's close."""
+
+    def __init__(self, limit: int, wait_s: float = 5.0) -> None:
+        self.limit = limit
+        self.wait_s = wait_s
+        self.open = 0
+        self.closing = 0
+        self.waiting = 0  # sockets waiting for a slot
+        self._freed = asyncio.Event()
+
+    @property
+    def count(self) -> int:
+        return self.open + self.closing
+
+    def full(self) -> bool:
+        """No room for another tab (what the page checks)."""
+        return self.open >= self.limit
+
+    def _no_slot(self) -> bool:
+        return self.full() or self.count >= 2 * self.limit
+
+    async def acquire(self) -> Slot | None:
+        """A slot, or None when none frees within wait_s. Nothing awaits between the last check
+        and the count, so two sockets never take one slot."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.wait_s
+        while self._no_slot():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return None
+            self.waiting += 1
+            try:
+                await asyncio.wait_for(self._freed.wait(), remaining)
+            except asyncio.TimeoutError:
+                return None
+            finally:
+                self.waiting -= 1
+        return Slot(self)
+
+    def changed(self) -> None:
+        freed, self._freed = self._freed, asyncio.Event()
+        freed.set()  # wakes every waiter once; each checks again, the first takes the slot
+
+
+class Slot:
+    """One session's place in `Sessions`: open, then closing, then released."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        self._sessions = sessions
+        self._state: Literal["open", "closing", "released"] = "open"
+        sessions.open += 1
+
+    def closing(self) -> None:
+        """The socket has closed; the app is quitting. Frees the tab's slot."""
+        if self._state == "open":
+            self._sessions.open -= 1
+            self._sessions.closing += 1
+            self._state = "closing"
+            self._sessions.changed()
+
+    def release(self) -> None:
+        """The app process is gone."""
+        self.closing()
+        if self._state == "closing":
+            self._sessions.closing -= 1
+            self._state = "released"
+            self._sessions.changed()
+
+
+def is_reload(request: web.Request) -> bool:
+    """Browsers mark a reload (F5, ctrl+shift+R) with these; a new tab or a typed URL sends
+    neither. A reloading tab's own socket is still open while its new page is requested."""
+    return request.headers.get("Cache-Control", "").lower() in ("max-age=0", "no-cache")
+
+
 @dataclass
 class Guard:
-    """The policy and the live session count of one server."""
+    """The policy of one server, and its sessions (the page checks the cap; the socket takes a slot)."""
 
     host: str
     token: str | None
-    max_sessions: int
-    sessions: int = field(default=0, init=False)
+    sessions: Sessions
 
     @staticmethod
     def cookie_name(host_header: str) -> str:
@@ -149,10 +229,10 @@ class Guard:
         if self.token is not None and route != "static":
             if not (from_query or self.token_ok(request.cookies.get(self.cookie_name(request.host)))):
                 return plain(403, TOKEN_HELP)
-        if route in SESSION_ROUTES and self.sessions >= self.max_sessions:
-            return plain(503, cap_message(self.max_sessions))
-        if route == "websocket":
-            return await self.session(handler, request)
+        # Over the cap the page says so (its socket would only show "Session ended"); a reload is
+        # let through: its tab's own socket closes as the new page arrives, freeing the slot.
+        if route == "index" and self.sessions.full() and not is_reload(request):
+            return plain(503, cap_message(self.sessions.limit))
         response = await handler(request)
         if from_query and self.token is not None and not response.prepared:
             response.set_cookie(
@@ -164,19 +244,6 @@ class Guard:
                 secure=request.secure,
             )
         return response
-
-    async def session(self, handler: Handler, request: web.Request) -> web.StreamResponse:
-        """Run one socket's handler in a slot, counted from before the handshake (no await between
-        the check and the count) until the handler has stopped the app process. aiohttp cancels
-        a handler when its client goes away, which would free the slot while the process lives
-        on: the handler runs as its own task, shielded, and frees the slot when it ends."""
-        self.sessions += 1
-        task = asyncio.ensure_future(handler(request))
-        task.add_done_callback(self._release)
-        return await asyncio.shield(task)
-
-    def _release(self, _task: asyncio.Future[web.StreamResponse]) -> None:
-        self.sessions -= 1
 
 
 def plain(status: int, line: str) -> web.Response:

@@ -26,7 +26,7 @@ from rnntui import serve_app
 from rnntui.cli import main
 from rnntui.serve import app_command
 from rnntui.serve_app import GuardedServer
-from rnntui.serve_guard import Guard
+from rnntui.serve_guard import Guard, Sessions
 
 FAKE_APP = Path(__file__).with_name("serve_fake_app.py")
 TOKEN = "s3cret-token-for-tests"
@@ -66,17 +66,17 @@ async def eventually(cond: Callable[[], bool], timeout: float = 20.0) -> None:
 
 @asynccontextmanager
 async def serve_with(
-    tmp_path: Path, command: str | None = None, token: str | None = TOKEN, max_sessions: int = 2
+    tmp_path: Path, command: str | None = None, token: str | None = TOKEN, max_sessions: int = 2, wait_s: float = 0.3
 ) -> AsyncIterator[Served]:
     log_dir = tmp_path / "started"
     log_dir.mkdir(exist_ok=True)
     command = command or shlex.join(["exec", sys.executable, str(FAKE_APP), str(log_dir)])
-    guard = Guard(host="127.0.0.1", token=token, max_sessions=max_sessions)
+    guard = Guard(host="127.0.0.1", token=token, sessions=Sessions(max_sessions, wait_s=wait_s))
     server = GuardedServer(command, host="127.0.0.1", port=8000, title="rnntui — hello", guard=guard)
     async with TestClient(TestServer(await server._make_app(), host="127.0.0.1")) as client:
         yield Served(client, guard, log_dir)
         # Every session this test opened has ended, its process with it.
-        await eventually(lambda: guard.sessions == 0)
+        await eventually(lambda: guard.sessions.count == 0)
 
 
 @pytest.fixture
@@ -112,13 +112,13 @@ async def test_a_foreign_host_name_gets_403_dns_rebinding(served: Served) -> Non
 
 
 def test_which_hosts_a_guard_answers_to() -> None:
-    local = Guard(host="127.0.0.1", token=None, max_sessions=1)
+    local = Guard(host="127.0.0.1", token=None, sessions=Sessions(1))
     assert not local.host_allowed("10.0.0.5:8000") and not local.host_allowed("localhost.evil.example")
     assert not local.host_allowed("localhost:8000@evil.example") and not local.host_allowed("::1")
-    box = Guard(host="gpubox.lan", token=None, max_sessions=1)
+    box = Guard(host="gpubox.lan", token=None, sessions=Sessions(1))
     assert box.host_allowed("gpubox.lan:8000") and box.host_allowed("localhost:9000")
     assert not box.host_allowed("evil.example:8000")
-    anywhere = Guard(host="0.0.0.0", token=None, max_sessions=1)
+    anywhere = Guard(host="0.0.0.0", token=None, sessions=Sessions(1))
     assert anywhere.host_allowed("10.0.0.5:8000") and anywhere.host_allowed("[fe80::1]:8000")
     assert not anywhere.host_allowed("evil.example:8000")  # a name can be rebound; an IP literal cannot
 
@@ -167,7 +167,7 @@ async def test_over_the_cap_page_and_socket_get_503_and_a_closed_socket_frees_it
         await served.ws()
     assert refused.value.status == 503 and served.started() == 2
     await first.close()  # a closed tab
-    await eventually(lambda: served.guard.sessions == 1)
+    await eventually(lambda: served.guard.sessions.open == 1)
     third = await served.ws()
     await eventually(lambda: served.started() == 3)
     for ws in (second, third):
@@ -178,15 +178,81 @@ async def test_a_session_whose_app_ignores_quit_is_killed_and_frees_its_slot(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(serve_app, "QUIT_GRACE_S", 0.3)
-    command = shlex.join(["exec", sys.executable, str(FAKE_APP), str(tmp_path / "started"), "--ignore-quit"])
-    async with serve_with(tmp_path, command=command, max_sessions=1) as served:
+    async with serve_with(tmp_path, command=ignoring_quit(tmp_path), max_sessions=1) as served:
         await served.login()
         ws = await served.ws()
         await eventually(lambda: served.started() == 1)
         pid = int(next(served.log_dir.glob("started-*")).name.split("-")[1])
         await ws.close()
-        await eventually(lambda: served.guard.sessions == 0)
+        await eventually(lambda: served.guard.sessions.count == 0)
         assert not Path(f"/proc/{pid}").exists()  # killed and reaped
+
+
+def ignoring_quit(tmp_path: Path) -> str:
+    return shlex.join(["exec", sys.executable, str(FAKE_APP), str(tmp_path / "started"), "--ignore-quit"])
+
+
+def pid_of(served: Served, nth: int) -> int:
+    """The pid of the nth app process started (0-based, in order of start)."""
+    logs = sorted(served.log_dir.glob("started-*"), key=lambda p: p.stat().st_mtime_ns)
+    return int(logs[nth].name.split("-")[1])
+
+
+async def test_an_app_that_writes_after_its_socket_closed_still_exits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # textual-serve stops reading an app's output at the first send to a closed socket: an app
+    # still writing then blocks on a full pipe and never exits (a process kept forever).
+    monkeypatch.setattr(serve_app, "QUIT_GRACE_S", 60.0)  # no kill within this test: it must exit
+    command = shlex.join(["exec", sys.executable, str(FAKE_APP), str(tmp_path / "started"), "--exit-then-draw"])
+    async with serve_with(tmp_path, command=command, max_sessions=1) as served:
+        await served.login()
+        ws = await served.ws()
+        while (await ws.receive(timeout=20)).type == aiohttp.WSMsgType.BINARY:
+            pass  # until the server closes the socket (the app asked to exit)
+        await eventually(lambda: len(list(served.log_dir.glob("ended-*"))) == 1)
+        await eventually(lambda: served.guard.sessions.count == 0)
+
+
+async def test_a_reload_at_the_cap_gets_the_page_and_a_new_socket(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serve_app, "QUIT_GRACE_S", 1.0)
+    async with serve_with(tmp_path, command=ignoring_quit(tmp_path), max_sessions=1, wait_s=10) as served:
+        await served.login()
+        old = await served.ws()
+        await eventually(lambda: served.started() == 1)
+        async with served.client.get("/") as r:  # a new tab at the cap
+            assert r.status == 503
+        async with served.client.get("/", headers={"Cache-Control": "max-age=0"}) as r:  # the tab reloads
+            assert r.status == 200
+        new = asyncio.ensure_future(served.ws())  # the reloaded page's socket may come first ...
+        await eventually(lambda: served.guard.sessions.waiting == 1)
+        await old.close()  # ... then the old page goes away: its slot frees at once
+        ws = await new
+        await eventually(lambda: served.started() == 2)
+        old_pid = pid_of(served, 0)
+        await eventually(lambda: not Path(f"/proc/{old_pid}").exists())  # the old app is killed, reaped
+        await ws.close()
+
+
+async def test_apps_that_are_still_quitting_are_bounded_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A page that opens and closes sockets in a loop: each closed socket leaves an app quitting.
+    monkeypatch.setattr(serve_app, "QUIT_GRACE_S", 3.0)
+    async with serve_with(tmp_path, command=ignoring_quit(tmp_path), max_sessions=1, wait_s=30) as served:
+        await served.login()
+        for n in (1, 2):
+            ws = await served.ws()
+            await eventually(lambda n=n: served.started() == n)
+            await ws.close()
+        sessions = served.guard.sessions
+        await eventually(lambda: sessions.closing == 2)
+        third = asyncio.ensure_future(served.ws())
+        await eventually(lambda: sessions.waiting == 1)  # 2 x the cap are alive: no third process yet
+        assert served.started() == 2
+        ws = await third  # once the first hung app is killed
+        assert not Path(f"/proc/{pid_of(served, 0)}").exists()
+        await ws.close()
 
 
 async def test_the_page_is_self_contained_and_built_from_the_request_host(served: Served) -> None:
@@ -263,5 +329,5 @@ async def test_the_real_app_runs_behind_the_guard_and_ends_with_its_socket(tmp_p
             text += msg.data.decode(errors="replace")
         assert len(app_processes() - before) == 1
         await ws.close()
-        await eventually(lambda: served.guard.sessions == 0, timeout=30)
+        await eventually(lambda: served.guard.sessions.count == 0, timeout=30)
         assert app_processes() == before

@@ -153,8 +153,9 @@ class GuardedServer(Server):
             )
             await app_service.start(width, height)
             await self._process_messages(websocket, app_service)
-        except asyncio.CancelledError:
+        except asyncio.CancelledError:  # only when the server itself shuts down
             await websocket.close()
+            raise
         except Exception as error:  # a malformed message or a broken pipe ends this session only
             log.warning("session ended: %r", error)
         finally:

@@ -10,8 +10,8 @@ handler runs (so a refused socket never starts a process):
 - Origin: when a browser sends one it must equal Host; cross-site sockets always carry theirs.
 - Token: `?token=` once, then an HttpOnly SameSite=Strict cookie that the server sets, so the
   page's own socket and reloads work and no other site's request ever carries it.
-- Sessions: one app process per socket, at most N; `Sessions` counts them for the page's check
-  here and for the socket handler (serve_app.py), which holds a slot until its process is gone.
+- Sessions: one app process per socket, at most N open; `Sessions` counts them for the page's
+  check here and for the socket handler (serve_app.py), which takes a slot before its handshake.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ def is_ip_literal(name: str) -> bool:
 def split_host(value: str) -> tuple[str, int | None] | None:
     """`name[:port]` or `[v6][:port]` → (lower-case name without brackets, port); None if malformed."""
     value = value.strip().lower()
+    port_text: str | None
     if value.startswith("["):
         end = value.find("]")
         if end < 0:
@@ -74,7 +75,7 @@ def split_host(value: str) -> tuple[str, int | None] | None:
         return None
     if port_text is None:
         return name, None
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    if not (port_text.isascii() and port_text.isdigit()) or not 0 < int(port_text) < 65536:
         return None
     return name, int(port_text)
 
@@ -252,5 +253,9 @@ def plain(status: int, line: str) -> web.Response:
         status=status,
         text=line + "\n",
         content_type="text/plain",
-        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+        headers={
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+        },
     )

@@ -20,14 +20,14 @@ from rnntui.serve_guard import is_loopback
 DEFAULT_MAX_SESSIONS = 2
 
 
-def network_warning(host: str) -> str | None:
+def network_warning(host: str, port: int = 8000) -> str | None:
     """The warning printed before binding to a non-loopback host, or None on loopback."""
     if is_loopback(host):
         return None
     return (
         f"rnntui: warning: serving on {host}, which other machines may reach; the page needs the token "
         "printed below, but the traffic (token included) is plain HTTP that anyone on the way can read. "
-        "Prefer the default 127.0.0.1 with an SSH tunnel: ssh -L 8000:localhost:8000 HOST"
+        f"Prefer the default 127.0.0.1 with an SSH tunnel: ssh -L {port}:localhost:{port} HOST"
     )
 
 
@@ -82,7 +82,7 @@ def serve(
     problem = check_options(host, port, max_sessions, token) or check_port_free(host, port)
     if problem:
         return problem
-    warning = network_warning(host)
+    warning = network_warning(host, port)
     if warning:
         sys.stderr.write(warning + "\n")
     from rnntui.serve_app import GuardedServer

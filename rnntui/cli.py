@@ -94,8 +94,14 @@ def build_parser() -> Parser:
     pd.add_argument("--seed", type=int, default=0, help="for the sampled continuation")
 
     sv = sub.add_parser("serve", help="serve the app to a web browser (textual-serve)")
-    sv.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1; other hosts have no authentication")
+    sv.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1; other hosts get a warning (plain HTTP)")
     sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument(
+        "--max-sessions", type=int, default=2, metavar="N", help="browser tabs (app processes) at once; default 2"
+    )
+    sv.add_argument(
+        "--no-token", action="store_true", help="open the page without the printed token (loopback hosts only)"
+    )
 
     hu = sub.add_parser("hunt", help="rank hidden units by how well they track a regex's matches")
     hu.add_argument("run_dir", metavar="RUN_DIR")
@@ -355,7 +361,14 @@ def cmd_hunt(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from rnntui.serve import serve
 
-    problem = serve(args.host, args.port, preset=args.preset, runs_dir=args.runs_dir)
+    problem = serve(
+        args.host,
+        args.port,
+        preset=args.preset,
+        runs_dir=args.runs_dir,
+        max_sessions=args.max_sessions,
+        token=not args.no_token,
+    )
     if problem:
         raise UserError(problem)
     return 0

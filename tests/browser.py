@@ -13,13 +13,14 @@ import itertools
 import json
 import os
 import re
+import selectors
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
 import urllib.request
-from typing import Any
+from typing import IO, Any
 
 import aiohttp
 
@@ -86,6 +87,25 @@ def wait_http(url: str, timeout: float) -> str:
             time.sleep(0.2)
 
 
+def served_url(stream: IO[bytes], timeout: float) -> str:
+    """The URL `rnntui serve` prints once it is about to listen (with its access token)."""
+    deadline = time.monotonic() + timeout
+    seen = b""
+    with selectors.DefaultSelector() as sel:
+        sel.register(stream, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
+                break
+            line = stream.readline()
+            if not line:
+                break
+            seen += line
+            found = re.search(rb"serving the app at (http://\S+)", line)
+            if found:
+                return found.group(1).decode()
+    raise AssertionError(f"no URL from rnntui serve in {timeout} s: {seen.decode(errors='replace')}")
+
+
 def plain(text: str) -> str:
     """Terminal output without escape sequences."""
     return ANSI.sub(" ", text)
@@ -95,6 +115,8 @@ class Chromium:
     def __init__(self, executable: str) -> None:
         self.port = free_port()
         self.profile = tempfile.mkdtemp(prefix="rnntui-chromium-")
+        self.requests: list[str] = []  # every URL the page asked for (HTTP and WebSocket)
+        self.log: list[str] = []  # the browser's own log: CSP violations, failed loads
         self.proc = subprocess.Popen(
             [
                 executable,
@@ -127,12 +149,20 @@ class Chromium:
                 await ws.send_json({"id": n, "method": method, "params": params})
                 while True:
                     msg = json.loads((await ws.receive()).data)
+                    if msg.get("method") == "Network.requestWillBeSent":
+                        self.requests.append(msg["params"]["request"]["url"])
+                    elif msg.get("method") == "Network.webSocketCreated":
+                        self.requests.append(msg["params"]["url"])
+                    elif msg.get("method") == "Log.entryAdded":
+                        self.log.append(msg["params"]["entry"].get("text", ""))
                     if msg.get("id") == n:
                         if "error" in msg:
                             raise RuntimeError(f"{method}: {msg['error']}")
                         return msg.get("result", {})
 
             await call("Page.enable")
+            await call("Network.enable")
+            await call("Log.enable")
             await call("Page.addScriptToEvaluateOnNewDocument", source=HOOK)
             await call("Page.navigate", url=url)
             deadline = time.monotonic() + timeout

@@ -9,22 +9,22 @@ import subprocess
 import sys
 
 import pytest
-from browser import Chromium, browser_required, find_chromium, free_port, wait_http
+from browser import Chromium, browser_required, find_chromium, free_port, served_url, wait_http
 
 from rnntui.cli import main
-from rnntui.serve import app_command, no_auth_warning
+from rnntui.serve import app_command, network_warning
 
 
 def test_loopback_needs_no_warning_and_other_hosts_get_one() -> None:
     for host in ("127.0.0.1", "localhost", "::1"):
-        assert no_auth_warning(host) is None
-    warning = no_auth_warning("0.0.0.0")
-    assert warning is not None and "no authentication" in warning and "ssh -L" in warning
+        assert network_warning(host) is None
+    warning = network_warning("0.0.0.0")
+    assert warning is not None and "token" in warning and "plain HTTP" in warning and "ssh -L" in warning
 
 
 def test_each_browser_session_runs_the_app_with_the_chosen_preset() -> None:
     cmd = app_command("hello", "/tmp/my runs")
-    assert cmd.startswith(sys.executable) and "-m rnntui --preset hello --runs-dir '/tmp/my runs'" in cmd
+    assert cmd.startswith(f"exec {sys.executable}") and "-m rnntui --preset hello --runs-dir '/tmp/my runs'" in cmd
 
 
 def test_a_busy_port_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -55,14 +55,22 @@ def test_the_app_shows_in_a_real_headless_browser(tmp_path: os.PathLike[str]) ->
     )
     browser = Chromium(executable)
     try:
-        page = wait_http(f"http://127.0.0.1:{port}/", timeout=30)
+        assert server.stdout is not None
+        # The one URL that opens the page: it carries the access token (`?token=`).
+        url = served_url(server.stdout, timeout=30)
+        assert url.startswith(f"http://127.0.0.1:{port}/?token="), url
+        page = wait_http(url, timeout=30)
         assert "textual-terminal" in page
         # The app's own words: its view tabs and the loaded preset's title.
         wanted = ["Build", "Predict", "after HELL comes O"]
-        text = asyncio.run(browser.terminal_text(f"http://127.0.0.1:{port}/", wanted, timeout=120))
+        text = asyncio.run(browser.terminal_text(url, wanted, timeout=120))
         assert all(w in text for w in wanted), text[-2000:]
+        # Nothing from the internet, nothing blocked by the page's own Content-Security-Policy.
+        assert browser.requests and all(
+            u.startswith((f"http://127.0.0.1:{port}/", f"ws://127.0.0.1:{port}/")) for u in browser.requests
+        ), browser.requests
+        assert not [line for line in browser.log if "Content Security Policy" in line], browser.log
     finally:
         browser.close()
         server.terminate()
-        out = server.communicate(timeout=20)[0].decode(errors="replace")
-    assert "serving the app at http://127.0.0.1" in out
+        server.communicate(timeout=20)

@@ -347,8 +347,15 @@ def cmd_hunt(args: argparse.Namespace) -> int:
             {
                 "text": args.text,
                 "regex": args.regex,
+                # Layers counted from 1, as everywhere a person reads them ("layer 1 unit 5").
                 "units": [
-                    {"layer": u.layer, "direction": u.direction, "unit": u.unit, "score": u.score} for u in units
+                    {
+                        "layer": u.layer + 1,
+                        "direction": "backward" if u.direction else "forward",
+                        "unit": u.unit,
+                        "score": u.score,
+                    }
+                    for u in units
                 ],
             }
         )

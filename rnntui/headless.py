@@ -49,6 +49,7 @@ def train_with_progress(trainer: Any, stop: threading.Event) -> ev.Finished:
         TextColumn("{task.fields[status]}"),
         TimeElapsedColumn(),
     )
+    elapsed_before = trainer.elapsed
     with Progress(*columns, console=console) as progress:
         bar = progress.add_task("train", total=spec.train.steps, status="")
         state: dict[str, Any] = {"loss": None, "val": None, "metric": None}
@@ -71,9 +72,12 @@ def train_with_progress(trainer: Any, stop: threading.Event) -> ev.Finished:
             elif isinstance(e, ev.Diverged):
                 progress.console.print(safe(("diverged", "red"), f" at step {e.step}: {e.advice}"))
 
+        start = trainer.step_count  # a resumed run starts past 0: say how many steps this run took
         finished = trainer.run(stop=stop, on_event=on_event)
     final = finished.final
-    parts = [f"{finished.reason} after {finished.step} steps in {finished.elapsed_s:.1f}s"]
+    done = finished.step - start
+    took = f"{done} steps" if not start else f"{done} steps (from step {start} to {finished.step})"
+    parts = [f"{finished.reason} after {took} in {trainer.elapsed - elapsed_before:.1f}s"]
     if final.get("val_loss") is not None:
         parts.append(f"val loss {final['val_loss']:.4f}")
     if finished.goal:

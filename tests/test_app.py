@@ -17,8 +17,8 @@ async def test_views_and_first_preset(tmp_path):
         await ready(pilot, "hello")
         switcher = app.query_one(ContentSwitcher)
         assert switcher.current == "build"
-        assert "22,855" in str(app.query_one("#params", Static).content)
-        assert "HELL" in str(app.query_one("#lesson", Static).content)
+        assert f"{app.session.params:,}" in str(app.query_one("#params", Static).content)
+        assert "HELL" in str(app.query_one("#lesson-text", Static).content)
         for key, view in (("2", "train"), ("3", "predict"), ("escape", "predict"), ("1", "build")):
             await pilot.press(key)
             await pilot.pause()
@@ -82,8 +82,8 @@ async def test_typing_in_predict_updates_the_prediction(tmp_path):
         assert app.query_one("#prefix", Input).value == "HELL"
         assert app.session.trainer.step_count == 0, "typing 's' or digits in the input must not trigger keys"
         assert "next token" in str(app.query_one("#prediction", Static).content)
-        heat = str(app.query_one("#heatmap", Static).content)
-        assert "units × steps" in heat
+        heat = app.query_one("#heatmap", Static).content.plain
+        assert [row.split()[0] for row in heat.splitlines()[2:]] == list("HELL")  # one row per fed step
 
 
 async def test_invalid_build_blocks_training(tmp_path):

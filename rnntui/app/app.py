@@ -13,6 +13,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.notifications import SeverityLevel
+from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Input, Static
 from textual.worker import Worker, WorkerState
 
@@ -38,6 +39,7 @@ VIEWS = (("build", "1 Build"), ("train", "2 Train"), ("predict", "3 Predict"), (
 
 
 NARROW = 110  # columns below which side-by-side panels stack
+NOTICE_S = 4.0
 
 
 def hidden(widget: Any) -> Any:
@@ -56,9 +58,10 @@ def topbar_text(current: str | None, device: str, preset: str) -> Text:
     return text
 
 
-def status_text(status: str) -> Text:
-    """The status line: what the app is doing and what to press next (it quotes data at times)."""
-    text = line(status)
+def status_text(status: str, notice: bool = False) -> Text:
+    """The status line: what the app is doing and what to press next, or a passing notice (either
+    may quote data)."""
+    text = line(status, "bold" if notice else "")
     text.no_wrap, text.overflow = True, "ellipsis"
     return text
 
@@ -68,19 +71,20 @@ class RnnApp(App[int]):
     AUTO_FOCUS = None  # keys go to the app until the user tabs into a field (or types in Predict)
     TITLE = "rnntui"
     COMMANDS = App.COMMANDS | {RnnCommands}
+    # description: the key bar's word; tooltip: help's sentence.
     BINDINGS = [
-        Binding("1", "view('build')", "Build", group=VIEW_KEYS),
-        Binding("2", "view('train')", "Train", group=VIEW_KEYS),
-        Binding("3", "view('predict')", "Predict", group=VIEW_KEYS),
-        Binding("4", "view('runs')", "Runs", group=VIEW_KEYS),
-        Binding("space", "toggle_training", "train"),
-        Binding("s", "step", "step"),
-        Binding("r", "reset", "reset"),
-        Binding("p", "presets", "presets"),
-        Binding("c", "compare", "Compare", show=False),
-        Binding("question_mark", "help", "help"),
-        Binding("q", "quit", "quit"),
-        Binding("escape", "leave_input", "Leave input", show=False),
+        Binding("1", "view('build')", "Build", group=VIEW_KEYS, tooltip="Build: the network and its training settings"),
+        Binding("2", "view('train')", "Train", group=VIEW_KEYS, tooltip="Train: live numbers and charts"),
+        Binding("3", "view('predict')", "Predict", group=VIEW_KEYS, tooltip="Predict: type a prefix, see inside"),
+        Binding("4", "view('runs')", "Runs", group=VIEW_KEYS, tooltip="Runs: every saved run; overlay, compare"),
+        Binding("space", "toggle_training", "train", tooltip="start or pause training"),
+        Binding("s", "step", "step", tooltip="one training step (idle or paused)"),
+        Binding("r", "reset", "reset", tooltip="reset the weights (same seed: the same start)"),
+        Binding("p", "presets", "presets", tooltip="presets menu: each lesson, what to try next"),
+        Binding("c", "compare", "compare", show=False, tooltip="compare variants of the network (same seed)"),
+        Binding("question_mark", "help", "help", tooltip="this help: the keys here and the lesson"),
+        Binding("q", "quit", "quit", tooltip="quit (training stops first and the run is saved)"),
+        Binding("escape", "leave_input", "leave field", tooltip="leave a text field, so single keys work again"),
     ]
 
     def __init__(self, preset: str | None = None, runs_dir: str | None = None) -> None:
@@ -93,7 +97,9 @@ class RnnApp(App[int]):
         )
         self.preset_entries: list[Any] = []
         self.device = "…"
-        self.status = "loading torch…"
+        self.status = "loading torch…"  # what the app is doing: the status line shows it
+        self.notice: str | None = None  # a passing message, shown in its place for NOTICE_S
+        self._notice_timer: Timer | None = None
         self.blocked: str | None = None
         self._pending_spec: Any = None
         self._train_worker: Worker | None = None
@@ -155,7 +161,7 @@ class RnnApp(App[int]):
         Information goes to the status line (a toast covered the charts); warnings and errors are
         toasts, at the top right."""
         if severity == "information":
-            self.set_status(message)
+            self.show_notice(message)
             return
         super().notify(sanitize(message), title=sanitize(title), severity=severity, timeout=timeout, markup=False)
 
@@ -172,10 +178,22 @@ class RnnApp(App[int]):
         current = self.query_one(ContentSwitcher).current
         name = self.session.spec.name if self.session.spec else "…"
         self.query_one("#topbar", Static).update(topbar_text(current, self.device, name))
-        self.query_one("#status", Static).update(status_text(self.status))
+        self.query_one("#status", Static).update(status_text(self.notice or self.status, bool(self.notice)))
 
     def set_status(self, status: str) -> None:
         self.status = status
+        self.update_topbar()
+
+    def show_notice(self, message: str) -> None:
+        """A message in the status line for a few seconds; then the status comes back."""
+        self.notice = message
+        if self._notice_timer is not None:
+            self._notice_timer.stop()
+        self._notice_timer = self.set_timer(NOTICE_S, self._clear_notice)
+        self.update_topbar()
+
+    def _clear_notice(self) -> None:
+        self.notice = None
         self.update_topbar()
 
     # ---- loading -----------------------------------------------------------------------------
@@ -265,7 +283,10 @@ class RnnApp(App[int]):
             build.spec = spec
             build.refresh_side(spec, None, s.params)
         self.view("train").reset(spec, s.task.baseline, self.device)
-        self.view("predict").set_predictor(s.predictor, s.task.prefix_hint)
+        predict = self.view("predict")
+        if message.error == "preset":  # a new lesson: its own example, no hunt or unit of the last one
+            predict.start_over(spec.example)
+        predict.set_predictor(s.predictor, s.task.prefix_hint)
         self.set_status("ready: space to train")
 
     # ---- build edits -------------------------------------------------------------------------
@@ -284,7 +305,11 @@ class RnnApp(App[int]):
 
     def _apply_pending_spec(self) -> None:
         spec, self._pending_spec = self._pending_spec, None
-        if spec is None or spec == self.session.spec:
+        if spec is None:
+            return
+        if spec == self.session.spec:  # an invalid edit was undone: the built network stands
+            self.view("build").refresh_side(spec, None, self.session.params)
+            self.set_status("ready: space to train")
             return
         self.stop_training()
         self.prepare(spec)
@@ -408,10 +433,15 @@ class RnnApp(App[int]):
 
         self.session.wait_until_idle()
 
+        run_dirs: dict[str, str | None] = {}
+
         def post(label: str, index: int, total: int, e: Any) -> None:
+            if isinstance(e, ev.Started):
+                run_dirs[label] = e.run_dir
             if isinstance(e, ev.Progress) and e.points:
                 steps = self.session.spec.train.steps
-                self.post_message(CompareProgress(label, index, total, e.points[-1].step, steps))
+                step = e.points[-1].step
+                self.post_message(CompareProgress(label, index, total, step, steps, run_dirs.get(label)))
 
         try:
             results = self.session.compare(vary, post)
@@ -424,10 +454,15 @@ class RnnApp(App[int]):
 
     @on(CompareProgress)
     def _compare_progress(self, m: CompareProgress) -> None:
-        if m.index != self._compare_index:  # a variant's run just started: list it
+        runs = self.view("runs")
+        if m.index != self._compare_index:  # a variant's run just started: list it, overlay it
             self._compare_index = m.index
-            self.view("runs").reload()
-        self.view("runs").show_compare(
+            if m.run_dir:
+                runs.selected.add(Path(m.run_dir))
+            runs.reload()
+        elif m.run_dir:
+            runs.live_progress(Path(m.run_dir), m.step)
+        runs.show_compare(
             f"comparing: {m.label} ({m.index + 1} of {m.total}) step {m.step}/{m.steps} · c stops"
         )
 
@@ -468,6 +503,11 @@ class RnnApp(App[int]):
         else:
             self.view("build").focus()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_input":
+            return isinstance(self.focused, Input)  # shown (and needed) only while typing in a field
+        return True
+
     def action_leave_input(self) -> None:
         """Leave a field: the view itself has the focus, so its keys and the app's work again."""
         current = self.query_one(ContentSwitcher).current
@@ -489,10 +529,13 @@ class RnnApp(App[int]):
         self.push_screen(PresetsScreen(self.preset_entries, current), chosen)
 
     def action_help(self) -> None:
-        spec = self.session.spec
-        from rnntui.app.widgets.help_screen import HelpScreen
+        from rnntui.app.widgets.help_screen import HelpScreen, help_sections
 
-        self.push_screen(HelpScreen(spec.title if spec else "", spec.lesson if spec else ""))
+        spec = self.session.spec
+        current = self.query_one(ContentSwitcher).current or "build"
+        view = self.view(current) if self.views_ready else None
+        sections = help_sections(self, view)
+        self.push_screen(HelpScreen(sections, spec.title if spec else "", spec.lesson if spec else ""))
 
     def on_unmount(self) -> None:
         """Every way out (q, a crash, the terminal closing) ends here: stop training and end the

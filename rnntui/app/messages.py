@@ -63,6 +63,7 @@ class CompareProgress(Message):
     total: int
     step: int
     steps: int
+    run_dir: str | None = None  # the variant's run, listed and overlaid while it trains
 
 
 @dataclass

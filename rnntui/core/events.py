@@ -102,6 +102,6 @@ class Finished(Event):
     reason: str  # completed | stopped | diverged | goal
     run_dir: str | None
     initial_loss: float | None
-    final: dict[str, float | None]
+    final: dict[str, float | str | None]  # loss, val_loss, metric and metric_name
     goal: dict[str, Any] | None
     elapsed_s: float

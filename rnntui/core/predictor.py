@@ -219,8 +219,10 @@ class Predictor:
         pred = Prediction(prefix=prefix, tokens=tokens, window_start=win_start, kind=kind)
         notices = []
         if pred.unknown:
-            shown = ", ".join(repr(u) for u in sorted(set(pred.unknown))[:5])
-            notices.append(f"not in the vocabulary, read as unknown: {shown}")
+            distinct = sorted(set(pred.unknown))
+            shown = ", ".join(repr(u) for u in distinct[:5])
+            more = f" and {len(distinct) - 5} more" if len(distinct) > 5 else ""
+            notices.append(f"not in the vocabulary, read as unknown: {shown}{more}")
         if win_start:
             notices.append(f"only the last {self.window} tokens are fed (the window)")
         if kind == "generate":
@@ -251,11 +253,10 @@ class Predictor:
         task = self.task
         last = views[-1].output if views and views[-1].output is not None else self._initial_output()
         if pred.kind == "lm":
-            probs = torch.softmax(last.float(), -1)
-            pred.next = self._top(probs)
+            pred.next = self._top(torch.softmax(self._without_specials(last), -1))
             if generate > 0:
-                pred.continuation = self._continue(state, last, generate, 0.0, seed)
-                pred.sampled = self._continue(state, last, generate, temperature, seed)
+                pred.continuation = task.continue_text(pred.prefix, self._continue(state, last, generate, 0.0, seed))
+                pred.sampled = task.continue_text(pred.prefix, self._continue(state, last, generate, temperature, seed))
         elif pred.kind == "tag":
             for v in views:
                 probs = torch.softmax(v.output.float(), -1)  # type: ignore[union-attr]
@@ -273,6 +274,15 @@ class Predictor:
             outs = [v.output for v in views if v.output is not None] or [last]
             pred.forecasts = [float(denorm(float(o.reshape(-1)[0]))) for o in outs]
 
+    def _without_specials(self, logits: torch.Tensor) -> torch.Tensor:
+        """Logits with <pad>, <unk> and <s> at -inf: a language model never predicts them (an
+        untrained one put <pad> in its top 5), so the probabilities are over real tokens."""
+        vocab = self.task.out_vocab
+        assert vocab is not None
+        scores = logits.float().clone()
+        scores[[i for i in (vocab.pad, vocab.unk, vocab.bos) if i is not None]] = float("-inf")
+        return scores
+
     def _top(self, probs: torch.Tensor) -> list[tuple[str, float]]:
         k = min(self.top_k, probs.shape[-1])
         p, idx = probs.topk(k)
@@ -280,16 +290,16 @@ class Predictor:
         assert vocab is not None
         return [(vocab.itos[int(i)], float(q)) for q, i in zip(p, idx, strict=True)]
 
-    def _continue(self, state: State | None, logits: torch.Tensor, n: int, temperature: float, seed: int) -> str:
+    def _continue(
+        self, state: State | None, logits: torch.Tensor, n: int, temperature: float, seed: int
+    ) -> list[str]:
         """Greedy (temperature 0) or sampled continuation, from the prefix's state."""
         m, vocab = self.model, self.task.out_vocab
         assert vocab is not None
         g = torch.Generator().manual_seed(seed)
-        banned = [i for i in (vocab.pad, vocab.unk) if i is not None]
         out = []
         for _ in range(n):
-            scores = logits.float().cpu().clone()
-            scores[banned] = float("-inf")
+            scores = self._without_specials(logits).cpu()
             if temperature <= 0:
                 nxt = int(scores.argmax())
             else:
@@ -298,7 +308,7 @@ class Predictor:
             x = torch.tensor([[nxt]], device=self.device)
             seq, state = m.rnn(m.embed(x), state)
             logits = m.head(seq[0, -1])
-        return self.task.join(out)
+        return out
 
     def _decode(self, pred: Prediction, state: State | None) -> None:
         """encoder_decoder: decode greedily from the encoder's final state."""

@@ -27,7 +27,7 @@ from rnntui.core.spec import (
     validate,
 )
 
-TOP_KEYS = ("name", "title", "lesson", "try_next", "task", "model", "train", "goal")
+TOP_KEYS = ("name", "title", "example", "lesson", "try_next", "task", "model", "train", "goal")
 
 
 @dataclass
@@ -93,6 +93,7 @@ def spec_from_mapping(data: Mapping[str, Any], where: str, default_name: str) ->
         name=str(data.get("name", default_name)),
         title=str(data.get("title", "")),
         lesson=reflow(str(data.get("lesson", ""))),
+        example=str(data.get("example", "")),
         try_next=tuple(try_next),
         task=TaskSpec(name=task_name, params=params),
         model=model,

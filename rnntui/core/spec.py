@@ -88,6 +88,7 @@ class ExperimentSpec:
     title: str = ""
     lesson: str = ""
     try_next: tuple[tuple[str, str], ...] = ()  # (override, why)
+    example: str = ""  # the prefix Predict opens with
     task: TaskSpec = field(default_factory=TaskSpec)
     model: ModelSpec = field(default_factory=ModelSpec)
     train: TrainSpec = field(default_factory=TrainSpec)

@@ -26,6 +26,8 @@ def _value(v: Any) -> str:
 
 def spec_to_toml(spec: ExperimentSpec) -> str:
     lines = [f"name = {_value(spec.name)}", f"title = {_value(spec.title)}"]
+    if spec.example:
+        lines.append(f"example = {_value(spec.example)}")
     if spec.lesson:
         lines.append(f"lesson = {_value(spec.lesson)}")
     for key, why in spec.try_next:

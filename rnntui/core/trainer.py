@@ -317,6 +317,16 @@ class Trainer:
         self._last_probe_step = self.step_count
         return ev.GradientFlow(step=self.step_count, norms=norms, probe_s=cost)
 
+    def final_numbers(self) -> dict[str, Any]:
+        """The last losses and the lesson's metric, named: the goal's metric when there is a goal."""
+        name = self.spec.goal.metric if self.spec.goal else self.task.metric_name
+        return {
+            "loss": self.last_loss,
+            "val_loss": self.last_eval.val_loss if self.last_eval else None,
+            "metric": self.metric_value(name),
+            "metric_name": name,
+        }
+
     def goal_summary(self) -> dict[str, Any] | None:
         g = self.spec.goal
         if g is None:
@@ -514,11 +524,7 @@ class Trainer:
             reason=reason,
             run_dir=str(self.run_dir.path) if self.run_dir else None,
             initial_loss=self.initial_loss,
-            final={
-                "loss": self.last_loss,
-                "val_loss": self.last_eval.val_loss if self.last_eval else None,
-                "metric": self.last_eval.metric if self.last_eval else None,
-            },
+            final=self.final_numbers(),
             goal=self.goal_summary(),
             elapsed_s=self.elapsed,
         )

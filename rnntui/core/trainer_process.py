@@ -225,3 +225,5 @@ class TrainerProcess:
             self.step_count = e.points[-1].step
         elif isinstance(e, ev.Started | ev.Finished):
             self.step_count = e.step
+        elif isinstance(e, ev.Diverged):  # the weights went back to the last good step
+            self.step_count = e.restored_step

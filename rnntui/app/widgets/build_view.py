@@ -57,7 +57,11 @@ def lesson_text(spec: ExperimentSpec) -> Text:
 
 
 class BuildView(Vertical, can_focus=True):
-    BINDINGS = [Binding("down", "app.focus_next", "fields", show=False)]
+    BINDINGS = [Binding("down", "app.focus_next", "fields", show=False, tooltip="into the fields (↑/↓, tab move)")]
+    FOCUS_ORDER = (
+        "fields, with tab or ↓: cell, pattern, direction, optimizer, then layers, hidden, dropout, lr, batch, "
+        "clip, steps; ←/→ change a choice, enter lists them; the lesson box last (↑/↓ scroll it)"
+    )
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -105,6 +109,7 @@ class BuildView(Vertical, can_focus=True):
 
     def show_lesson(self, spec: ExperimentSpec) -> None:
         self.query_one("#lesson-text", Static).update(lesson_text(spec))
+        self.call_after_refresh(self._fit_lesson)
 
     def refresh_side(self, spec: ExperimentSpec, error: str | None, params: int | None) -> None:
         self._diagram_for = spec.model
@@ -118,6 +123,14 @@ class BuildView(Vertical, can_focus=True):
 
     def on_resize(self) -> None:
         self._draw_diagram()
+        self.call_after_refresh(self._fit_lesson)
+
+    def _fit_lesson(self) -> None:
+        """The lesson box is as tall as its text, up to the room left under the form (then it
+        scrolls): 1fr left a tall empty box on big terminals, auto pushed it off small ones."""
+        top = self.query_one("#build-top")
+        room = self.content_size.height - top.outer_size.height - 1
+        self.query_one("#lesson").styles.max_height = max(5, room)
 
     def _draw_diagram(self) -> None:
         """Beside the form when a diagram of 2–4 steps fits there, else below it at full width."""

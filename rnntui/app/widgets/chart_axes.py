@@ -56,7 +56,9 @@ def value_label(v: float) -> str:
     if v == 0:
         return "0"
     if abs(v) < 1e-3 or abs(v) >= 1e5:
-        return f"{v:.2e}".replace("e-0", "e-").replace("e+0", "e")
+        mantissa, exponent = f"{v:.2e}".split("e")
+        mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}e{int(exponent)}"
     return f"{v:.3g}"
 
 
@@ -68,15 +70,23 @@ def decade_label(exponent: int) -> str:
 
 
 def log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
-    """Ticks for an axis that shows log10 of the values: whole decades (every other one when
-    there are many), labelled as values."""
+    """Ticks for an axis that shows log10 of the values: whole decades (every other one when there
+    are many; 2× and 5× between them when there are fewer than three), labelled as values."""
     first, last = math.ceil(lo - 1e-9), math.floor(hi + 1e-9)
     exponents = list(range(first, last + 1))
-    if not exponents:
+    if len(exponents) >= 3:
+        stride = max(1, math.ceil(len(exponents) / 6))
+        chosen = exponents[::stride]
+        return [float(e) for e in chosen], [decade_label(e) for e in chosen]
+    ticks = []
+    for e in range(first - 1, last + 1):
+        for m in (1, 2, 5):
+            t = e + math.log10(m)
+            if lo - 1e-9 <= t <= hi + 1e-9:
+                ticks.append(t)
+    if len(ticks) < 2:
         return [lo, hi], [value_label(10**lo), value_label(10**hi)]
-    stride = max(1, math.ceil(len(exponents) / 6))
-    exponents = exponents[::stride]
-    return [float(e) for e in exponents], [decade_label(e) for e in exponents]
+    return ticks, [value_label(10**t) if abs(t - round(t)) > 1e-9 else decade_label(round(t)) for t in ticks]
 
 
 def finite(ys: Sequence[float]) -> list[float]:

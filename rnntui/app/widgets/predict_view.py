@@ -65,9 +65,13 @@ class PredictView(Vertical, can_focus=True):
         error: str | None
 
     BINDINGS = [
-        Binding("pageup", "scroll_heatmap(-1)", "scroll", show=False),
-        Binding("pagedown", "scroll_heatmap(1)", "scroll", show=False),
+        Binding("pageup", "scroll_heatmap(-1)", "scroll", show=False, tooltip="scroll the heatmap up"),
+        Binding("pagedown", "scroll_heatmap(1)", "scroll", show=False, tooltip="scroll the heatmap down"),
     ]
+    FOCUS_ORDER = (
+        "fields, with tab or ↓: prefix, layer, quantity, neuron hunt (enter ranks units), unit; typing with no "
+        "field focused goes to the prefix"
+    )
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="prefix-row", classes="field"):
@@ -81,7 +85,7 @@ class PredictView(Vertical, can_focus=True):
         with Horizontal(id="heat-controls"):
             yield FormSelect([("layer 1", "0,0")], id="layer")
             yield FormSelect([("hidden h", "hidden")], id="quantity")
-            yield PredictInput(placeholder="neuron hunt: a regex, e.g. [AEIOU]", id="hunt")
+            yield PredictInput(placeholder="hunt: regex, e.g. [AEIOU]", id="hunt")
             yield PredictInput(placeholder="unit #", id="unit", type="integer")
         yield Static("", id="hunt-result")
         yield Static("", id="coloured")
@@ -132,6 +136,18 @@ class PredictView(Vertical, can_focus=True):
             quantities += [("reset gate r", "r"), ("update gate z", "z"), ("candidate n", "n")]
         self.query_one("#quantity", Select).set_options(quantities)
         self.refresh_prediction()
+
+    def start_over(self, example: str) -> None:
+        """A preset was loaded: its example in the prefix; the last lesson's hunt and unit go."""
+        self._hunt_generation += 1
+        self.hunt_outcome = None
+        self.unit = None
+        self.prediction = None
+        self.query_one("#prefix", Input).value = example
+        self.query_one("#hunt", Input).value = ""
+        self.query_one("#unit", Input).value = ""
+        self.query_one("#hunt-result", Static).update("")
+        self.query_one("#coloured", Static).update("")
 
     def weights_changed(self) -> None:
         if self.display:

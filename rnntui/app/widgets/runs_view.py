@@ -63,11 +63,14 @@ class RunsTable(DataTable[Text]):
     """Rows are whole runs: ←/→ go to the view (they switch the overlay chart) instead of moving a
     column cursor nobody sees."""
 
+    BINDINGS = [Binding("enter", "select_cursor", "select", tooltip="select the run: its curves join the overlay")]
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return action not in ("cursor_left", "cursor_right")
 
 
 OVERLAYS = (("loss", "loss"), ("grad", "gradient norm"))
+CHART_KEYS = Binding.Group("chart", compact=True)
 
 
 def run_cells(r: RunSummary, selected: bool) -> list[str]:
@@ -89,14 +92,14 @@ def run_cells(r: RunSummary, selected: bool) -> list[str]:
 
 
 class RunsView(Vertical):
+    FOCUS_ORDER = "↑/↓ move through the runs"
     BINDINGS = [
-        Binding("enter", "toggle", "select", show=True),
-        Binding("d", "delete", "delete"),
-        Binding("o", "open", "open"),
-        Binding("c", "app.compare", "compare"),
-        Binding("left", "overlay(-1)", "chart", group=Binding.Group("chart", compact=True)),
-        Binding("right", "overlay(1)", "chart", group=Binding.Group("chart", compact=True)),
-        Binding("f5", "reload", "reload"),
+        Binding("d", "delete", "delete", tooltip="delete the run and its files (asks first)"),
+        Binding("o", "open", "open", tooltip="open the run in Predict; space then resumes its training"),
+        Binding("c", "app.compare", "compare", tooltip="train variants of the loaded network, then overlay them"),
+        Binding("left", "overlay(-1)", "chart", group=CHART_KEYS, tooltip="the previous overlay chart"),
+        Binding("right", "overlay(1)", "chart", group=CHART_KEYS, tooltip="the next overlay chart"),
+        Binding("f5", "reload", "reload", tooltip="read the runs folder again"),
     ]
 
     def __init__(self, runs_dir: Path | None = None, **kwargs: str) -> None:
@@ -105,6 +108,7 @@ class RunsView(Vertical):
         self.runs: list[RunSummary] = []
         self.selected: set[Path] = set()
         self.overlay = 0
+        self._redrawn_at = 0.0
 
     def compose(self) -> ComposeResult:
         yield RunsTable(id="runs-table", cursor_type="row", zebra_stripes=True)
@@ -172,6 +176,16 @@ class RunsView(Vertical):
     def _row_highlighted(self) -> None:
         self._show_detail()
 
+    def live_progress(self, path: Path, step: int) -> None:
+        """A run trains while the table is on screen (a comparison): its steps now, its curves at
+        most once a second (reading metrics.jsonl is not free)."""
+        table = self.query_one(DataTable)
+        if str(path) in table.rows:
+            table.update_cell(str(path), table.ordered_columns[5].key, line(str(step)))
+        now = time.monotonic()
+        if path in self.selected and now - self._redrawn_at >= 1.0:
+            self.redraw()
+
     def show_compare(self, text: str) -> None:
         self.query_one("#runs-compare", Static).update(line(text))
 
@@ -219,6 +233,7 @@ class RunsView(Vertical):
             )
         loss.replot()
         grad.replot()
+        self._redrawn_at = time.monotonic()
 
     def action_delete(self) -> None:
         run = self.current()

@@ -53,7 +53,7 @@ class GradNormChart(Chart):
 
     @property
     def title_text(self) -> str:  # type: ignore[override]
-        return "grad norm per layer (g: total)" if self.per_layer else "grad norm before clipping (g: per layer)"
+        return "grad norm per layer" if self.per_layer else "grad norm (pre-clip)"
 
     def reset(self, clip: float | None) -> None:
         self.steps, self.norms, self.layer_series, self.clip = [], [], {}, clip

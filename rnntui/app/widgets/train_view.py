@@ -21,6 +21,7 @@ from rnntui.app.widgets.train_charts import GradFlowChart, GradNormChart, LossCh
 from rnntui.core import events as ev
 
 CHARTS = (("loss", "loss"), ("grad", "grad norm"), ("flow", "‖∂L/∂h_t‖"))
+CHART_KEYS = Binding.Group("charts", compact=True)
 BAR_WIDTH = 24
 
 
@@ -78,9 +79,9 @@ def metrics_text(s: dict[str, Any], total: int, device: str, goal: Any) -> Text:
 
 class TrainView(Vertical, can_focus=True):
     BINDINGS = [
-        Binding("left", "chart(-1)", "chart", group=Binding.Group("charts", compact=True)),
-        Binding("right", "chart(1)", "chart", group=Binding.Group("charts", compact=True)),
-        Binding("g", "toggle_per_layer", "per layer"),
+        Binding("left", "chart(-1)", "chart", group=CHART_KEYS, tooltip="the previous chart"),
+        Binding("right", "chart(1)", "chart", group=CHART_KEYS, tooltip="the next chart"),
+        Binding("g", "toggle_per_layer", "per layer", tooltip="gradient norm: total ↔ one line per layer"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -175,13 +176,13 @@ class TrainView(Vertical, can_focus=True):
             chart.val.append((e.step, e.val_loss))
             chart.mark_dirty()
             if e.samples:
-                samples = [assemble((f"sample @{e.step} ", "bold"), line(x)) for x in e.samples[:2]]
-                for t in samples:
-                    t.no_wrap, t.overflow = True, "ellipsis"
-                self.query_one("#samples", Static).update(join(samples))
+                samples = join([assemble((f"sample @{e.step} ", "bold"), line(x)) for x in e.samples[:2]])
+                samples.no_wrap, samples.overflow = True, "ellipsis"
+                self.query_one("#samples", Static).update(samples)
         elif isinstance(e, ev.GradientFlow):
             self.query_one(GradFlowChart).update_flow(e.step, e.norms)
         elif isinstance(e, ev.Diverged):
+            self._rewind(e.restored_step)
             self.set_notice(
                 assemble(
                     (f"diverged at step {e.step}", "bold"), f" (loss {fmt(e.loss)}, ‖g‖ {fmt(e.grad_norm)}): ", e.advice
@@ -201,6 +202,19 @@ class TrainView(Vertical, can_focus=True):
         elif isinstance(e, ev.Started | ev.Finished):
             s["step"] = e.step
         self.render_metrics()
+
+    def _rewind(self, step: int) -> None:
+        """Training went back to `step` (its weights were the last good ones): so do the numbers
+        and the curves, or the next single step would seem to repeat one."""
+        self.state["step"] = step
+        loss, grad = self.query_one(LossChart), self.query_one(GradNormChart)
+        keep = sum(1 for x in loss.steps if x <= step)
+        loss.steps, loss.losses = loss.steps[:keep], loss.losses[:keep]
+        keep = sum(1 for x in grad.steps if x <= step)
+        grad.steps, grad.norms = grad.steps[:keep], grad.norms[:keep]
+        grad.layer_series = {k: v[:keep] for k, v in grad.layer_series.items()}
+        loss.mark_dirty()
+        grad.mark_dirty()
 
     def toggle_per_layer(self) -> None:
         chart = self.query_one(GradNormChart)

@@ -123,6 +123,7 @@ class Task:
     metric_direction: ClassVar[str] = "max"
     supports_tbptt: ClassVar[bool] = False
     prefix_hint: ClassVar[str] = "type a prefix"
+    separator: ClassVar[str] = " "  # between output tokens: words and numbers; "" for characters
 
     in_vocab: Vocab | None = None
     out_vocab: Vocab | None = None
@@ -184,7 +185,15 @@ class Task:
 
     def join(self, tokens: Sequence[str]) -> str:
         """How output tokens are written back as text."""
-        return " ".join(tokens)
+        return self.separator.join(tokens)
+
+    def continue_text(self, prefix: str, tokens: Sequence[str]) -> str:
+        """Generated tokens as they follow the typed prefix: "2 4 8" + [16, 32] → " 16 32" (the
+        prefix plus this is the whole text; "2 4 816 32" glued them)."""
+        text = self.join(tokens)
+        if text and self.separator and prefix and not prefix[-1].isspace():
+            return self.separator + text
+        return text
 
     # ---- evaluation --------------------------------------------------------------------------
     @property

@@ -60,6 +60,7 @@ class CharLMTask(Task):
     metric_name = "accuracy"
     supports_tbptt = True
     prefix_hint = "type some text; the model predicts the next character"
+    separator = ""
 
     def __init__(self, params: Mapping[str, Any] | None = None, state: Mapping[str, Any] | None = None):
         super().__init__(params, state)
@@ -157,9 +158,6 @@ class CharLMTask(Task):
             tid = self.in_vocab.stoi.get(ch)
             out.append(Token(text=ch, start=i, end=i + 1, id=unk if tid is None else tid, unknown=tid is None))
         return out
-
-    def join(self, tokens: Sequence[str]) -> str:
-        return "".join(tokens)
 
     # ---- evaluation --------------------------------------------------------------------------
     @property

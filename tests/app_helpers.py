@@ -53,9 +53,9 @@ def screen_lines(app) -> list[str]:
         for i, ch in enumerate(t):
             row[col + i] = ch
     out = []
-    for n in sorted(cells):
-        row = cells[n]
-        out.append("".join(row.get(c, " ") for c in range(max(row) + 1)).replace("\xa0", " ").rstrip())
+    for n in range(app.size.height):  # a line with nothing on it has no <text>
+        row = cells.get(n, {})
+        out.append("".join(row.get(c, " ") for c in range(max(row, default=-1) + 1)).replace("\xa0", " ").rstrip())
     return out
 
 

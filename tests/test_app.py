@@ -73,6 +73,8 @@ async def test_typing_in_predict_updates_the_prediction(tmp_path):
         await ready(pilot, "hello")
         await pilot.press("3")
         await pilot.pause()
+        assert app.query_one("#prefix", Input).value == "HELL"  # the preset's example
+        await pilot.press(*["backspace"] * 4)
         seen = []
         for ch in "HELL":
             await pilot.press(ch)

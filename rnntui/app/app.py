@@ -293,13 +293,17 @@ class RnnApp(App[int]):
     @on(SpecEdited)
     def _spec_edited(self, message: SpecEdited) -> None:
         build = self.view("build")
+        built = self.session.spec
+        # The network's size is the built one's while only training settings differ.
+        same_network = built is not None and (message.spec.model, message.spec.task) == (built.model, built.task)
+        params = self.session.params if same_network else None
         if message.error:
             self.blocked = message.error
-            build.refresh_side(message.spec, message.error, None)
+            build.refresh_side(message.spec, message.error, params)
             self.set_status("fix the network in Build to train")
             return
         self.blocked = None
-        build.refresh_side(message.spec, None, self.session.params)
+        build.refresh_side(message.spec, None, params)
         self._pending_spec = message.spec
         self.set_timer(0.3, self._apply_pending_spec)  # debounce: typing "128" builds once
 
@@ -462,9 +466,7 @@ class RnnApp(App[int]):
             runs.reload()
         elif m.run_dir:
             runs.live_progress(Path(m.run_dir), m.step)
-        runs.show_compare(
-            f"comparing: {m.label} ({m.index + 1} of {m.total}) step {m.step}/{m.steps} · c stops"
-        )
+        runs.show_compare(f"comparing: {m.label} ({m.index + 1} of {m.total}) step {m.step}/{m.steps} · c stops")
 
     @on(CompareDone)
     def _compare_done(self, m: CompareDone) -> None:

@@ -290,9 +290,7 @@ class Predictor:
         assert vocab is not None
         return [(vocab.itos[int(i)], float(q)) for q, i in zip(p, idx, strict=True)]
 
-    def _continue(
-        self, state: State | None, logits: torch.Tensor, n: int, temperature: float, seed: int
-    ) -> list[str]:
+    def _continue(self, state: State | None, logits: torch.Tensor, n: int, temperature: float, seed: int) -> list[str]:
         """Greedy (temperature 0) or sampled continuation, from the prefix's state."""
         m, vocab = self.model, self.task.out_vocab
         assert vocab is not None

@@ -115,7 +115,7 @@ class BuildView(Vertical, can_focus=True):
         self._diagram_for = spec.model
         self._draw_diagram()
         self.query_one("#params", Static).update(
-            assemble("params ", (f"{params:,}", "bold")) if params is not None else "params: (loading torch…)"
+            assemble("params ", (f"{params:,}", "bold")) if params is not None else Text("params –", style="dim")
         )
         err = self.query_one("#build-error", Static)
         err.update(assemble(("cannot train: ", "bold"), error, "\nfix it to start training") if error else "")

@@ -12,15 +12,13 @@ from collections.abc import Sequence
 
 
 def nice_step(span: float, count: int) -> float:
-    """A step of 1, 2 or 5 × 10^k that divides `span` into about `count` parts."""
+    """A step of 1, 2 or 5 × 10^k that divides `span` into the nearest to `count` parts."""
     raw = span / max(1, count)
     if raw <= 0 or not math.isfinite(raw):
         return 1.0
     power = 10 ** math.floor(math.log10(raw))
-    for m in (1, 2, 5, 10):
-        if m * power >= raw:
-            return m * power
-    return 10 * power
+    steps = [m * power for m in (1, 2, 5, 10)]
+    return min(steps, key=lambda step: (abs(span / step - count), -step))
 
 
 def nice_ticks(lo: float, hi: float, count: int = 5, integer: bool = False) -> list[float]:
@@ -59,6 +57,8 @@ def value_label(v: float) -> str:
         mantissa, exponent = f"{v:.2e}".split("e")
         mantissa = mantissa.rstrip("0").rstrip(".")
         return f"{mantissa}e{int(exponent)}"
+    if abs(v) >= 100:  # f"{1234.5:.3g}" is "1.23e+03": write it as a number
+        return f"{round(v, 2 - int(math.floor(math.log10(abs(v))))):.0f}"
     return f"{v:.3g}"
 
 

@@ -188,13 +188,15 @@ class ChartPanel(Vertical):
 
     DEFAULT_CSS = "ChartPanel { height: 1fr; } ChartPanel > .legend { height: auto; padding: 0 1; }"
 
-    def __init__(self, chart: Chart, *, id: str | None = None) -> None:
+    def __init__(self, chart: Chart, *, id: str | None = None, empty: str = "") -> None:
         super().__init__(id=id)
         self.chart = chart
+        self.empty = empty  # said in the legend's place while the chart has nothing to draw
 
     def compose(self) -> ComposeResult:
         yield self.chart
         yield Static("", classes="legend")
 
     def on_chart_replotted(self, message: Chart.Replotted) -> None:
-        self.query_one(".legend", Static).update(message.legend)
+        legend = message.legend if message.legend or not self.empty else Text(self.empty, style="dim")
+        self.query_one(".legend", Static).update(legend)

@@ -62,9 +62,11 @@ def format_key_name(key: str) -> str:
 
 def render_hints(items: list[KeyHint], width: int) -> Text:
     """One line: every key, with its label while there is room. Labels of app-wide keys go first,
-    from the right; a view's own keys keep theirs. Wraps only if the keys alone do not fit."""
+    from the right, then the view's own, from the right. Wraps only if the keys alone do not fit."""
     labelled = [True] * len(items)
-    app_wide = [i for i, h in enumerate(items) if h.app_wide]
+    # Which labels go first when the line is too long: the app-wide keys' from the right, then the
+    # view's own from the right (the first keys of a view are its main ones).
+    app_wide = [i for i, h in enumerate(items) if not h.app_wide] + [i for i, h in enumerate(items) if h.app_wide]
 
     def build() -> Text:
         out = Text()

@@ -43,10 +43,11 @@ class ConfirmDelete(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog"):
-            yield Label(assemble("Delete run ", line(self.run_name, "bold"), " and its files? (y / n)"))
+            # The name on a line of its own: run folder names are long, and 80 columns are few.
+            yield Label(assemble("Delete the run\n", line(self.run_name, "bold"), "\nand all its files?"))
             with Horizontal():
-                yield Button("Delete", id="yes", variant="error")
-                yield Button("Keep", id="no")
+                yield Button("Delete (y)", id="yes", variant="error", compact=True)
+                yield Button("Keep (n)", id="no", compact=True)
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
@@ -117,8 +118,9 @@ class RunsView(Vertical):
         yield Static("", id="runs-compare")
         yield Static("", id="runs-tabs")
         with Horizontal(id="runs-charts"):
-            yield ChartPanel(OverlayChart("loss", "loss", id="runs-loss"), id="overlay-loss")
-            yield ChartPanel(OverlayChart("gradient norm", "grad_norm", id="runs-grad"), id="overlay-grad")
+            for key, label in OVERLAYS:
+                chart = OverlayChart(label, "loss" if key == "loss" else "grad_norm", id=f"runs-{key}")
+                yield ChartPanel(chart, id=f"overlay-{key}", empty="enter selects a run: its curve appears here")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -158,9 +160,9 @@ class RunsView(Vertical):
             table.add_row(*[line(c) for c in run_cells(r, r.path in self.selected)], key=str(r.path))
         if self.runs:
             table.move_cursor(row=min(cursor, len(self.runs) - 1))
-        self.query_one("#runs-problems", Static).update(
-            join([line(p) for p in problems]) if problems else ("" if self.runs else "no runs yet: train one")
-        )
+        shown = self.query_one("#runs-problems", Static)
+        shown.update(join([line(p) for p in problems]) if problems else ("" if self.runs else "no runs yet: train one"))
+        shown.display = bool(problems) or not self.runs
         self._show_detail()
         self.redraw()
 
@@ -187,7 +189,9 @@ class RunsView(Vertical):
             self.redraw()
 
     def show_compare(self, text: str) -> None:
-        self.query_one("#runs-compare", Static).update(line(text))
+        shown = self.query_one("#runs-compare", Static)
+        shown.update(line(text))
+        shown.display = bool(text)
 
     def compared(self, run_dirs: list[str]) -> None:
         """A comparison finished: list its runs and overlay exactly them."""

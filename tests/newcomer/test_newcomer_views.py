@@ -1,0 +1,144 @@
+"""What a newcomer trips on in the views (issue 13, findings 1, 3, 4, 9): each a Pilot test."""
+
+from __future__ import annotations
+
+from app_helpers import ready, wait_for
+from textual.widgets import Input, Select, Static
+
+from rnntui.app.app import RnnApp
+from rnntui.app.messages import TrainerReported
+from rnntui.app.widgets.predict_view import PredictView
+from rnntui.core import events as ev
+
+
+async def test_fixing_an_invalid_setting_unblocks_training(tmp_path) -> None:
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, "hello")
+        built = app.session.spec
+        lr = app.query_one("#lr", Input)
+        lr.value = "fast"
+        await wait_for(pilot, lambda: app.blocked is not None)
+        assert "loading torch" not in str(app.query_one("#params", Static).content)
+        lr.value = "0.01"  # back to what was built: nothing to rebuild, but no longer blocked
+        await wait_for(pilot, lambda: app.blocked is None and app.status.startswith("ready"))
+        assert app.session.spec == built and not str(app.query_one("#build-error", Static).content)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app.session.trainer.step_count > 0)
+
+
+async def test_space_trains_from_build_even_inside_a_field(tmp_path) -> None:
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, "hello")
+        field = app.query_one("#hidden_size", Input)
+        field.focus()
+        await pilot.pause()
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app.session.trainer.step_count > 0)
+        assert field.value == "64"
+        await pilot.press("space")  # and pauses
+        await wait_for(pilot, lambda: app.session.paused)
+
+
+async def test_build_focus_order_is_down_the_columns(tmp_path) -> None:
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, "hello")
+        order = []
+        for key in ["tab"] + ["down"] * 10:
+            await pilot.press(key)
+            await pilot.pause()
+            order.append(app.focused.id)
+        assert order == [
+            "cell",
+            "pattern",
+            "direction",
+            "optimizer",
+            "num_layers",
+            "hidden_size",
+            "dropout",
+            "lr",
+            "batch_size",
+            "clip_norm",
+            "steps",
+        ]
+        await pilot.press("up")
+        await pilot.pause()
+        assert app.focused.id == "clip_norm"
+        app.query_one("#cell", Select).focus()
+        await pilot.press("right")  # ←/→ change a choice in place
+        await wait_for(pilot, lambda: app.session.spec.model.cell == "gru")
+
+
+async def test_loading_a_preset_resets_predict_to_its_example(tmp_path) -> None:
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("3")
+        await pilot.pause()
+        view = app.query_one(PredictView)
+        app.query_one("#prefix", Input).value = "HELLO WORLD"
+        app.query_one("#hunt", Input).value = "L+"
+        view.run_hunt()
+        await wait_for(pilot, lambda: view.hunt_outcome is not None)
+        assert app.query_one("#unit", Input).value != ""
+        app.action_load_preset("doubling")
+        await ready(pilot, "doubling")
+        await pilot.pause()
+        assert app.query_one("#prefix", Input).value == "2 4 8"
+        assert app.query_one("#hunt", Input).value == "" and app.query_one("#unit", Input).value == ""
+        assert view.hunt_outcome is None and not str(app.query_one("#hunt-result", Static).content)
+        assert view.prediction.tokens[-1].text == "8"
+
+
+async def test_predict_focus_typing_and_fields(tmp_path) -> None:
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("3")
+        prefix = app.query_one("#prefix", Input)
+        await wait_for(pilot, lambda: app.focused is prefix)
+        assert prefix.selection.is_empty and prefix.cursor_position == len("HELL")  # 3 did not select it all
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.focused, PredictView)
+        await pilot.press("O")  # typing with no field focused goes to the prefix
+        await pilot.pause()
+        assert prefix.value == "HELLO" and app.focused is prefix
+        await pilot.press("escape", "s")  # a bound key still does its job
+        await wait_for(pilot, lambda: app.session.trainer.step_count == 1)
+        assert prefix.value == "HELLO"
+        prefix.focus()
+        ids = []
+        for _ in range(4):
+            await pilot.press("down")
+            await pilot.pause()
+            ids.append(app.focused.id)
+        assert ids == ["layer", "quantity", "hunt", "unit"]
+
+
+async def test_an_untrained_language_model_never_offers_special_tokens(tmp_path) -> None:
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("3")
+        await pilot.pause()
+        pred = app.query_one(PredictView).prediction
+        assert len(pred.next) == 5 and not {"<pad>", "<unk>"} & {t for t, _ in pred.next}
+        assert "<pad>" not in str(app.query_one("#prediction", Static).content)
+
+
+async def test_after_a_divergence_the_step_count_is_the_restored_one(tmp_path) -> None:
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, "hello")
+        points = [ev.StepPoint(step=i, loss=1.0, grad_norm=1.0, clipped=False, layer_norms={}, lr=0.01) for i in (1, 2)]
+        bad = ev.StepPoint(step=3, loss=float("nan"), grad_norm=float("inf"), clipped=False, layer_norms={}, lr=0.01)
+        progress = ev.Progress(points=[*points, bad], tokens_per_s=1.0, steps_per_s=1.0, elapsed_s=1.0)
+        app.post_message(TrainerReported(progress))
+        diverged = ev.Diverged(step=3, loss=bad.loss, grad_norm=1e9, restored_step=2, advice="x")
+        app.post_message(TrainerReported(diverged))
+        train = app.view("train")
+        await wait_for(pilot, lambda: train.state.get("step") == 2)
+        assert app.query_one("#loss-chart").steps == [1, 2]

@@ -63,14 +63,23 @@ def ema(ys: Sequence[float], alpha: float = 0.05) -> list[float]:
     return out
 
 
-def legend_text(series: Sequence[Series]) -> Text:
+def legend_text(series: Sequence[Series], width: int = 0) -> Text:
+    """Every series' mark and name; lines break between entries, never inside one (`width` > 0)."""
     out = Text()
+    used = 0
     for s in series:
-        if out:
-            out.append("  ")
         mark = {"points": "•", "level": "┄"}.get(s.style, "━")
+        label = one_line(s.label)
+        size = 2 + len(label)
+        if used and width and used + 2 + size > width:
+            out.append("\n")
+            used = 0
+        elif used:
+            out.append("  ")
+            used += 2
         out.append(mark, style=COLORS.get(s.color, s.color))
-        out.append(" " + one_line(s.label))
+        out.append(" " + label)
+        used += size
     return out
 
 
@@ -91,7 +100,7 @@ class Chart(PlotextPlot):
     class Replotted(Message):
         """The chart drew new series; its panel shows their legend."""
 
-        legend: Text
+        series: list[Series]
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -166,7 +175,7 @@ class Chart(PlotextPlot):
         self._axes(x_lo, x_hi, ys_seen, log)
         plt.xlabel(self.x_label)
         self.refresh()
-        self.post_message(self.Replotted(legend_text(series)))
+        self.post_message(self.Replotted(series))
 
     def _axes(self, x_lo: float, x_hi: float, ys: list[float], log: bool) -> None:
         plt = self.plt
@@ -178,7 +187,7 @@ class Chart(PlotextPlot):
         if log:
             yt, labels = log_ticks(lo, hi)
         else:
-            yt = nice_ticks(lo, hi, count=max(2, (self.size.height or 12) // 3))
+            yt = nice_ticks(lo, hi, count=max(2, min(6, (self.size.height or 12) // 4)))
             labels = [value_label(y) for y in yt]
         plt.yticks(yt, labels)
 
@@ -198,5 +207,5 @@ class ChartPanel(Vertical):
         yield Static("", classes="legend")
 
     def on_chart_replotted(self, message: Chart.Replotted) -> None:
-        legend = message.legend if message.legend or not self.empty else Text(self.empty, style="dim")
-        self.query_one(".legend", Static).update(legend)
+        legend = legend_text(message.series, max(10, self.content_size.width - 2))
+        self.query_one(".legend", Static).update(legend if legend or not self.empty else Text(self.empty, style="dim"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import importlib
 import importlib.util
 import io
@@ -15,8 +16,11 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import torch
 
+from helpers import tiny
 from rnntui import cli
+from rnntui.core.spec import ExperimentSpec
 
 # Keras is tested under its torch backend (nothing else to install); its config goes to a temp folder.
 os.environ["KERAS_BACKEND"] = "torch"
@@ -89,3 +93,32 @@ def close(got: Any, want: Any, tol: float = 1e-4, where: str = "") -> None:
             close(g, w, tol, f"{where}[{i}]")
     else:
         assert got == want, f"{where}: {got!r} != {want!r}"
+
+
+def randomised(module: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+    """Every weight and bias uniform in [-0.5, 0.5): b_ih != b_hh, so a wrong bias rule shows."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.copy_(torch.rand(p.shape, generator=g) - 0.5)
+    return module.eval()
+
+
+def spec_of(task: str, params: dict[str, Any], **model: Any) -> ExperimentSpec:
+    s = tiny(task, params, **model)
+    return dataclasses.replace(s, model=dataclasses.replace(s.model, hidden_size=6, embedding_dim=5))
+
+
+PATTERNS = [
+    ("stacked-lstm-dropout", spec_of("char_lm", {"corpus": "hello", "seq_len": 8}, num_layers=3, dropout=0.3), "HELLO"),
+    ("relu-tags-bi-2", spec_of("pos_tagging", {"sentences": 300}, cell="rnn_relu", bidirectional=True, num_layers=2),
+     "the dog saw a duck"),
+    ("gru-classify", spec_of("sentiment", {}, cell="gru", pattern="many_to_one"), "the movie was not good"),
+    ("tanh-bi-regress", spec_of("adding", {"seq_len": 8}, cell="rnn_tanh", pattern="many_to_one", bidirectional=True,
+                                num_layers=2), "0.3 0.7* 0.1 0.5*"),
+    ("gru-generator-2", spec_of("spell_number", {}, cell="gru", pattern="one_to_many", num_layers=2), "342"),
+    ("lstm-generator", spec_of("spell_number", {}, cell="lstm", pattern="one_to_many"), "17"),
+    ("lstm-bi-encoder-2", spec_of("translate", {"train_pairs": 400}, pattern="encoder_decoder", bidirectional=True,
+                                  num_layers=2, dropout=0.2), "the black cat sees a red apple"),
+    ("gru-encoder", spec_of("translate", {"train_pairs": 400}, cell="gru", pattern="encoder_decoder"), "a dog"),
+]  # fmt: skip

@@ -232,7 +232,7 @@ class KerasNetwork:
             last = i == self.a["layers"] - 1
             layer = recurrent(self.a, sequences or not last, initial is not None or not sequences, bi)
             out = layer(x, initial_state=initial[i]) if initial else layer(x)
-            x, state = (out[0], out[1:]) if isinstance(out, list | tuple) else (out, [])
+            x, state = (out[0], list(out[1:])) if isinstance(out, list | tuple) else (out, [])
             finals.append(state)
             names = [f"{name}.{{}}_l{i}"] + ([f"{name}.{{}}_l{i}_reverse"] if bi else [])
             self.pending.append((layer, [m for n in names for m in cell_weights(self.w, self.a["cell"], n)]))
@@ -258,23 +258,24 @@ class KerasNetwork:
         x, finals = self.stack(self.embed("dec_embed", tok), name, False, False, states)
         return keras.Model([tok, *sum(states, [])], [self.dense("head", self.a["out_size"])(x), *sum(finals, [])])
 
+    # predict_on_batch: inference on any backend (no gradients, dropout off), numpy arrays in and out.
     def outputs(self, inputs: Inputs) -> list[list[float]]:
-        y = keras.ops.convert_to_numpy(self.net(np.array([inputs], "int32" if self.a["vocab_in"] else "float32")))
+        y = self.net.predict_on_batch(np.array([inputs], "int32" if self.a["vocab_in"] else "float32"))
         return (y[0] if y.ndim == 3 else y).tolist()
 
     def generate(self, inputs: Inputs) -> list[int]:
         a, out = self.a, DATA["output"]
         if a["pattern"] == "one_to_many":  # the last input; layer l's h0 is the l-th slice, c0 zeros
-            s = keras.ops.convert_to_numpy(self.start(np.array(inputs[-1:], "float32")))
+            s = self.start.predict_on_batch(np.array(inputs[-1:], "float32"))
             h = [s[:, i * a["hidden"] : (i + 1) * a["hidden"]] for i in range(a["layers"])]
             state = [m for x in h for m in [x, np.zeros_like(x)][: self.k]]
         else:
-            state = self.start(np.array([inputs], "int32"))
+            state = self.start.predict_on_batch(np.array([inputs], "int32"))
             state = list(state) if isinstance(state, list | tuple) else [state]
         tok, ids = out["bos"], []
         for _ in range(out["max_len"]):  # greedy decoding, fed its own previous output
-            logits, *state = self.step([np.array([[tok]], "int32"), *state])
-            ids.append(tok := int(np.argmax(keras.ops.convert_to_numpy(logits)[0])))
+            logits, *state = self.step.predict_on_batch([np.array([[tok]], "int32"), *state])
+            ids.append(tok := int(np.argmax(logits[0])))
             if tok == out["eos"]:
                 break
         return ids

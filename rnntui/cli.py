@@ -294,7 +294,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from rnntui.core.textsafe import one_line
 
     for path in export(args.run_dir, args.format, args.out, force=args.force):
-        print(one_line(str(path)))  # a run folder's name is someone else's text
+        # A run folder's name is someone else's text: shown visibly, and undecodable bytes as escapes.
+        print(one_line(str(path)).encode("utf-8", "backslashreplace").decode("utf-8"))
     return 0
 
 

@@ -20,11 +20,14 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rnntui.core.errors import RunError
 from rnntui.core.runs import RunDir, atomic_write_bytes
 from rnntui.core.textsafe import one_line
+
+if TYPE_CHECKING:
+    import torch
 
 FORMATS = ("pytorch", "keras", "onnx", "csv", "jsonl")
 PROGRAMS = {"pytorch": ".pt", "keras": ".npz", "onnx": ".onnx"}  # format -> its weights' suffix
@@ -116,7 +119,7 @@ def program_files(run: RunDir, fmt: str, path: Path) -> list[tuple[Path, bytes]]
     return [(path.parent / names[r], blob) for r, blob in blobs.items()] + [(path, text.encode("utf-8"))]
 
 
-def torch_bytes(state: dict[str, Any]) -> bytes:
+def torch_bytes(state: dict[str, torch.Tensor]) -> bytes:
     import torch
 
     buf = io.BytesIO()
@@ -124,7 +127,7 @@ def torch_bytes(state: dict[str, Any]) -> bytes:
     return buf.getvalue()
 
 
-def npz_bytes(state: dict[str, Any]) -> bytes:
+def npz_bytes(state: dict[str, torch.Tensor]) -> bytes:
     import numpy as np
 
     buf = io.BytesIO()
@@ -140,7 +143,8 @@ def check(paths: list[Path], force: bool) -> None:
         if path.is_dir() and not path.is_symlink():
             raise RunError(f"{shown} is a folder")
         if not path.parent.is_dir():
-            raise RunError(f"cannot write {shown}: the folder {one_line(str(path.parent))} does not exist")
+            why = "is not a folder" if path.parent.exists() else "does not exist"
+            raise RunError(f"cannot write {shown}: {one_line(str(path.parent))} {why}")
 
 
 def write_all(files: list[tuple[Path, bytes]], force: bool) -> None:

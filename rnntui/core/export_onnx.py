@@ -72,7 +72,10 @@ class Step(nn.Module):
         return (logits, *state) if isinstance(state, tuple) else (logits, state)
 
 
-def _export(module: nn.Module, args: tuple[torch.Tensor, ...], names: list[str], outs: list[str], axes: dict) -> bytes:
+Axes = dict[str, dict[int, str]]  # input or output name -> {axis: its symbolic name}
+
+
+def _export(module: nn.Module, args: tuple[torch.Tensor, ...], names: list[str], outs: list[str], axes: Axes) -> bytes:
     buf = io.BytesIO()
     with warnings.catch_warnings():
         # The exporter's own deprecation notice and its tracer's notes on shape arithmetic: about
@@ -114,12 +117,9 @@ def onnx_graphs(model: SequenceModel, tokens_in: bool, input_dim: int) -> dict[s
             states = ["h", "c"] if lstm else ["h"]
             axes = {"x": steps, **{s: {1: "batch"} for s in states}}
             encoder = _export(Encoder(model), (x,), ["x"], states, axes)
+            token = torch.zeros(b, 1, dtype=torch.long)
             h0 = torch.zeros(model.spec.num_layers, b, model.spec.hidden_size)
-            step_args = (
-                (torch.zeros(b, 1, dtype=torch.long), h0, h0.clone())
-                if lstm
-                else (torch.zeros(b, 1, dtype=torch.long), h0)
-            )
+            step_args = (token, h0, torch.zeros_like(h0)) if lstm else (token, h0)
             outs = ["logits", *[f"{s}_out" for s in states]]
             axes = {"token": {0: "batch"}, "logits": {0: "batch"}, **{n: {1: "batch"} for n in [*states, *outs[1:]]}}
             decoder = _export(Step(model), step_args, ["token", *states], outs, axes)

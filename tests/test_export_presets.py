@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from export_helpers import close, load_program, need, quiet_main, run_program, train
-from rnntui.core.experiment import from_checkpoint
+from rnntui.core import experiment
 from rnntui.core.export import export
 from rnntui.core.predictor import Predictor
 
@@ -61,13 +61,17 @@ class Exported:
 
     def __init__(self, run: Path) -> None:
         self.run = run
-        spec, self.task, self.model = from_checkpoint(str(run))
+        self.spec, self.task, self.model = experiment.from_checkpoint(str(run))
         self.predictor = Predictor(self.model, self.task, top_k=3)
         self.programs: dict[str, tuple[ModuleType, Any]] = {}
 
     def program(self, fmt: str) -> tuple[ModuleType, Any]:
         if fmt not in self.programs:
-            script = export(str(self.run), fmt)[0]
+            # The export reads the checkpoint as `predict` does (from_checkpoint); rebuilding a task
+            # takes up to 3 s (translate), so here it gets the objects this run already loaded.
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(experiment, "from_checkpoint", lambda path: (self.spec, self.task, self.model))
+                script = export(str(self.run), fmt)[0]
             module = load_program(script)
             self.programs[fmt] = (module, module.load(str(script.parent)))
         return self.programs[fmt]

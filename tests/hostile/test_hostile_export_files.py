@@ -16,7 +16,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 
 from export_helpers import load_program, need, train
 from rnntui import cli
@@ -181,3 +183,26 @@ def test_bad_input_to_every_program_is_one_line(fmt, base_run, tmp_path, capsys)
     if fmt == "pytorch":  # and as a process: no traceback
         bad = subprocess.run([sys.executable, "-I", str(tmp_path / "m.py"), "HELL\x07"], capture_output=True, text=True)
         assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+
+
+class Payload:
+    def __reduce__(self):  # unpickling this would call the function: a file that runs code when loaded
+        return (Path("PWNED-weights").touch, ())
+
+
+@pytest.mark.parametrize("fmt", ["pytorch", "keras"])
+def test_weights_that_would_run_code_are_refused(fmt, base_run, tmp_path, monkeypatch, capsys):
+    """The programs load weights as data only: torch.load(weights_only=True), np.load(allow_pickle=False)."""
+    if fmt == "keras":
+        need("keras")
+    assert cli.main(["export", str(base_run), "--format", fmt, "--out", str(tmp_path / "m.py")]) == 0
+    weights = tmp_path / ("m.pt" if fmt == "pytorch" else "m.npz")
+    if fmt == "pytorch":
+        torch.save({"embed.weight": Payload()}, weights)
+    else:
+        np.savez(weights, **{"embed.weight": np.array([Payload()], dtype=object)})
+    monkeypatch.chdir(tmp_path)
+    module = load_program(tmp_path / "m.py")
+    capsys.readouterr()
+    assert module.main(["HELL"]) == 2
+    assert "cannot load the weights" in capsys.readouterr().err and not (tmp_path / "PWNED-weights").exists()

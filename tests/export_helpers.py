@@ -28,11 +28,20 @@ os.environ.setdefault("KERAS_HOME", tempfile.mkdtemp(prefix="rnntui-keras-"))
 REQUIRED = os.environ.get("RNNTUI_REQUIRE_EXPORT") == "1"  # CI sets it: a missing framework fails
 
 
-def need(module: str) -> ModuleType:
-    """Import an export framework, or skip the test when it is missing (fail when RNNTUI_REQUIRE_EXPORT=1)."""
-    if REQUIRED:
-        return importlib.import_module(module)
-    return pytest.importorskip(module)
+FRAMEWORKS = {"pytorch": (), "keras": ("keras",), "onnx": ("onnx", "onnxruntime")}  # writing and running each
+
+
+def need(*modules: str) -> ModuleType | None:
+    """Import export frameworks, or skip the test when one is missing (fail when RNNTUI_REQUIRE_EXPORT=1)."""
+    found = None
+    for module in modules:
+        try:
+            found = importlib.import_module(module)
+        except ImportError as exc:
+            if REQUIRED:
+                raise
+            pytest.skip(f"{module} is not installed ({exc}): pip install 'rnntui[export]'", allow_module_level=True)
+    return found
 
 
 def quiet_main(argv: list[str]) -> tuple[int, str]:

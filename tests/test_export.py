@@ -14,7 +14,7 @@ from helpers import tiny
 from rnntui.core.experiment import from_checkpoint
 from rnntui.core.export import export
 from rnntui.core.predictor import Predictor
-from rnntui.core.runs import RunDir
+from rnntui.core.runs import RunDir, read_checkpoint
 from rnntui.core.trainer import Trainer
 
 
@@ -75,3 +75,18 @@ def test_keras_export_of_a_generator_has_the_greedy_loop(tmp_path):
     run = trained(tmp_path, "spell_number", {}, pattern="one_to_many")
     keras = export(str(run.path), "keras")[0].read_text()
     assert "one_to_many" in keras and "initial_state" in keras and "greedy decoding" in keras
+
+
+def test_the_vocabulary_comes_from_the_checkpoint_not_the_data_file(tmp_path):
+    text = tmp_path / "corpus.txt"
+    text.write_text("abc cab bca " * 40)
+    run = trained(tmp_path, params={"path": str(text), "seq_len": 8})
+    text.write_text("xyz " * 100)  # the file changed after training: the run's vocabulary must not
+    script, _ = export(str(run.path), "pytorch")
+    chars = read_checkpoint(run.checkpoint_path).task_state["chars"]
+    assert program_data(script.read_text())["input"]["vocab"] == ["<pad>", "<unk>", *chars] and "a" in chars
+    text.unlink()
+    rc, out = run_program(load_program(script), "abc", "--json")
+    _, t, m = from_checkpoint(str(run.path))
+    assert rc == 0
+    close(json.loads(out), Predictor(m, t).feed("abc").to_json(), tol=1e-5)

@@ -19,7 +19,7 @@ from rnntui.core.predictor import Predictor
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # inside keras
 keras = need("keras")
-kp = pytest.importorskip("rnntui.exported.keras_predict")  # imports keras: needs the line above
+from rnntui.exported import keras_predict as kp  # noqa: E402  (it imports keras: after the line above)
 
 
 def keras_layer(cell: str, bidirectional: bool, rnn: torch.nn.RNNBase, sequences: bool = True):

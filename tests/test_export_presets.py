@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from export_helpers import close, load_program, need, quiet_main, run_program, train
+from export_helpers import FRAMEWORKS, close, load_program, need, quiet_main, run_program, train
 from rnntui.core import experiment
 from rnntui.core.export import export
 from rnntui.core.predictor import Predictor
@@ -104,7 +104,7 @@ def same_prediction(got: dict[str, Any], want: dict[str, Any], where: str) -> No
 @pytest.mark.parametrize("fmt", ["keras", "onnx"])
 @pytest.mark.parametrize("name", list(RUNS))
 def test_exported_programs_print_what_predict_prints(name, fmt, runs, tmp_path_factory):
-    need("keras" if fmt == "keras" else "onnxruntime")
+    need(*FRAMEWORKS[fmt])
     run = exported(runs, name, tmp_path_factory)
     module, network = run.program(fmt)
     prefixes = PREFIXES[RUNS[name][0]]

@@ -45,8 +45,7 @@ def read_prefix(text: str, spec: dict[str, Any]) -> tuple[list[str], Inputs, lis
     if kind == "digits3":  # the whole prefix is one number, 0-999, read as three one-hot digits
         s = text.strip()
         ok = s.isascii() and s.isdigit() and int(s) < 1000
-        digits = f"{int(s):03d}" if ok else ""
-        feats = [1.0 if ok and int(digits[j // 10]) == j % 10 else 0.0 for j in range(30)]
+        feats = [1.0 if ok and f"{int(s):03d}"[j // 10] == str(j % 10) else 0.0 for j in range(30)]
         return ([s], [feats], [] if ok else [s]) if s else ([], [], [])
     if kind == "floats":  # a series (normalised as in training), or (value, marked) pairs
         marker, (mean, std) = spec["marker"], spec["norm"]
@@ -179,7 +178,8 @@ def recurrent(a: dict[str, Any], sequences: bool, state: bool, bi: bool) -> laye
     return layers.Bidirectional(layer, merge_mode="concat") if bi else layer
 
 
-Layers = list[list[keras.KerasTensor]]  # per layer: its state tensors (h, or h and c), forward then backward
+KT = keras.KerasTensor  # a symbolic tensor of the functional models below
+Layers = list[list[KT]]  # per layer: its state tensors (h, or h and c), forward then backward
 
 
 def cell_weights(w: dict[str, np.ndarray], cell: str, name: str) -> list[np.ndarray]:
@@ -196,7 +196,8 @@ def cell_weights(w: dict[str, np.ndarray], cell: str, name: str) -> list[np.ndar
 class KerasNetwork:
     def __init__(self, w: dict[str, np.ndarray]) -> None:
         a = self.a = DATA["arch"]
-        self.w, self.pending, self.k = w, [], 2 if a["cell"] == "lstm" else 1  # k: state tensors per layer
+        self.w, self.k = w, 2 if a["cell"] == "lstm" else 1  # k: state tensors per layer
+        self.pending: list[tuple[layers.Layer, list[np.ndarray]]] = []  # each layer and its weights
         if a["pattern"] in ("many_to_many", "many_to_one"):
             x_in = keras.Input((None,), dtype="int32") if a["vocab_in"] else keras.Input((None, a["input_dim"]))
             # many-to-one in one direction: the head reads the top state after every step, as the predictor
@@ -213,7 +214,7 @@ class KerasNetwork:
         for layer, values in self.pending:  # every layer is built now: give it its trained weights
             layer.set_weights(values)
 
-    def embed(self, name: str, x: keras.KerasTensor) -> keras.KerasTensor:
+    def embed(self, name: str, x: KT) -> KT:
         if name == "embed" and not self.a["vocab_in"]:  # number inputs: PyTorch's nn.Linear
             return self.dense(name, self.a["embedding_dim"])(x)
         layer = layers.Embedding(*self.w[f"{name}.weight"].shape)
@@ -225,7 +226,7 @@ class KerasNetwork:
         self.pending.append((layer, [self.w[f"{name}.weight"].T, self.w[f"{name}.bias"]]))
         return layer
 
-    def stack(self, x: keras.KerasTensor, name: str, bi: bool, sequences: bool, initial: Layers | None = None):
+    def stack(self, x: KT, name: str, bi: bool, sequences: bool, initial: Layers | None = None) -> tuple[KT, Layers]:
         """The recurrent layers: the top output, and every layer's final states."""
         finals = []
         for i in range(self.a["layers"]):

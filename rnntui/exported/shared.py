@@ -41,8 +41,7 @@ def read_prefix(text: str, spec: dict[str, Any]) -> tuple[list[str], Inputs, lis
     if kind == "digits3":  # the whole prefix is one number, 0-999, read as three one-hot digits
         s = text.strip()
         ok = s.isascii() and s.isdigit() and int(s) < 1000
-        digits = f"{int(s):03d}" if ok else ""
-        feats = [1.0 if ok and int(digits[j // 10]) == j % 10 else 0.0 for j in range(30)]
+        feats = [1.0 if ok and f"{int(s):03d}"[j // 10] == str(j % 10) else 0.0 for j in range(30)]
         return ([s], [feats], [] if ok else [s]) if s else ([], [], [])
     if kind == "floats":  # a series (normalised as in training), or (value, marked) pairs
         marker, (mean, std) = spec["marker"], spec["norm"]

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from export_helpers import load_program, need, quiet_main, train
+from export_helpers import FRAMEWORKS, load_program, need, quiet_main, train
 from rnntui import cli
 from rnntui.core.export_program import DATA_LINE, RUNNERS, program, runner_source
 from rnntui.core.model import SequenceModel
@@ -82,8 +82,7 @@ def exported_program(run: Path, fmt: str) -> Path:
 @pytest.mark.parametrize("fmt", ["pytorch", "keras", "onnx"])
 def test_hostile_text_is_data_never_code(fmt, hostile, tmp_path):
     """Finding 1: the script runs under `python -I` with no side effect and prints what `predict` prints."""
-    if fmt != "pytorch":
-        need("keras" if fmt == "keras" else "onnxruntime")
+    need(*FRAMEWORKS[fmt])
     script = exported_program(hostile, fmt)
     env = {**os.environ, "KERAS_BACKEND": "torch"}
     argv = [sys.executable, "-I", str(script), "HELL", "--top", "40"]

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import torch
 
-from export_helpers import load_program, need, train
+from export_helpers import FRAMEWORKS, load_program, need, train
 from rnntui import cli
 from rnntui.core.model import SequenceModel
 from rnntui.core.runs import atomic_write_bytes, read_checkpoint, write_checkpoint
@@ -162,8 +162,7 @@ def test_the_paths_printed_are_visible_text(run, tmp_path, capsys):
 @pytest.mark.parametrize("fmt", ["pytorch", "keras", "onnx"])
 def test_bad_input_to_every_program_is_one_line(fmt, base_run, tmp_path, capsys):
     """Issue 17: an empty prefix, an unknown token, a bad option or missing weights: exit 2, one line."""
-    if fmt != "pytorch":
-        need("keras" if fmt == "keras" else "onnxruntime")
+    need(*FRAMEWORKS[fmt])
     assert cli.main(["export", str(base_run), "--format", fmt, "--out", str(tmp_path / "m.py")]) == 0
     module = load_program(tmp_path / "m.py")
     for argv, why in [

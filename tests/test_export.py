@@ -90,3 +90,18 @@ def test_the_vocabulary_comes_from_the_checkpoint_not_the_data_file(tmp_path):
     _, t, m = from_checkpoint(str(run.path))
     assert rc == 0
     close(json.loads(out), Predictor(m, t).feed("abc").to_json(), tol=1e-5)
+
+
+def test_a_long_prefix_is_windowed_and_a_folder_out_keeps_the_default_name(tmp_path):
+    run = trained(tmp_path)
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    script, weights = export(str(run.path), "pytorch", out=str(folder))
+    assert script == folder / "tiny_pytorch.py" and weights == folder / "tiny_pytorch.pt"
+    prefix = "HELLO WORLD " * 50  # 600 characters: only the last 512 are fed
+    program = load_program(script)
+    _, t, m = from_checkpoint(str(run.path))
+    got = json.loads(run_program(program, prefix, "--json")[1])
+    close(got, Predictor(m, t).feed(prefix).to_json(), tol=1e-5)
+    assert got["window_start"] == 88
+    assert run_program(program, prefix)[1] == quiet_main(["predict", str(run.path), prefix])[1]

@@ -197,7 +197,7 @@ def load(folder: str) -> OnnxNetwork:
     try:
         return OnnxNetwork(folder)
     except Exception as exc:  # a missing or damaged file: onnxruntime raises its own exception types
-        raise UserError(f"cannot load the network from {folder}: {str(exc).splitlines()[0]}") from None
+        raise UserError(f"cannot load the network from {folder}: {(str(exc) or repr(exc)).splitlines()[0]}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

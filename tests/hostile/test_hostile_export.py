@@ -113,7 +113,7 @@ def spec_and_task(base_run: Path):
     return cp.spec, CharLMTask(cp.spec.task.params, state=cp.task_state)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=HOSTILE, title=HOSTILE, folder=HOSTILE, token=HOSTILE)
 def test_no_text_leaves_the_data_line(name, title, folder, token, spec_and_task):
     """Finding 1, for any text: the script parses; the only string holding the run's text is the data

@@ -78,10 +78,11 @@ def build_parser() -> Parser:
     cp.add_argument("--runs-dir", dest="train_runs_dir")
     cp.add_argument("--json", action="store_true", help="one JSON object per variant")
 
-    ex = sub.add_parser("export", help="a run as a PyTorch script, a Keras model, or its metrics")
+    ex = sub.add_parser("export", help="a run as a PyTorch, Keras or ONNX program with its weights, or its metrics")
     ex.add_argument("run_dir", metavar="RUN_DIR")
-    ex.add_argument("--format", required=True, choices=("pytorch", "keras", "csv", "jsonl"))
-    ex.add_argument("--out", help="where to write (default: inside the run directory)")
+    ex.add_argument("--format", required=True, choices=("pytorch", "keras", "onnx", "csv", "jsonl"))
+    ex.add_argument("--out", help="the .py program (its weights go beside it), the metrics file, or a folder")
+    ex.add_argument("--force", action="store_true", help="replace files that exist")
 
     pd = sub.add_parser("predict", help="feed a prefix to a trained run")
     pd.add_argument("run_dir", metavar="RUN_DIR")
@@ -303,8 +304,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from rnntui.core.export import export
+    from rnntui.core.textsafe import one_line
 
-    print(export(args.run_dir, args.format, args.out))
+    for path in export(args.run_dir, args.format, args.out, force=args.force):
+        # A run folder's name is someone else's text: shown visibly, and undecodable bytes as escapes.
+        print(one_line(str(path)).encode("utf-8", "backslashreplace").decode("utf-8"))
     return 0
 
 

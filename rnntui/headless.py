@@ -100,28 +100,13 @@ def status_line(state: dict[str, Any], e: ev.Progress) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def bar(p: float, width: int = 20) -> str:
-    full = int(round(max(0.0, min(1.0, p)) * width))
-    return "█" * full + "·" * (width - full)
-
-
 def print_prediction(pred: Prediction, generate: int) -> None:
-    console = Console(highlight=False)
-    if pred.notice:
-        console.print(safe(("note:", "yellow"), " ", pred.notice))
-    if pred.kind in ("lm", "classify"):
-        rows = pred.next if pred.kind == "lm" else pred.classes
-        for tok, p in rows:
-            shown = repr(tok) if tok.strip() != tok or not tok or not tok.isprintable() else tok
-            console.print(safe(f"{shown:>12}  {p:6.3f}  {bar(p)}"))
-        if generate and pred.kind == "lm":
-            console.print(safe("greedy:  ", pred.prefix + pred.continuation, lines=True))
-            console.print(safe("sampled: ", pred.prefix + pred.sampled, lines=True))
-    elif pred.kind == "tag":
-        for tok, tag, p in pred.tags:
-            console.print(safe(f"{tok:>14}  {tag:<8} {p:.3f}"))
-    elif pred.kind == "regress":
-        if pred.forecasts:
-            console.print(f"forecast: {pred.forecasts[-1]:.4f}")
-    else:
-        console.print(safe(" ".join(pred.output)))
+    """The prediction as `rnntui.exported.shared.result_lines` writes it, so the exported programs, which
+    carry the same function, print exactly this; every character from the run or the prefix is visible."""
+    from rnntui.exported.shared import result_lines
+
+    result = pred.to_json()
+    if generate and pred.kind == "lm":
+        result |= {"continuation": pred.continuation, "sampled": pred.sampled}
+    for line in result_lines(result):
+        print(line)

@@ -1,22 +1,20 @@
-"""Export: the standalone PyTorch script reproduces the run's predictions; Keras, CSV and JSONL."""
+"""Export: the standalone PyTorch program reproduces the run's predictions; Keras, CSV and JSONL."""
 
 from __future__ import annotations
 
-import ast
 import csv
 import dataclasses
 import io
 import json
-import subprocess
-import sys
 
 import pytest
 
+from export_helpers import close, load_program, program_data, quiet_main, run_program
 from helpers import tiny
 from rnntui.core.experiment import from_checkpoint
 from rnntui.core.export import export
 from rnntui.core.predictor import Predictor
-from rnntui.core.runs import RunDir
+from rnntui.core.runs import RunDir, read_checkpoint
 from rnntui.core.trainer import Trainer
 
 
@@ -33,8 +31,8 @@ CASES = [
     ("sentiment", {}, {"cell": "gru", "pattern": "many_to_one", "bidirectional": True}, "the movie was not good"),
     ("pos_tagging", {"sentences": 300}, {"cell": "lstm", "bidirectional": True}, "the dog saw a Duck"),
     ("number_sequences", {}, {"cell": "rnn_tanh"}, "2 4 8, 16"),
-    ("sine", {"seq_len": 20}, {"cell": "lstm", "pattern": "many_to_one"}, "0.1 0.5 0.9 x 0.3"),
-    ("adding", {"seq_len": 12}, {"cell": "rnn_relu", "pattern": "many_to_one"}, "0.3 0.7* 0.1 0.5* zz"),
+    ("sine", {"seq_len": 20}, {"cell": "lstm", "pattern": "many_to_one"}, "0.1 0.5 0.9 -2 0.3"),
+    ("adding", {"seq_len": 12}, {"cell": "rnn_relu", "pattern": "many_to_one"}, "0.3 0.7* 0.1 0.5* 1e-1"),
     ("spell_number", {}, {"cell": "gru", "pattern": "one_to_many", "num_layers": 2}, " 342 "),
     ("translate", {"train_pairs": 400}, {"cell": "lstm", "pattern": "encoder_decoder", "bidirectional": True}, "a cat"),
 ]
@@ -43,43 +41,67 @@ CASES = [
 @pytest.mark.parametrize(("task", "params", "model", "prefix"), CASES, ids=[c[0] for c in CASES])
 def test_pytorch_script_reproduces_the_predictions(tmp_path, task, params, model, prefix):
     run = trained(tmp_path, task, params, **model)
-    script = export(str(run.path), "pytorch")
-    out = subprocess.run(
-        [sys.executable, str(script), str(run.checkpoint_path), prefix, "--top", "2"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    lines = [line.split("\t") for line in out.splitlines()]
+    script, weights = export(str(run.path), "pytorch")
+    assert weights.suffix == ".pt" and weights.parent == script.parent == run.path
+    program = load_program(script)  # the exported file itself, run in this process (torch is imported once)
+    rc, out = run_program(program, prefix, "--top", "2", "--json")
     _, t, m = from_checkpoint(str(run.path))
     pred = Predictor(m, t, top_k=2).feed(prefix)
-    if pred.kind in ("lm", "classify"):
-        expected = pred.next if pred.kind == "lm" else pred.classes
-        got = [(ast.literal_eval(tok), float(p)) for tok, p in lines]
-        assert [g[0] for g in got] == [e[0] for e in expected]
-        assert all(abs(g[1] - e[1]) < 1e-5 for g, e in zip(got, expected, strict=True))
-    elif pred.kind == "tag":
-        assert [(tag, round(float(p), 4)) for _, tag, p in lines] == [(tag, round(p, 4)) for _, tag, p in pred.tags]
-    elif pred.kind == "regress":
-        assert lines[0][0] == "forecast" and abs(float(lines[0][1]) - pred.forecasts[-1]) < 1e-5
-    else:  # generate / seq2seq
-        assert out.strip() == t.join(pred.output).strip() and pred.output
+    assert rc == 0
+    close(json.loads(out), pred.to_json(), tol=1e-5)
+    if pred.kind in ("generate", "seq2seq"):
+        assert pred.output
+    text = quiet_main(["predict", str(run.path), prefix, "--top", "2"])[1]
+    assert run_program(program, prefix, "--top", "2")[1] == text
     assert "forget-gate bias" in script.read_text() or model["cell"] != "lstm"
 
 
 def test_keras_csv_jsonl(tmp_path):
     run = trained(tmp_path, cell="gru", num_layers=2, dropout=0.2)
-    keras = export(str(run.path), "keras").read_text()
-    assert "layers.GRU(8, return_sequences=True, reset_after=True)" in keras
-    assert "dropout=0.2" in keras and "cuDNN" in keras
-    rows = list(csv.DictReader(io.StringIO(export(str(run.path), "csv").read_text())))
+    script, weights = export(str(run.path), "keras")
+    keras = script.read_text()
+    assert "reset_after=True" in keras and "layers.Dropout" in keras and "cuDNN" in keras
+    assert weights.suffix == ".npz" and program_data(keras)["arch"]["dropout"] == 0.2
+    (metrics_csv,) = export(str(run.path), "csv")
+    rows = list(csv.DictReader(io.StringIO(metrics_csv.read_text())))
     assert [int(r["step"]) for r in rows] == list(range(1, 9))
     assert rows[3]["val_loss"] != "" and rows[0]["val_loss"] == ""
-    lines = [json.loads(x) for x in export(str(run.path), "jsonl").read_text().splitlines()]
+    (metrics_jsonl,) = export(str(run.path), "jsonl")
+    lines = [json.loads(x) for x in metrics_jsonl.read_text().splitlines()]
     assert [x["step"] for x in lines if x["event"] == "step"] == list(range(1, 9))
 
 
-def test_keras_export_of_a_decoder_notes_the_functional_api(tmp_path):
+def test_keras_export_of_a_generator_has_the_greedy_loop(tmp_path):
     run = trained(tmp_path, "spell_number", {}, pattern="one_to_many")
-    keras = export(str(run.path), "keras").read_text()
-    assert "one_to_many" in keras and "initial_state" in keras
+    keras = export(str(run.path), "keras")[0].read_text()
+    assert "one_to_many" in keras and "initial_state" in keras and "greedy decoding" in keras
+
+
+def test_the_vocabulary_comes_from_the_checkpoint_not_the_data_file(tmp_path):
+    text = tmp_path / "corpus.txt"
+    text.write_text("abc cab bca " * 40)
+    run = trained(tmp_path, params={"path": str(text), "seq_len": 8})
+    text.write_text("xyz " * 100)  # the file changed after training: the run's vocabulary must not
+    script, _ = export(str(run.path), "pytorch")
+    chars = read_checkpoint(run.checkpoint_path).task_state["chars"]
+    assert program_data(script.read_text())["input"]["vocab"] == ["<pad>", "<unk>", *chars] and "a" in chars
+    text.unlink()
+    rc, out = run_program(load_program(script), "abc", "--json")
+    _, t, m = from_checkpoint(str(run.path))
+    assert rc == 0
+    close(json.loads(out), Predictor(m, t).feed("abc").to_json(), tol=1e-5)
+
+
+def test_a_long_prefix_is_windowed_and_a_folder_out_keeps_the_default_name(tmp_path):
+    run = trained(tmp_path)
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    script, weights = export(str(run.path), "pytorch", out=str(folder))
+    assert script == folder / "tiny_pytorch.py" and weights == folder / "tiny_pytorch.pt"
+    prefix = "HELLO WORLD " * 50  # 600 characters: only the last 512 are fed
+    program = load_program(script)
+    _, t, m = from_checkpoint(str(run.path))
+    got = json.loads(run_program(program, prefix, "--json")[1])
+    close(got, Predictor(m, t).feed(prefix).to_json(), tol=1e-5)
+    assert got["window_start"] == 88
+    assert run_program(program, prefix)[1] == quiet_main(["predict", str(run.path), prefix])[1]

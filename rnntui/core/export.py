@@ -1,8 +1,15 @@
-"""Export a run: a standalone PyTorch script, an equivalent Keras model, or the metrics as CSV/JSONL.
+"""Export a run: a program that predicts with its trained network (PyTorch, Keras 3 or ONNX), or its
+metrics as CSV/JSONL.
 
-The PyTorch script depends on torch alone: it rebuilds the architecture with plain nn modules,
-loads the run's checkpoint (weights_only) and runs the prediction loop, so its numbers are the
-run's numbers. The Keras file is the same architecture in Keras layers, without weights.
+A program is a runner from `rnntui/exported/`, copied verbatim with only its data line filled in
+(`export_program`), plus the trained weights beside it: a `.pt` state dict (PyTorch), an `.npz` of
+PyTorch-named arrays (Keras, which converts them), `.onnx` graphs (ONNX Runtime). Each prints what
+`rnntui predict` prints.
+
+Files: the default name comes from the preset's name reduced to letters, digits, `_` and `-`, inside
+the run directory, so no name can point elsewhere. Nothing that exists is replaced without `force`
+(a link there is refused too, and with `force` the link itself is replaced, never what it points
+to). Every file is written to a temporary file and renamed, so a failed export leaves no torn file.
 """
 
 from __future__ import annotations
@@ -10,36 +17,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rnntui.core.errors import RunError
-from rnntui.core.runs import RunDir
-from rnntui.core.spec import ExperimentSpec
+from rnntui.core.runs import RunDir, atomic_write_bytes
+from rnntui.core.textsafe import one_line
 
-FORMATS = ("pytorch", "keras", "csv", "jsonl")
+if TYPE_CHECKING:
+    import torch
 
-
-def warnings_for(spec: ExperimentSpec) -> list[str]:
-    """Pitfalls that apply to this architecture when it is rebuilt elsewhere."""
-    m = spec.model
-    out = []
-    if m.dropout > 0 and m.num_layers == 1:
-        out.append("dropout acts only between stacked layers: with one layer PyTorch ignores it (and warns)")
-    if m.cell == "lstm":
-        out.append(
-            f"forget-gate bias: this run starts it at {m.forget_bias:g} (PyTorch's default is 0, Keras' "
-            "unit_forget_bias=True gives 1); PyTorch has two bias vectors per layer, Keras one"
-        )
-    if m.cell == "gru":
-        out.append("GRU: PyTorch applies the reset gate after the recurrent matmul (Keras reset_after=True)")
-    if m.cell in ("rnn_relu",):
-        out.append("ReLU RNN: unbounded activations; use gradient clipping")
-    out.append(
-        "cuDNN kernels: Keras uses them only with tanh/sigmoid activations, no recurrent dropout, "
-        "unroll=False and use_bias=True; PyTorch's nn.LSTM/GRU use cuDNN on CUDA by default"
-    )
-    return out
+FORMATS = ("pytorch", "keras", "onnx", "csv", "jsonl")
+PROGRAMS = {"pytorch": ".pt", "keras": ".npz", "onnx": ".onnx"}  # format -> its weights' suffix
 
 
 def clean_metrics(run: RunDir) -> tuple[list[dict[str, Any]], list[str]]:
@@ -83,77 +74,98 @@ def metrics_jsonl(run: RunDir) -> str:
     return "".join(json.dumps(r) + "\n" for r in records)
 
 
-def pytorch_script(run: RunDir) -> str:
-    from rnntui.core.export_pytorch import pytorch_script as script
-
-    return script(run, warnings_for(run.spec()))
-
-
-def keras_script(run: RunDir) -> str:
-    spec = run.spec()
-    m = spec.model
-    layer = {"lstm": "LSTM", "gru": "GRU"}.get(m.cell, "SimpleRNN")
-    extra = {
-        "lstm": ", unit_forget_bias=True",
-        "gru": ", reset_after=True",
-        "rnn_relu": ', activation="relu"',
-        "rnn_tanh": ', activation="tanh"',
-    }[m.cell]
-    lines = [
-        'inputs = keras.Input(shape=(None,), dtype="int32")',
-        f"x = layers.Embedding(VOCAB_IN, {m.embedding_dim})(inputs)",
-    ]
-    for i in range(m.num_layers):
-        last = i == m.num_layers - 1
-        seq = "True" if (m.pattern == "many_to_many" or not last) else "False"
-        dropout = f", dropout={m.dropout}" if m.dropout and i > 0 else ""
-        cell = f"layers.{layer}({m.hidden_size}, return_sequences={seq}{extra}{dropout})"
-        if m.bidirectional:
-            cell = f'layers.Bidirectional({cell}, merge_mode="concat")'
-        lines.append(f"x = {cell}(x)")
-    lines.append("outputs = layers.Dense(VOCAB_OUT)(x)  # logits; PyTorch's head is nn.Linear")
-    body = "\n".join(lines)
-    pitfalls = "\n".join(f"#   - {w}" for w in warnings_for(spec))
-    note = ""
-    if m.pattern in ("one_to_many", "encoder_decoder"):
-        note = (
-            "\n# This run is " + m.pattern + ": the decoder (initial state from the encoder / the one input,\n"
-            "# fed its own previous output) needs the Keras functional API with return_state=True and\n"
-            "# initial_state=...; the stack above is the encoder half.\n"
-        )
-    return f'''"""Keras equivalent of rnntui run {run.path.name} ({spec.name}) — architecture only, no weights.
-
-Where the frameworks differ:
-#   - PyTorch stacks layers inside one module (num_layers={m.num_layers}); Keras needs one layer each,
-#     with return_sequences=True on all but the last (for many-to-one).
-#   - PyTorch's dropout=... between stacked layers is Keras' dropout= on the *inputs* of layers 2..N.
-{pitfalls}
-"""
-
-import keras
-from keras import layers
-
-VOCAB_IN = 0  # fill in: size of your input vocabulary
-VOCAB_OUT = 0  # fill in: number of output classes
-{note}
-{body}
-model = keras.Model(inputs, outputs)
-model.summary()
-'''
+def safe_stem(name: str) -> str:
+    """A file name made from a preset's name: never a path, never hidden, never empty."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_-")[:48] or "model"
 
 
-def export(run_dir: str, fmt: str, out: str | None = None) -> Path:
+def default_name(run: RunDir, fmt: str) -> str:
+    if fmt == "csv":
+        return "metrics.csv"
+    if fmt == "jsonl":
+        return "metrics.export.jsonl"
+    return f"{safe_stem(run.spec().name)}_{fmt}.py"
+
+
+def target(run: RunDir, fmt: str, out: str | None) -> Path:
+    """Where the program or the metrics go: the run directory by default; `out` may be a folder."""
+    if out is None:
+        return run.path / default_name(run, fmt)
+    path = Path(out).expanduser()
+    if path.is_dir():
+        return path / default_name(run, fmt)
+    if fmt in PROGRAMS and path.suffix != ".py":
+        raise RunError(f"--out {one_line(out)!r} must name the .py program (its weights are written beside it)")
+    return path
+
+
+def program_files(run: RunDir, fmt: str, path: Path) -> list[tuple[Path, bytes]]:
+    """The weights, then the program that reads them (so a program never exists without them)."""
+    from rnntui.core.experiment import from_checkpoint
+    from rnntui.core.export_program import program
+
+    # The task comes back from the checkpoint's saved state (vocabulary, normalisation), never from its data.
+    spec, task, model = from_checkpoint(str(run.path))
+    if fmt == "onnx":
+        from rnntui.core.export_onnx import onnx_graphs
+
+        blobs = onnx_graphs(model, task.input_kind == "tokens", task.input_dim)
+        names = {r: f"{path.stem}.onnx" if r == "network" else f"{path.stem}.{r}.onnx" for r in blobs}
+    else:
+        state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+        blobs = {"network": torch_bytes(state) if fmt == "pytorch" else npz_bytes(state)}
+        names = {"network": path.stem + PROGRAMS[fmt]}
+    text = program(fmt, run.path.name, spec, task, names)
+    return [(path.parent / names[r], blob) for r, blob in blobs.items()] + [(path, text.encode("utf-8"))]
+
+
+def torch_bytes(state: dict[str, torch.Tensor]) -> bytes:
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(state, buf)  # tensors only: the program reads it with weights_only=True
+    return buf.getvalue()
+
+
+def npz_bytes(state: dict[str, torch.Tensor]) -> bytes:
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.savez(buf, **{k: v.numpy() for k, v in state.items()})  # plain arrays: read without pickle
+    return buf.getvalue()
+
+
+def check(paths: list[Path], force: bool) -> None:
+    for path in paths:
+        shown = one_line(str(path))
+        if os.path.lexists(path) and not force:
+            raise RunError(f"{shown} exists; use --force to replace it")
+        if path.is_dir() and not path.is_symlink():
+            raise RunError(f"{shown} is a folder")
+        if not path.parent.is_dir():
+            why = "is not a folder" if path.parent.exists() else "does not exist"
+            raise RunError(f"cannot write {shown}: {one_line(str(path.parent))} {why}")
+
+
+def write_all(files: list[tuple[Path, bytes]], force: bool) -> None:
+    check([p for p, _ in files], force)
+    for path, data in files:
+        try:
+            atomic_write_bytes(path, data)
+        except OSError as exc:  # unwritable folder, disk full, ...: one line, not a traceback
+            raise RunError(f"cannot write {one_line(str(path))}: {exc.strerror or exc}") from None
+
+
+def export(run_dir: str, fmt: str, out: str | None = None, force: bool = False) -> list[Path]:
+    """Write the export; returns the program (or metrics file) first, then its weights."""
     if fmt not in FORMATS:
         raise RunError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     run = RunDir.open(run_dir)
-    spec = run.spec()
-    text = {"pytorch": pytorch_script, "keras": keras_script, "csv": metrics_csv, "jsonl": metrics_jsonl}[fmt](run)
-    default = {
-        "pytorch": f"{spec.name}_model.py",
-        "keras": f"{spec.name}_keras.py",
-        "csv": "metrics.csv",
-        "jsonl": "metrics.export.jsonl",
-    }[fmt]
-    path = Path(out) if out else run.path / default
-    path.write_text(text, encoding="utf-8")
-    return path
+    path = target(run, fmt, out)
+    check([path], force)  # before the work: a refusal should be instant
+    if fmt in PROGRAMS:
+        files = program_files(run, fmt, path)
+    else:
+        files = [(path, (metrics_csv(run) if fmt == "csv" else metrics_jsonl(run)).encode("utf-8"))]
+    write_all(files, force)
+    return [files[-1][0], *(p for p, _ in files[:-1])]

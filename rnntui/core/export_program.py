@@ -1,0 +1,106 @@
+"""The programs `rnntui export` writes: a runner from `rnntui/exported/`, copied verbatim, plus its data.
+
+Text from a run (its folder name, the preset's name and title, task parameters, the vocabulary) is
+someone else's and may hold `\"\"\"`, a newline and `import os`. It enters a program in exactly one
+place, the runner's data line, and only as `json.loads(<repr() of a JSON string>)`: `repr()` makes a
+literal that parses back to the same string whatever it holds, and JSON with `ensure_ascii` keeps that
+line ASCII. Nothing else of the runner changes (tests/test_export_runners.py compares the two).
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from rnntui.core.errors import RunError
+from rnntui.core.spec import ExperimentSpec, ModelSpec
+from rnntui.core.tasks.base import Task
+
+WINDOW = 512  # as the predictor: only the last 512 tokens are fed
+RUNNERS = {"pytorch": "pytorch_predict.py", "keras": "keras_predict.py", "onnx": "onnx_predict.py"}
+DATA_LINE = 'DATA: dict[str, Any] = json.loads("{}")'
+
+
+def runner_source(fmt: str) -> str:
+    """The runner module's text, read as package data (it is not imported: it imports its framework)."""
+    return resources.files("rnntui.exported").joinpath(RUNNERS[fmt]).read_text(encoding="utf-8")
+
+
+def fill(source: str, data: dict[str, Any]) -> str:
+    """`source` with its one data line holding `data`, and every other character unchanged."""
+    lines = source.splitlines(keepends=True)
+    marked = [i for i, line in enumerate(lines) if line.startswith(DATA_LINE)]
+    if len(marked) != 1:
+        raise RuntimeError(f"a runner must have exactly one data line, found {len(marked)}")
+    i = marked[0]
+    literal = repr(json.dumps(data, ensure_ascii=True))  # NaN from a damaged run stays NaN
+    lines[i] = lines[i].replace('json.loads("{}")', f"json.loads({literal})", 1)
+    return "".join(lines)
+
+
+def input_spec(task: Task) -> dict[str, Any]:
+    """How the runner turns a prefix into inputs, as data (the runner holds no rnntui code)."""
+    from rnntui.core.tasks.adding import AddingTask
+    from rnntui.core.tasks.charlm import CharLMTask
+    from rnntui.core.tasks.numbers import NumberSequenceTask
+    from rnntui.core.tasks.seq2seq import SpellNumberTask
+    from rnntui.core.tasks.series import SineTask
+    from rnntui.core.tasks.words import PoolTask
+
+    vocab = task.in_vocab
+    if isinstance(task, CharLMTask) and vocab is not None:
+        return {"kind": "chars", "case": task.p["case"], "vocab": vocab.itos, "unk": vocab.unk}
+    if isinstance(task, NumberSequenceTask) and vocab is not None:
+        return {"kind": "numbers", "vocab": vocab.itos, "unk": vocab.unk}
+    if isinstance(task, SineTask):
+        return {"kind": "floats", "marker": None, "norm": list(task.norm)}
+    if isinstance(task, AddingTask):
+        return {"kind": "floats", "marker": "*", "norm": [0.0, 1.0]}
+    if isinstance(task, SpellNumberTask):
+        return {"kind": "digits3"}
+    if isinstance(task, PoolTask) and type(task).tokenize is PoolTask.tokenize and vocab is not None:
+        return {"kind": "words", "vocab": vocab.itos, "unk": vocab.unk}
+    raise RunError(f"the export does not know how task {task.name!r} reads a prefix")
+
+
+def output_spec(task: Task) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": task.kind}
+    if task.out_vocab is not None:
+        v = task.out_vocab
+        out |= {"vocab": v.itos, "bos": v.bos, "eos": v.eos}
+        # A language model never predicts these (as Predictor._without_specials)
+        out["specials"] = [i for i in (v.pad, v.unk, v.bos) if i is not None]
+    out["norm"] = list(getattr(task, "norm", (0.0, 1.0)))  # a forecast is de-normalised with these
+    out["max_len"] = getattr(task, "max_output", 16)  # as the predictor's greedy decoding
+    return out
+
+
+def arch_spec(m: ModelSpec, task: Task) -> dict[str, Any]:
+    tokens = task.input_kind == "tokens" and task.in_vocab is not None
+    return {
+        "cell": m.cell,
+        "hidden": m.hidden_size,
+        "layers": m.num_layers,
+        "bidirectional": m.bidirectional,
+        "dropout": m.dropout if m.num_layers > 1 else 0.0,
+        "embedding_dim": m.embedding_dim,
+        "pattern": m.pattern,
+        "vocab_in": len(task.in_vocab) if tokens and task.in_vocab is not None else None,
+        "pad": task.in_vocab.pad if tokens and task.in_vocab is not None else None,
+        "input_dim": None if tokens else task.input_dim,
+        "out_size": len(task.out_vocab) if task.output_kind == "classes" and task.out_vocab else task.output_dim,
+    }
+
+
+def program(fmt: str, run_name: str, spec: ExperimentSpec, task: Task, weights: dict[str, str]) -> str:
+    """The runner for `fmt` with this run's data: sizes, how it reads a prefix, its vocabulary, weight files."""
+    data = {
+        "about": {"run": run_name, "preset": spec.name, "title": spec.title},
+        "arch": arch_spec(spec.model, task),
+        "input": input_spec(task),
+        "output": output_spec(task),
+        "window": WINDOW,
+        "weights": weights,
+    }
+    return fill(runner_source(fmt), data)

@@ -253,7 +253,7 @@ class Predictor:
         task = self.task
         last = views[-1].output if views and views[-1].output is not None else self._initial_output()
         if pred.kind == "lm":
-            pred.next = self._top(torch.softmax(self._without_specials(last), -1))
+            pred.next = self._top(torch.softmax(self._without_specials(last), -1), skip=self._specials())
             if generate > 0:
                 pred.continuation = task.continue_text(pred.prefix, self._continue(state, last, generate, 0.0, seed))
                 pred.sampled = task.continue_text(pred.prefix, self._continue(state, last, generate, temperature, seed))
@@ -277,18 +277,21 @@ class Predictor:
     def _without_specials(self, logits: torch.Tensor) -> torch.Tensor:
         """Logits with <pad>, <unk> and <s> at -inf: a language model never predicts them (an
         untrained one put <pad> in its top 5), so the probabilities are over real tokens."""
-        vocab = self.task.out_vocab
-        assert vocab is not None
         scores = logits.float().clone()
-        scores[[i for i in (vocab.pad, vocab.unk, vocab.bos) if i is not None]] = float("-inf")
+        scores[list(self._specials())] = float("-inf")
         return scores
 
-    def _top(self, probs: torch.Tensor) -> list[tuple[str, float]]:
-        k = min(self.top_k, probs.shape[-1])
-        p, idx = probs.topk(k)
+    def _specials(self) -> tuple[int, ...]:
         vocab = self.task.out_vocab
         assert vocab is not None
-        return [(vocab.itos[int(i)], float(q)) for q, i in zip(p, idx, strict=True)]
+        return tuple(i for i in (vocab.pad, vocab.unk, vocab.bos) if i is not None)
+
+    def _top(self, probs: torch.Tensor, skip: tuple[int, ...] = ()) -> list[tuple[str, float]]:
+        """The k most probable tokens, highest first (ties in vocabulary order), never those in `skip`."""
+        vocab = self.task.out_vocab
+        assert vocab is not None
+        order = sorted((i for i in range(probs.shape[-1]) if i not in skip), key=lambda i: -float(probs[i]))
+        return [(vocab.itos[i], float(probs[i])) for i in order[: self.top_k]]
 
     def _continue(self, state: State | None, logits: torch.Tensor, n: int, temperature: float, seed: int) -> list[str]:
         """Greedy (temperature 0) or sampled continuation, from the prefix's state."""

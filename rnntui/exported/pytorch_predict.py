@@ -103,11 +103,10 @@ def predict(load: Callable[[], Network], prefix: str, data: dict[str, Any], top:
         probs = zip(tokens[start:], map(softmax, rows), strict=True)
         result["tags"] = [{"token": t, "tag": vocab[p.index(max(p))], "p": max(p)} for t, p in probs]
     else:  # lm: the next token after the prefix (never a special token); classify: the whole prefix's class
-        last = list(rows[-1])
-        for i in out.get("specials", []) if out["kind"] == "lm" else []:
-            last[i] = -math.inf
-        p = softmax(last)
-        result["next"] = [{"token": vocab[i], "p": p[i]} for i in sorted(range(len(p)), key=lambda i: -p[i])[:top]]
+        banned = set(out.get("specials", [])) if out["kind"] == "lm" else set()
+        p = softmax([-math.inf if i in banned else v for i, v in enumerate(rows[-1])])
+        ranked = sorted((i for i in range(len(p)) if i not in banned), key=lambda i: -p[i])
+        result["next"] = [{"token": vocab[i], "p": p[i]} for i in ranked[:top]]
         if out["kind"] == "classify":
             result["per_step"] = [{"class": vocab[q.index(max(q))], "p": max(q)} for q in map(softmax, rows)]
     return result

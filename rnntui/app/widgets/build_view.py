@@ -17,6 +17,7 @@ from rnntui.app.diagram import fitted_diagram, render_diagram
 from rnntui.app.messages import SpecEdited
 from rnntui.app.plain import assemble, join, line
 from rnntui.app.widgets.form import FormSelect, NumberField
+from rnntui.app.widgets.note import Note
 from rnntui.core.errors import SpecError
 from rnntui.core.spec import CELL_LABELS, CELLS, OPTIMIZERS, PATTERN_LABELS, PATTERNS, ExperimentSpec, set_value
 
@@ -86,7 +87,7 @@ class BuildView(Vertical, can_focus=True):
                                 yield Label(label, classes="field-label")
                                 yield NumberField(id=wid)
             with Vertical(id="build-side"):
-                yield Static("", id="build-error")
+                yield Note(id="build-error")
                 yield Static("", id="diagram", markup=False)
         with VerticalScroll(id="lesson"):
             yield Static("", id="lesson-text")
@@ -130,7 +131,7 @@ class BuildView(Vertical, can_focus=True):
         scrolls): 1fr left a tall empty box on big terminals, auto pushed it off small ones."""
         top = self.query_one("#build-top")
         room = self.content_size.height - top.outer_size.height - 1
-        self.query_one("#lesson").styles.max_height = max(5, room)
+        self.query_one("#lesson").styles.max_height = max(3, room)
 
     def _draw_diagram(self) -> None:
         """Beside the form when a diagram of 2–4 steps fits there, else below it at full width."""

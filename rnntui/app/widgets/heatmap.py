@@ -66,6 +66,8 @@ def heat_text(
         v = lo + (hi - lo) * k / 7
         text.append(" ", style=Style(bgcolor=diverging(v if signed else 2 * v - scale, scale)))
     text.append(f" {hi:.2g}")
+    if len(rows) < t_len:
+        text.append(f"   the last {len(rows)} of {t_len} steps", style="dim")
     if units < n_units:
         text.append(f"   units 0–{units - 1} of {n_units} (a wider terminal shows more)", style="dim")
     text.append("\n")
@@ -77,16 +79,14 @@ def heat_text(
     if highlight is not None and 0 <= highlight < units:
         ruler[highlight * cell] = "▼"
     text.append(" " * LABEL + "".join(ruler) + "\n", style="dim")
-    for t in rows:
+    for n, t in enumerate(rows):
         tok = tokens[t] if t < len(tokens) else ""
         text.append(f"{token_label(tok):>{LABEL - 1}} ", style="bold")
         for u in range(units):
             v = matrix[t][u]
             text.append(" " * cell, style=Style(bgcolor=diverging(v if signed else 2 * v - scale, scale)))
-        text.append("\n")
-    if len(rows) < t_len:
-        text.append(f"… the first {t_len - len(rows)} steps are above the window", style="dim")
-    text.rstrip()
+        if n + 1 < len(rows):
+            text.append("\n")  # (not rstrip(): the cells are coloured spaces)
     return text
 
 

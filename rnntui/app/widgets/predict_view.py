@@ -17,6 +17,7 @@ from textual.widgets import Input, Label, Select, Static
 from rnntui.app.plain import PlainInput, assemble, line
 from rnntui.app.widgets.form import FIELD_KEYS, FormSelect
 from rnntui.app.widgets.heatmap import Heatmap, coloured_prefix, heat_text
+from rnntui.app.widgets.note import Note
 from rnntui.app.widgets.predict_text import continuation_text, hunt_text, output_text
 from rnntui.core.errors import HuntError
 from rnntui.core.hunt import Unit
@@ -78,7 +79,7 @@ class PredictView(Vertical, can_focus=True):
             yield Label("prefix", classes="field-label")
             yield PredictInput(placeholder="type a prefix…", id="prefix", max_length=MAX_INPUT)
         yield Static("", id="predict-hint")
-        yield Static("", id="predict-notice")
+        yield Note(id="predict-notice")
         with Horizontal(id="predict-top"):
             yield Static("", id="prediction")
             yield Static("", id="continuation")
@@ -87,8 +88,8 @@ class PredictView(Vertical, can_focus=True):
             yield FormSelect([("hidden h", "hidden")], id="quantity")
             yield PredictInput(placeholder="hunt: regex, e.g. [AEIOU]", id="hunt")
             yield PredictInput(placeholder="unit #", id="unit", type="integer")
-        yield Static("", id="hunt-result")
-        yield Static("", id="coloured")
+        yield Note(id="hunt-result")
+        yield Note(id="coloured")
         with VerticalScroll(id="heat-box", can_focus=False):
             yield Heatmap("", id="heatmap")
 

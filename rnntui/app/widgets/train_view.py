@@ -17,6 +17,7 @@ from textual.widgets import Static
 
 from rnntui.app.plain import assemble, join, line
 from rnntui.app.widgets.charts import ChartPanel
+from rnntui.app.widgets.note import Note
 from rnntui.app.widgets.train_charts import GradFlowChart, GradNormChart, LossChart
 from rnntui.core import events as ev
 
@@ -87,7 +88,7 @@ class TrainView(Vertical, can_focus=True):
     def compose(self) -> ComposeResult:
         yield Static("", id="metrics")
         yield Static("", id="notice")
-        yield Static("", id="samples")
+        yield Note(id="samples")
         yield Static("", id="chart-tabs")
         with Horizontal(id="charts"):
             yield ChartPanel(LossChart(id="loss-chart"), id="chart-loss")

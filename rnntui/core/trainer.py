@@ -24,8 +24,10 @@ import torch
 
 from rnntui.core import events as ev
 from rnntui.core.device import describe_device, resolve_device
+from rnntui.core.errors import RunError
 from rnntui.core.experiment import build_model, build_task
 from rnntui.core.gradflow import gradient_through_time
+from rnntui.core.run_lock import RunLock
 from rnntui.core.runs import RunDir, write_checkpoint
 from rnntui.core.spec import ExperimentSpec, describe, validate
 from rnntui.core.tasks.base import Batch, Metrics, Task
@@ -67,7 +69,8 @@ class Trainer:
     ) -> None:
         validate(spec)
         self.spec = spec
-        self.run_dir = run
+        self.run_dir: RunDir | None = None
+        self._lock: RunLock | None = None
         self.device = device or resolve_device(spec.train.device)
         self.task = task or build_task(spec.task)
         self.model = build_model(spec, self.task).to(self.device)
@@ -98,6 +101,22 @@ class Trainer:
         self._group_of = torch.tensor([where[id(p)] for p in self._params], device=self.device)
         self._clip = spec.train.clip_norm
         self.thread_tuner: ThreadTuner | None = None
+        if run is not None:
+            self.attach(run)
+
+    def attach(self, run: RunDir) -> None:
+        """Write this trainer's run to `run` from now on; takes the run's lock (RunInUse if taken)."""
+        if self.run_dir is not None and self.run_dir.path == run.path:
+            return
+        lock = RunLock.acquire(run.path)
+        self.close()
+        self.run_dir, self._lock = run, lock
+
+    def close(self) -> None:
+        """Let go of the run (its lock); the files stay as the last checkpoint left them."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     @classmethod
     def resume(cls, run: RunDir, device: torch.device | None = None, spec: ExperimentSpec | None = None) -> Trainer:
@@ -106,13 +125,27 @@ class Trainer:
         Batches are a pure function of (seed, step), so the curve continues exactly where it
         stopped; new metrics are appended to the same metrics.jsonl.
         """
-        cp = run.load()
-        trainer = cls(spec or cp.spec, run=run, device=device)
-        trainer.model.load_state_dict(cp.model_state)
-        if cp.optimizer_state is not None:
-            trainer.optimizer.load_state_dict(cp.optimizer_state)
+        lock = RunLock.acquire(run.path)  # first: a run in use is refused before anything is read
+        try:
+            cp = run.load()  # every tensor checked against the spec before anything is allocated
+            assert cp.task is not None
+            cp.task.load_data()  # the data it was trained on, or SpecError if the file changed
+            trainer = cls(spec or cp.spec, run=None, task=cp.task, device=device)
+            try:
+                trainer.model.load_state_dict(cp.model_state)
+                if cp.optimizer_state is not None:
+                    trainer.optimizer.load_state_dict(cp.optimizer_state)
+            except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+                raise RunError(
+                    f"{run.checkpoint_path} does not fit its spec: {str(exc).splitlines()[0][:200]}"
+                ) from None
+        except BaseException:
+            lock.release()
+            raise
+        trainer.run_dir, trainer._lock = run, lock
         trainer.step_count = trainer._pending_start = cp.step
-        trainer.initial_loss = cp.extra.get("initial_loss")
+        initial = cp.extra.get("initial_loss")
+        trainer.initial_loss = float(initial) if initial is not None else None
         trainer.goal_met = bool(cp.extra.get("goal_met", False))
         if cp.rng_state is not None:
             torch.random.set_rng_state(cp.rng_state)

@@ -141,7 +141,7 @@ def read_toml(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise SpecError(f"{path.name}: cannot read: not UTF-8 text (byte {exc.start})") from None
     except SpecError as exc:
-        raise SpecError(f"{path.name}: {str(exc).replace(repr(str(path)), '').strip()}") from None
+        raise SpecError(f"{path.name}: {str(exc).replace(f'preset {str(path)!r}', 'the file')}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -186,7 +186,7 @@ def discover() -> list[PresetEntry]:
             broken.append(PresetEntry(path.stem, path, None, str(exc)))
         except Exception as exc:  # a task that fails on odd settings must not take the others down
             broken.append(PresetEntry(path.stem, path, None, f"{path.name}: {type(exc).__name__}: {exc}"[:300]))
-    return list(entries.values()) + [b for b in broken if b.name not in entries]
+    return list(entries.values()) + broken  # valid first: a name resolves to the preset that loads
 
 
 def check_preset_name(name: str) -> None:

@@ -58,7 +58,6 @@ def comparable(spec: ExperimentSpec) -> ExperimentSpec:
 class RunDir:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._metrics_checked = False
 
     @classmethod
     def create(cls, base: Path | None, spec: ExperimentSpec) -> RunDir:
@@ -146,14 +145,12 @@ class RunDir:
             return
         try:
             with open(self.metrics_path, "a+b") as fh:
-                if not self._metrics_checked:
-                    # A run killed mid-write left a torn last line: end it, so the next record
-                    # starts a line of its own instead of joining the torn one.
-                    self._metrics_checked = True
-                    if fh.seek(0, os.SEEK_END) > 0:
-                        fh.seek(-1, os.SEEK_END)
-                        if fh.read(1) != b"\n":
-                            lines = "\n" + lines
+                # A run killed (or a disk full) mid-write left a torn last line: end it, so the next
+                # record starts a line of its own instead of joining the torn one (one byte read).
+                if fh.seek(0, os.SEEK_END) > 0:
+                    fh.seek(-1, os.SEEK_END)
+                    if fh.read(1) != b"\n":
+                        lines = "\n" + lines
                 fh.write(lines.encode("utf-8"))
                 fh.flush()
         except OSError as exc:

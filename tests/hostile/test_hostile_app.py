@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 
 from app_helpers import ready, wait_for
-from hostile_util import trained
 from textual.widgets import ContentSwitcher, DataTable
 
+from hostile_util import trained
 from rnntui.app.app import RnnApp
 
 

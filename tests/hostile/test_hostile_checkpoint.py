@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from hostile_util import cli, one_error, rnntui, trained
 
+from hostile_util import cli, one_error, rnntui, trained
 from rnntui.core.model import SequenceModel
 from rnntui.core.runs import RunDir
 from rnntui.core.spec import CELLS, PATTERNS, ModelSpec

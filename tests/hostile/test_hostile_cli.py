@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from hostile_util import cli, one_error, rnntui, trained
 
 

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from hostile_util import cli, one_error
 
+from hostile_util import cli, one_error
 from rnntui.core.tasks.charlm import CharLMTask
 
 MB = 1_000_000

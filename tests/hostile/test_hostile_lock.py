@@ -10,6 +10,7 @@ import sys
 from collections import Counter
 
 import pytest
+
 from hostile_util import cli, one_error, trained
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from hostile_util import cli, one_error, rnntui
 
 

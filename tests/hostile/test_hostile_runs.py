@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hostile_util import cli, one_error, trained
 
+from hostile_util import cli, one_error, trained
 from rnntui.core.export import metrics_csv
 from rnntui.core.runs import RunDir, list_runs
 

@@ -288,7 +288,14 @@ class RnnApp(App[int]):
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
     def _train(self) -> None:
-        self.session.train()
+        try:
+            self.session.train()
+        except Exception as exc:  # e.g. a runs folder that cannot be written: said, not swallowed
+            self.call_from_thread(self._train_failed, str(exc))
+
+    def _train_failed(self, why: str) -> None:
+        self.set_status("cannot train")
+        self.notify(f"cannot train: {why}", severity="error", timeout=10, markup=False)
 
     def stop_training(self) -> None:
         self.session.stop_training()

@@ -24,7 +24,6 @@ import torch
 
 from rnntui.core import events as ev
 from rnntui.core.device import describe_device, resolve_device
-from rnntui.core.errors import RunError
 from rnntui.core.experiment import build_model, build_task
 from rnntui.core.gradflow import gradient_through_time
 from rnntui.core.run_lock import RunLock
@@ -104,11 +103,12 @@ class Trainer:
         if run is not None:
             self.attach(run)
 
-    def attach(self, run: RunDir) -> None:
-        """Write this trainer's run to `run` from now on; takes the run's lock (RunInUse if taken)."""
+    def attach(self, run: RunDir, lock: RunLock | None = None) -> None:
+        """Write this trainer's run to `run` from now on; takes the run's lock (RunInUse if taken),
+        or keeps `lock`, already taken for it (resume takes it before reading the checkpoint)."""
         if self.run_dir is not None and self.run_dir.path == run.path:
             return
-        lock = RunLock.acquire(run.path)
+        lock = lock or RunLock.acquire(run.path)
         self.close()
         self.run_dir, self._lock = run, lock
 
@@ -125,34 +125,9 @@ class Trainer:
         Batches are a pure function of (seed, step), so the curve continues exactly where it
         stopped; new metrics are appended to the same metrics.jsonl.
         """
-        lock = RunLock.acquire(run.path)  # first: a run in use is refused before anything is read
-        try:
-            cp = run.load()  # every tensor checked against the spec before anything is allocated
-            assert cp.task is not None
-            cp.task.load_data()  # the data it was trained on, or SpecError if the file changed
-            trainer = cls(spec or cp.spec, run=None, task=cp.task, device=device)
-            try:
-                trainer.model.load_state_dict(cp.model_state)
-                if cp.optimizer_state is not None:
-                    trainer.optimizer.load_state_dict(cp.optimizer_state)
-            except (RuntimeError, ValueError, KeyError, TypeError) as exc:
-                raise RunError(
-                    f"{run.checkpoint_path} does not fit its spec: {str(exc).splitlines()[0][:200]}"
-                ) from None
-        except BaseException:
-            lock.release()
-            raise
-        trainer.run_dir, trainer._lock = run, lock
-        trainer.step_count = trainer._pending_start = cp.step
-        initial = cp.extra.get("initial_loss")
-        trainer.initial_loss = float(initial) if initial is not None else None
-        trainer.goal_met = bool(cp.extra.get("goal_met", False))
-        if cp.rng_state is not None:
-            torch.random.set_rng_state(cp.rng_state)
-        trainer._last_probe_step = cp.step  # the curve has its probes; the next one comes on budget
-        # A run killed after its last checkpoint logged steps past it; readers drop those at this mark.
-        run.append_metrics([{"event": "resumed", "step": cp.step}])
-        return trainer
+        from rnntui.core.resume import resume
+
+        return resume(cls, run, device, spec)
 
     # ---- info --------------------------------------------------------------------------------
     @property

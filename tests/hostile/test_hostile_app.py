@@ -52,3 +52,12 @@ async def test_opening_a_run_that_another_process_trains_says_who_has_it(tmp_pat
             assert app.blocked is None and app.status.startswith("ready")
     finally:
         lock.release()
+
+
+async def test_a_runs_folder_that_cannot_be_written_is_a_notice_and_the_app_lives() -> None:
+    app = RnnApp(runs_dir="/dev/null/runs")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("space")
+        await wait_for(pilot, lambda: any("cannot create a run directory" in n for n in notices(app)))
+        assert app.is_running and app.status == "cannot train"

@@ -194,6 +194,10 @@ def cmd_hunt(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    if args.preset is not None:  # each browser tab runs `rnntui --preset NAME`, which refuses a wrong name
+        from rnntui.core.presets import check_preset_name
+
+        check_preset_name(args.preset)
     from rnntui.serve import serve
 
     problem = serve(args.host, args.port, preset=args.preset, runs_dir=args.runs_dir)

@@ -23,6 +23,7 @@ from rnntui.core.textsafe import one_line
 if TYPE_CHECKING:
     from rnntui.core import events as ev
     from rnntui.core.spec import ExperimentSpec
+    from rnntui.core.tasks.base import Task
     from rnntui.core.trainer import Trainer
 
 SAVING = b"rnntui: saving the run, one moment\n"
@@ -54,7 +55,7 @@ def interrupts() -> Iterator[threading.Event]:
         signal.signal(signal.SIGINT, previous)
 
 
-def notices(task: Any) -> None:
+def notices(task: Task) -> None:
     """What the task changed about its data (a text cut to the size cap, rare characters read as <unk>)."""
     for note in getattr(task, "notices", []):
         sys.stderr.write(f"rnntui: note: {one_line(note)}\n")

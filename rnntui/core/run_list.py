@@ -1,8 +1,9 @@
 """Every run under a folder, for the Runs view and `rnntui runs`; a broken one never hides the others.
 
 Each folder is read with the checks of runs.py and run_status.py; a folder that fails them is listed
-as unreadable, with the reason, and the others are listed as usual. Listing reads no checkpoint (it
-would need torch): a spec.toml changed after the run was made is found by its sha256 in run.json.
+as unreadable, with the reason, and the others are listed as usual. Listing opens no checkpoint (that
+would touch every run's weights): a spec.toml changed after the run was made is found by the sha256
+that run.json keeps of it.
 """
 
 from __future__ import annotations

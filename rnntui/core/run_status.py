@@ -64,11 +64,26 @@ def _goal(g: Any) -> dict[str, Any] | None:
     return out
 
 
+KNOWN = (
+    "status",
+    "created",
+    "updated",
+    "step",
+    "pid",
+    "format_version",
+    "variant",
+    "spec_sha256",
+    "final_loss",
+    "goal",
+)
+
+
 def parse_status(data: Any) -> dict[str, Any]:
-    """run.json as a dict of checked fields (unknown fields are dropped); ValueError says what is wrong."""
+    """run.json with every field rnntui reads checked; ValueError says which field is wrong. Other
+    fields are kept as they are (nothing reads them; a later rnntui may), so a rewrite keeps them."""
     if not isinstance(data, Mapping):
         raise ValueError("run.json is not a JSON object")
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {k: v for k, v in data.items() if k not in KNOWN}
     if "status" in data:
         if data["status"] not in STATUSES:
             raise ValueError(f"status {str(data['status'])[:30]!r} is not one of {', '.join(STATUSES)}")

@@ -8,20 +8,16 @@ inside the commands that need them, so `--version` and `--help` are instant.
 from __future__ import annotations
 
 import argparse
-import json
-import math
-import signal
+import os
 import sys
-import threading
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from rnntui import __version__
+from rnntui.cli_common import UserError, clean, emit_json
 from rnntui.core.textsafe import one_line
 
-
-class UserError(Exception):
-    """Printed as one line, exit status 2."""
+__all__ = ["UserError", "clean", "emit_json", "main", "build_parser"]
 
 
 class Parser(argparse.ArgumentParser):
@@ -104,6 +100,10 @@ def build_parser() -> Parser:
         "--no-token", action="store_true", help="open the page without the printed token (loopback hosts only)"
     )
 
+    ru = sub.add_parser("runs", help="list the saved runs (unreadable ones with the reason)")
+    ru.add_argument("--json", action="store_true", help="one JSON object per run")
+    ru.add_argument("--runs-dir", dest="runs_runs_dir", help="where the runs are (default: the user data dir)")
+
     hu = sub.add_parser("hunt", help="rank hidden units by how well they track a regex's matches")
     hu.add_argument("run_dir", metavar="RUN_DIR")
     hu.add_argument("text", metavar="TEXT")
@@ -111,28 +111,6 @@ def build_parser() -> Parser:
     hu.add_argument("--top", type=int, default=10)
     hu.add_argument("--json", action="store_true")
     return p
-
-
-def clean(obj: Any) -> Any:
-    """JSON has no NaN/Inf: write them as null so every line parses anywhere."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [clean(v) for v in obj]
-    return obj
-
-
-# JSON escapes C0 controls itself; C1 controls (0x9B is a one-byte CSI), bidirectional overrides and
-# line separators are legal raw in JSON but act on a terminal: written as \uXXXX they keep the exact data.
-_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in (*range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
-_JSON_ESCAPES.update({0x2028: "\\u2028", 0x2029: "\\u2029"})
-
-
-def emit_json(obj: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(clean(obj), ensure_ascii=False).translate(_JSON_ESCAPES) + "\n")
-    sys.stdout.flush()
 
 
 # ---- commands ------------------------------------------------------------------------------------
@@ -161,147 +139,6 @@ def cmd_presets(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_spec(args: argparse.Namespace) -> Any:
-    from rnntui.core.presets import resolve
-    from rnntui.core.spec import apply_overrides, set_value, validate
-
-    spec = resolve(args.preset)
-    spec = apply_overrides(spec, args.overrides)
-    if args.steps is not None:
-        spec = set_value(spec, "train", "steps", args.steps)
-    if args.seed is not None:
-        spec = set_value(spec, "train", "seed", args.seed)
-    if args.device is not None:
-        spec = set_value(spec, "train", "device", args.device)
-    validate(spec)
-    return spec
-
-
-def cmd_train(args: argparse.Namespace) -> int:
-    from rnntui.core.device import resolve_device
-    from rnntui.core.runs import RunDir
-    from rnntui.core.trainer import Trainer
-
-    spec = load_spec(args)
-    device = resolve_device(spec.train.device)
-    base = args.train_runs_dir or args.runs_dir
-    from rnntui.core.experiment import build_task
-
-    task = build_task(spec.task)  # reads user files now, so their errors come before a run dir exists
-    run = RunDir.create(base, spec)
-    trainer = Trainer(spec, run=run, task=task, device=device)
-    stop, previous = sigint_stop()  # Ctrl+C: the trainer finishes the step, saves, reports "stopped"
-    try:
-        if args.json:
-            finished = trainer.run(stop=stop, on_event=lambda e: emit_json(event_json(e)))
-        else:
-            from rnntui.headless import train_with_progress
-
-            finished = train_with_progress(trainer, stop)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    return 0 if finished.reason != "error" else 1
-
-
-def event_json(e: Any) -> dict[str, Any]:
-    """An event as JSON; a finished line without a goal leaves the key out rather than null."""
-    d = e.to_dict()
-    if d["event"] == "finished" and d.get("goal") is None:
-        d.pop("goal")
-    return d
-
-
-def sigint_stop() -> tuple[threading.Event, Any]:
-    """Ctrl+C sets the event (the trainer saves and stops); a second Ctrl+C interrupts."""
-    stop = threading.Event()
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-
-    return stop, signal.signal(signal.SIGINT, on_sigint)
-
-
-def cmd_resume(args: argparse.Namespace) -> int:
-    from rnntui.core.device import resolve_device
-    from rnntui.core.runs import RunDir
-    from rnntui.core.spec import set_value
-    from rnntui.core.trainer import Trainer
-
-    run = RunDir.open(args.run_dir)
-    spec = run.load().spec
-    if args.steps is not None:
-        spec = set_value(spec, "train", "steps", args.steps)
-    if args.device is not None:
-        spec = set_value(spec, "train", "device", args.device)
-    trainer = Trainer.resume(run, device=resolve_device(spec.train.device), spec=spec)
-    if trainer.step_count >= spec.train.steps:
-        raise UserError(f"the run is already at step {trainer.step_count}; give --steps above that to continue")
-    stop, previous = sigint_stop()
-    try:
-        if args.json:
-            trainer.run(stop=stop, on_event=lambda e: emit_json(event_json(e)))
-        else:
-            from rnntui.headless import train_with_progress
-
-            train_with_progress(trainer, stop)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    return 0
-
-
-def cmd_compare(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from rnntui.core.compare import compare, parse_vary, variants
-    from rnntui.core.runs import default_runs_dir
-
-    spec = load_spec(args)
-    overrides = [f"model.cell={c.strip()}" for c in (args.cells or "").split(",") if c.strip()]
-    for text in args.vary:
-        overrides += parse_vary(text)
-    if len(overrides) < 2:
-        raise UserError("give two or more variants: --cells rnn_tanh,lstm,gru or --vary model.num_layers=1,3")
-    items = variants(spec, overrides)
-    base = Path(args.train_runs_dir or args.runs_dir or default_runs_dir())
-    stop, previous = sigint_stop()
-
-    def progress(label: str, e: Any) -> None:
-        if not args.json and e.kind == "finished":
-            sys.stderr.write(one_line(f"  {label}: {e.reason} after {e.step} steps") + "\n")
-
-    try:
-        results = compare(items, runs_dir=base, on_event=progress, stop=stop)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if args.json:
-        for r in results:
-            emit_json(
-                {
-                    "variant": r.label,
-                    "steps": r.steps,
-                    "seconds": r.seconds,
-                    "first_loss": r.first_loss,
-                    "final": r.final,
-                    "goal": r.goal,
-                    "reason": r.reason,
-                    "run_dir": r.run_dir,
-                }
-            )
-        return 0
-    metric = spec.goal.metric if spec.goal else "metric"
-    width = max(14, len(metric) + 2)
-    print(f"{'variant':<28}{'steps':>7}{'seconds':>9}{'first loss':>12}{metric:>{width}}  goal met")
-    for r in results:
-        value = (r.goal or {}).get("value", r.final.get("metric"))
-        shown = "n/a" if value is None else f"{value:.4g}"
-        met = "-" if r.goal is None else ("yes" if r.goal.get("met") else "no")
-        first = "n/a" if r.first_loss is None else f"{r.first_loss:.4f}"
-        print(one_line(f"{r.label:<28}{r.steps:>7}{r.seconds:>9.1f}{first:>12}{shown:>{width}}  {met}"))
-    return 0
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     from rnntui.core.export import export
     from rnntui.core.textsafe import one_line
@@ -312,6 +149,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+MIN_TEMPERATURE, MAX_TEMPERATURE = 0.01, 100.0  # outside, softmax(logits / T) is inf or nan in float32
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from rnntui.core.experiment import from_checkpoint
     from rnntui.core.predictor import Predictor
@@ -320,8 +160,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise UserError("--top must be 1 or more")
     if args.generate < 0 or args.generate > 10_000:
         raise UserError("--generate must be between 0 and 10000")
-    if not (args.temperature > 0 and math.isfinite(args.temperature)):
-        raise UserError("--temperature must be a positive number")
+    if not (MIN_TEMPERATURE <= args.temperature <= MAX_TEMPERATURE):  # also refuses nan
+        raise UserError(f"--temperature must be between {MIN_TEMPERATURE:g} and {MAX_TEMPERATURE:g}")
+    if not 0 <= args.seed <= 2**64 - 1:
+        raise UserError("--seed must be between 0 and 2**64 - 1")
     _, task, model = from_checkpoint(args.run_dir)
     pred = Predictor(model, task, top_k=args.top).feed(
         args.prefix, generate=args.generate, temperature=args.temperature, seed=args.seed
@@ -370,6 +212,10 @@ def cmd_hunt(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    if args.preset is not None:  # each browser tab runs `rnntui --preset NAME`, which refuses a wrong name
+        from rnntui.core.presets import check_preset_name
+
+        check_preset_name(args.preset)
     from rnntui.serve import serve
 
     problem = serve(
@@ -386,6 +232,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
+    if args.preset is not None:
+        from rnntui.core.presets import check_preset_name
+
+        check_preset_name(args.preset)  # before the app starts: a wrong name is exit 2, as for `train`
+    # Without a terminal (stdin from /dev/null: cron, a broken ssh command) the app spun at 95 % CPU
+    # for minutes. textual-serve runs it with pipes and its web driver named in TEXTUAL_DRIVER.
+    if not os.environ.get("TEXTUAL_DRIVER") and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UserError("rnntui needs a terminal; use `rnntui train …` for headless work")
     from rnntui.app.main import run_app
 
     return run_app(preset=args.preset, runs_dir=args.runs_dir)
@@ -393,23 +247,37 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from rnntui import cli_runs, cli_train
+
     commands = {
         None: cmd_app,
         "presets": cmd_presets,
-        "train": cmd_train,
         "predict": cmd_predict,
         "hunt": cmd_hunt,
-        "resume": cmd_resume,
-        "compare": cmd_compare,
         "export": cmd_export,
         "serve": cmd_serve,
+        "runs": cli_runs.cmd_runs,
+        **cli_train.COMMANDS,
     }
     from rnntui.core.errors import HuntError, RunError, SpecError
 
     try:
         return commands[args.command](args)
     except (UserError, SpecError, RunError, HuntError) as exc:
-        sys.stderr.write(f"rnntui: error: {one_line(str(exc))}\n")
-        return 2
+        return fail(str(exc))
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # the environment: a full disk, a read-only or missing folder, a bad device
+        where = f"{exc.filename}: " if exc.filename else ""
+        return fail(f"{where}{(exc.strerror or str(exc) or type(exc).__name__).lower()}")
+    except MemoryError:
+        return fail("out of memory: lower the model's size or train.batch_size")
+    except KeyboardInterrupt:  # before training started (Ctrl+C while training stops it cleanly)
+        return fail("interrupted", status=130)
+
+
+def fail(message: str, status: int = 2) -> int:
+    from rnntui.core.textsafe import one_line
+
+    sys.stderr.write(f"rnntui: error: {one_line(message.strip())}\n")
+    return status

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from helpers import tiny
-from rnntui.core import runs as runs_mod
+from rnntui.core import checkpoint as checkpoint_mod
 from rnntui.core.experiment import from_checkpoint
 from rnntui.core.runs import RunDir, RunError, read_checkpoint
 from rnntui.core.trainer import Trainer
@@ -45,7 +45,7 @@ def test_interrupted_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
         fh.write(b"partial")
         raise OSError("disk full")
 
-    monkeypatch.setattr(runs_mod.torch, "save", broken_save)
+    monkeypatch.setattr(checkpoint_mod.torch, "save", broken_save)
     with pytest.raises(OSError):
         trainer.checkpoint()
     assert run.checkpoint_path.read_bytes() == before

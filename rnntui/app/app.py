@@ -250,8 +250,12 @@ class RnnApp(App[int]):
             self.session.open_run(path)
             self.post_message(SessionReady(self.session.spec, error="preset"))
             self.call_from_thread(self.action_view, "predict")
-        except Exception as exc:
-            self.post_message(SessionReady(self.session.spec, error=f"failed: cannot open {path}: {exc}"))
+        except Exception as exc:  # e.g. the run is in use by another process: the loaded network stays
+            self.call_from_thread(self._open_failed, f"cannot open {Path(path).name}: {exc}")
+
+    def _open_failed(self, why: str) -> None:
+        self.set_status("ready: space to train" if self.session.trainer is not None else "cannot open the run")
+        self.notify(why, severity="error", timeout=10, markup=False)
 
     def prepare(self, spec: Any, from_preset: bool = False) -> None:
         self.set_status("building…")
@@ -352,7 +356,14 @@ class RnnApp(App[int]):
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
     def _train(self) -> None:
-        self.session.train()
+        try:
+            self.session.train()
+        except Exception as exc:  # e.g. a runs folder that cannot be written: said, not swallowed
+            self.call_from_thread(self._train_failed, str(exc))
+
+    def _train_failed(self, why: str) -> None:
+        self.set_status("cannot train")
+        self.notify(f"cannot train: {why}", severity="error", timeout=10, markup=False)
 
     def stop_training(self) -> None:
         self.session.stop_training()

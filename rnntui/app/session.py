@@ -122,7 +122,7 @@ class Session:
 
         trainer = TrainerProcess(order, on_event=self.post, on_weights=self._on_weights, on_lost=self.on_lost)
         try:
-            task = build_task(trainer.spec.task)
+            task = build_task(trainer.spec.task, state=trainer.task_state)  # the trainer's own vocabulary
             model = build_model(trainer.spec, task)
             model.load_state_dict(trainer.initial_weights)
             trainer.initial_weights = None

@@ -65,12 +65,17 @@ def compare(
 ) -> list[VariantResult]:
     results = []
     for item in items:
-        run = RunDir.create(runs_dir, item.spec) if runs_dir is not None else None
-        if run is not None:
+        trainer = Trainer(item.spec)  # built first: a variant that cannot be built leaves no run folder
+        if runs_dir is not None:
+            run = RunDir.create(runs_dir, item.spec)
             run.set_status("running", variant=item.label)
-        trainer = Trainer(item.spec, run=run)
+            trainer.attach(run)
         t0 = time.perf_counter()
-        finished = trainer.run(stop=stop, on_event=(lambda e, lab=item.label: on_event(lab, e)) if on_event else None)
+        report = (lambda e, lab=item.label: on_event(lab, e)) if on_event else None
+        try:
+            finished = trainer.run(stop=stop, on_event=report)
+        finally:
+            trainer.close()
         results.append(
             VariantResult(
                 item.label,

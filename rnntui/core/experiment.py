@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,15 +17,31 @@ _CACHE: dict[tuple[Any, ...], Task] = {}
 
 
 def build_task(spec: TaskSpec, state: Mapping[str, Any] | None = None) -> Task:
-    """Generated-data tasks are cached by their parameters: building some takes a second, and
-    tasks are read-only once built. Tasks that read a user's file are always rebuilt."""
+    """Generated-data tasks are cached by their parameters (and a checkpoint's vocabulary): building
+    some takes a second, and tasks are read-only once built. Tasks that read a user's file are always
+    rebuilt. A task rebuilt for a checkpoint must have the checkpoint's vocabulary (check_state)."""
     cls = get_task_class(spec.name)
-    if state is not None or spec.params.get("path"):
-        return cls(spec.params, state=state)
-    key = (spec.name, tuple(sorted(spec.params.items())))
+    if spec.params.get("path"):
+        task = cls(spec.params, state=state)
+        if state is not None:
+            task.check_state(state)
+        return task
+    key = (spec.name, tuple(sorted(spec.params.items())), _state_key(state))
     if key not in _CACHE:
-        _CACHE[key] = cls(spec.params)
+        task = cls(spec.params, state=state)
+        if state is not None:
+            task.check_state(state)
+        _CACHE[key] = task
     return _CACHE[key]
+
+
+def _state_key(state: Mapping[str, Any] | None) -> str | None:
+    if state is None:
+        return None
+    try:
+        return json.dumps(state, sort_keys=True)
+    except (TypeError, ValueError):
+        return repr(state)
 
 
 def build_model(spec: ExperimentSpec, task: Task, seed: int | None = None) -> SequenceModel:
@@ -40,15 +57,12 @@ def build(spec: ExperimentSpec) -> tuple[Task, SequenceModel]:
 
 
 def from_checkpoint(path: str) -> tuple[ExperimentSpec, Task, SequenceModel]:
-    """Rebuild the task (from its saved vocabulary) and the model with the run's weights, on the CPU."""
-    from rnntui.core.runs import RunDir, RunError
+    """Rebuild the task (from its saved vocabulary) and the model with the run's weights, on the CPU.
+    Every tensor is checked against the spec before the model is built (RunDir.load)."""
+    from rnntui.core.runs import RunDir
 
-    run = RunDir.open(path)
-    cp = run.load()
-    task = build_task(cp.spec.task, state=cp.task_state)
-    model = SequenceModel(cp.spec.model, task)
-    try:
-        model.load_state_dict(cp.model_state)
-    except RuntimeError as exc:
-        raise RunError(f"{run.checkpoint_path} does not match its spec: {str(exc).splitlines()[0]}") from None
-    return cp.spec, task, model.eval()
+    cp = RunDir.open(path).load()
+    assert cp.task is not None
+    model = SequenceModel(cp.spec.model, cp.task)
+    model.load_state_dict(cp.model_state)
+    return cp.spec, cp.task, model.eval()

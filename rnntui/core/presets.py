@@ -16,7 +16,9 @@ from typing import Any
 
 import tomllib
 
+from rnntui.core.fileio import read_regular
 from rnntui.core.spec import (
+    MAX_TEXT,
     ExperimentSpec,
     GoalSpec,
     ModelSpec,
@@ -24,6 +26,7 @@ from rnntui.core.spec import (
     TaskSpec,
     TrainSpec,
     build_section,
+    coerce,
     validate,
 )
 
@@ -84,16 +87,28 @@ def spec_from_mapping(data: Mapping[str, Any], where: str, default_name: str) ->
         goal = build_section(GoalSpec, data["goal"], "goal") if "goal" in data else None
     except SpecError as exc:
         raise SpecError(f"{where}: {exc}") from None
+    texts = {}
+    for key, default in (("name", default_name), ("title", ""), ("lesson", "")):
+        try:
+            texts[key] = coerce(data.get(key, default), str, key)
+        except SpecError as exc:
+            raise SpecError(f"{where}: {exc}") from None
+    if len(texts["name"]) > 200:
+        raise SpecError(f"{where}: name is {len(texts['name'])} characters long; the limit is 200")
+    items = data.get("try_next", [])
+    if not isinstance(items, list):
+        raise SpecError(f"{where}: try_next must be a list of [[try_next]] tables")
     try_next = []
-    for item in data.get("try_next", []):
-        if not isinstance(item, Mapping) or "set" not in item:
+    for item in items:
+        ok = isinstance(item, Mapping) and isinstance(item.get("set"), str) and isinstance(item.get("why", ""), str)
+        if not ok:
             raise SpecError(f'{where}: each [[try_next]] needs set = "section.key=value" and why = "..."')
-        try_next.append((str(item["set"]), str(item.get("why", ""))))
+        try_next.append((item["set"][:MAX_TEXT], item.get("why", "")[:MAX_TEXT]))
     return ExperimentSpec(
-        name=str(data.get("name", default_name)),
-        title=str(data.get("title", "")),
-        lesson=reflow(str(data.get("lesson", ""))),
-        example=str(data.get("example", "")),
+        name=texts["name"],
+        title=texts["title"],
+        lesson=reflow(texts["lesson"]),
+        example=coerce(data.get("example", ""), str, "example")[:MAX_TEXT],
         try_next=tuple(try_next),
         task=TaskSpec(name=task_name, params=params),
         model=model,
@@ -102,13 +117,45 @@ def spec_from_mapping(data: Mapping[str, Any], where: str, default_name: str) ->
     )
 
 
-def load_preset(path: Path) -> ExperimentSpec:
+MAX_PRESET_BYTES = 256_000  # a preset is ~2 KB; a lesson with a long text is still far below
+MAX_DEPTH = 8  # tables in tables: a preset needs 3 (the file, [[try_next]], its entries)
+
+
+def depth(value: Any) -> int:
+    """How deeply tables and arrays nest in `value` (iterative: no recursion to exhaust)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, Mapping | list):
+            deepest = max(deepest, level)
+            if level <= MAX_DEPTH:
+                stack.extend((v, level + 1) for v in (item.values() if isinstance(item, Mapping) else item))
+    return deepest
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A preset file's TOML: a regular file (not a device, FIFO or folder) under the size cap, nested
+    at most MAX_DEPTH deep. Measured before: a symlink to /dev/zero filled memory, a FIFO hung the app's
+    start, and a file of 100,000 `[` raised RecursionError out of every command that listed presets."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"{path.name}: cannot read: {exc}") from None
+        text = read_regular(path, MAX_PRESET_BYTES, "preset").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path.name}: cannot read: not UTF-8 text (byte {exc.start})") from None
+    except SpecError as exc:
+        raise SpecError(f"{path.name}: {str(exc).replace(f'preset {str(path)!r}', 'the file')}") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path.name}: not valid TOML: {exc}") from None
+    except (RecursionError, ValueError) as exc:  # ValueError: an integer too long for Python
+        raise SpecError(f"{path.name}: not valid TOML: {type(exc).__name__}") from None
+    if depth(data) > MAX_DEPTH:
+        raise SpecError(f"{path.name}: tables and arrays nest more than {MAX_DEPTH} deep")
+    return data
+
+
+def load_preset(path: Path) -> ExperimentSpec:
+    data = read_toml(path)
     spec = spec_from_mapping(data, path.name, path.stem)
     try:
         validate(spec)
@@ -117,19 +164,52 @@ def load_preset(path: Path) -> ExperimentSpec:
     return spec
 
 
-def discover() -> list[PresetEntry]:
-    """Every preset, built-in first; a user preset with a built-in's name replaces it."""
-    entries: dict[str, PresetEntry] = {}
+def preset_files() -> list[Path]:
+    out = []
     for folder in (builtin_dir(), user_dir()):
-        if not folder.is_dir():
+        try:
+            out += sorted(p for p in folder.glob("*.toml"))
+        except OSError:
             continue
-        for path in sorted(folder.glob("*.toml")):
-            try:
-                spec = load_preset(path)
-                entries[spec.name] = PresetEntry(spec.name, path, spec, None)
-            except SpecError as exc:
-                entries[path.stem] = PresetEntry(path.stem, path, None, str(exc))
-    return list(entries.values())
+    return out
+
+
+def discover() -> list[PresetEntry]:
+    """Every preset, built-in first; a user preset with a built-in's name replaces it. A broken file
+    is listed with its error under its own file name and never replaces a preset that loads."""
+    entries: dict[str, PresetEntry] = {}
+    broken: list[PresetEntry] = []
+    for path in preset_files():
+        try:
+            spec = load_preset(path)
+            entries[spec.name] = PresetEntry(spec.name, path, spec, None)
+        except SpecError as exc:
+            broken.append(PresetEntry(path.stem, path, None, str(exc)))
+        except Exception as exc:  # a task that fails on odd settings must not take the others down
+            broken.append(PresetEntry(path.stem, path, None, f"{path.name}: {type(exc).__name__}: {exc}"[:300]))
+    return list(entries.values()) + broken  # valid first: a name resolves to the preset that loads
+
+
+def check_preset_name(name: str) -> None:
+    """Refuse a name no preset file has, without importing torch (the app checks it before starting).
+    Only names and TOML syntax are checked here; the app reports a preset that does not validate."""
+    found = False
+    names = []
+    for path in preset_files():
+        try:
+            data = read_toml(path)
+        except SpecError:
+            if path.stem == name:
+                raise
+            names.append(path.stem)
+            continue
+        preset = data.get("name", path.stem)
+        names.append(str(preset))
+        found = found or preset == name
+    if not found:
+        rank = {n: i for i, n in enumerate(ORDER)}
+        shown = ", ".join(sorted(set(names), key=lambda n: (rank.get(n, len(ORDER)), n))) or "none"
+        raise SpecError(f"unknown preset {name!r}; presets: {shown}")
 
 
 ORDER = (
@@ -158,9 +238,9 @@ def resolve(name_or_path: str) -> ExperimentSpec:
     """A preset name, or a path to a TOML file."""
     path = Path(name_or_path).expanduser()
     if name_or_path.endswith(".toml") or path.is_file():
-        if not path.is_file():
+        if not os.path.lexists(path):
             raise SpecError(f"preset file {name_or_path!r} does not exist")
-        return load_preset(path)
+        return load_preset(path)  # refuses a FIFO, a device or a folder by what it is
     for entry in discover():
         if entry.name == name_or_path:
             if entry.spec is None:

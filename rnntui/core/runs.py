@@ -1,37 +1,39 @@
 """A run directory: spec.toml, append-only metrics.jsonl, run.json (status) and a checkpoint.
 
 Checkpoints hold only tensors and plain data and are read with `torch.load(weights_only=True)`, so
-a file can never run code when loaded. Every write that replaces a file goes through a temporary
-file and a rename, so an interrupted save leaves the previous file intact.
+a file can never run code when loaded (checkpoint.py). Every write that replaces a file goes through
+`fileio.atomic_write` (a temporary file and a rename), so an interrupted save leaves the previous
+file intact. A run folder may be someone else's: every file in it is read as a regular file under a
+size cap and validated (run_list.py lists a broken one as unreadable, with the reason).
 """
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
 import json
 import os
 import re
-import tempfile
+import shutil
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import tomllib
-import torch
 
-from rnntui.core.errors import RunError
+from rnntui.core.checkpoint import CHECKPOINT, FORMAT_VERSION, Checkpoint, check_tensors, read_checkpoint
+from rnntui.core.checkpoint import write_checkpoint as write_checkpoint
+from rnntui.core.errors import RunError, SpecError
+from rnntui.core.fileio import atomic_write_bytes, open_regular, os_reason, read_regular
 from rnntui.core.presets import spec_from_mapping
-from rnntui.core.spec import ExperimentSpec
+from rnntui.core.run_status import parse_status
+from rnntui.core.spec import ExperimentSpec, set_value
 from rnntui.core.tomlwrite import spec_to_toml
 
-FORMAT = "rnntui-checkpoint"
-FORMAT_VERSION = 1
-CHECKPOINT = "checkpoint.pt"
-
-
 __all__ = ["RunError", "RunDir", "Checkpoint", "read_checkpoint", "write_checkpoint", "default_runs_dir"]
+
+MAX_SMALL_FILE = 1_000_000  # spec.toml, run.json: a few KB when rnntui writes them
+MAX_METRICS_LINE = 1_000_000  # one metrics record: ~300 bytes when rnntui writes it
 
 
 def default_runs_dir() -> Path:
@@ -43,111 +45,14 @@ def default_runs_dir() -> Path:
     return Path(platformdirs.user_data_dir("rnntui")) / "runs"
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+def _writing(what: Path, exc: OSError) -> RunError:
+    """A failed write as one line a person can act on (a full disk, a read-only folder...)."""
+    return RunError(f"cannot write {what}: {os_reason(exc)}")
 
 
-def atomic_torch_save(obj: Any, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(obj, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-@dataclass
-class Checkpoint:
-    spec: ExperimentSpec
-    task_state: dict[str, Any]
-    model_state: dict[str, torch.Tensor]
-    optimizer_state: dict[str, Any] | None
-    step: int
-    extra: dict[str, Any]
-    rng_state: torch.Tensor | None = None
-
-
-def read_checkpoint(path: Path) -> Checkpoint:
-    if not path.is_file():
-        raise RunError(f"no checkpoint at {path}: the run has not saved weights yet")
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # UnpicklingError, zip errors, truncated files...
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise RunError(f"{path} is not a valid rnntui checkpoint ({first[:160]})") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise RunError(f"{path} is not an rnntui checkpoint")
-    version = data.get("version")
-    if version != FORMAT_VERSION:
-        raise RunError(
-            f"{path} was written by checkpoint format {version}; this rnntui reads format "
-            f"{FORMAT_VERSION}: train it again or use the rnntui version that wrote it"
-        )
-    try:
-        spec = spec_from_mapping(tomllib.loads(data["spec"]), str(path), "run")
-        task_state = json.loads(data["task_state"])
-        extra = json.loads(data.get("extra", "{}"))
-    except Exception as exc:
-        raise RunError(f"{path} has a damaged header: {exc}") from None
-    rng = data.get("rng")
-    return Checkpoint(
-        spec,
-        task_state,
-        data["model"],
-        data.get("optimizer"),
-        int(data["step"]),
-        extra,
-        rng if isinstance(rng, torch.Tensor) else None,
-    )
-
-
-def write_checkpoint(
-    path: Path,
-    spec: ExperimentSpec,
-    task_state: dict[str, Any],
-    model: torch.nn.Module,
-    optimizer: torch.optim.Optimizer | None,
-    step: int,
-    extra: dict[str, Any] | None = None,
-    rng_state: torch.Tensor | None = None,
-) -> None:
-    payload = {
-        "format": FORMAT,
-        "version": FORMAT_VERSION,
-        "spec": spec_to_toml(spec),
-        "task_state": json.dumps(task_state),
-        "extra": json.dumps(extra or {}),
-        "step": int(step),
-        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-        "optimizer": _cpu(optimizer.state_dict()) if optimizer is not None else None,
-        "rng": rng_state,  # the CPU generator's state: a resumed run draws what it would have drawn
-    }
-    atomic_torch_save(payload, path)
-
-
-def _cpu(obj: Any) -> Any:
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().cpu()
-    if isinstance(obj, dict):
-        return {k: _cpu(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_cpu(v) for v in obj]
-    return obj
+def comparable(spec: ExperimentSpec) -> ExperimentSpec:
+    """The spec without what `resume` may change (the step target, the device)."""
+    return set_value(set_value(spec, "train", "steps", 0), "train", "device", "auto")
 
 
 class RunDir:
@@ -157,22 +62,33 @@ class RunDir:
     @classmethod
     def create(cls, base: Path | None, spec: ExperimentSpec) -> RunDir:
         base = Path(base) if base is not None else default_runs_dir()
-        base.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", spec.name).strip("-") or "run"
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", spec.name).strip("-.")[:60] or "run"
         stem = f"{stamp}-{slug}-{spec.model.cell}"
-        for n in range(1000):
-            path = base / (stem if n == 0 else f"{stem}-{n + 1}")
-            try:
-                path.mkdir()
-                break
-            except FileExistsError:
-                continue
-        else:
-            raise RunError(f"cannot create a run directory under {base}")
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+            for n in range(1000):
+                path = base / (stem if n == 0 else f"{stem}-{n + 1}")
+                try:
+                    path.mkdir()
+                    break
+                except FileExistsError:
+                    continue
+            else:
+                raise RunError(f"cannot create a run directory under {base}")
+        except OSError as exc:
+            raise RunError(f"cannot create a run directory under {base}: {os_reason(exc)}") from None
         run = cls(path)
-        atomic_write_bytes(path / "spec.toml", spec_to_toml(spec).encode("utf-8"))
-        run.set_status("running", created=time.time())
+        text = spec_to_toml(spec).encode("utf-8")
+        try:
+            try:
+                atomic_write_bytes(path / "spec.toml", text)
+            except OSError as exc:
+                raise _writing(path / "spec.toml", exc) from None
+            run.set_status("running", created=time.time(), spec_sha256=hashlib.sha256(text).hexdigest())
+        except RunError:
+            shutil.rmtree(path, ignore_errors=True)  # no half-made run left behind
+            raise
         return run
 
     @classmethod
@@ -192,121 +108,110 @@ class RunDir:
     def metrics_path(self) -> Path:
         return self.path / "metrics.jsonl"
 
-    def spec(self) -> ExperimentSpec:
+    def spec_text(self) -> bytes:
         try:
-            return spec_from_mapping(tomllib.loads((self.path / "spec.toml").read_text("utf-8")), "spec.toml", "run")
-        except Exception as exc:
-            raise RunError(f"{self.path / 'spec.toml'} cannot be read: {exc}") from None
+            return read_regular(self.path / "spec.toml", MAX_SMALL_FILE, "spec.toml")
+        except SpecError as exc:
+            raise RunError(str(exc)) from None
+
+    def spec(self) -> ExperimentSpec:
+        where = self.path / "spec.toml"
+        try:
+            return spec_from_mapping(tomllib.loads(self.spec_text().decode("utf-8")), "spec.toml", "run")
+        except RunError:
+            raise
+        except (SpecError, ValueError, RecursionError) as exc:  # ValueError: TOML and UTF-8 errors
+            raise RunError(f"{where} cannot be read: {str(exc)[:300]}") from None
 
     def status(self) -> dict[str, Any]:
+        """run.json, validated field by field; {} when it is missing or unreadable."""
         try:
-            return json.loads((self.path / "run.json").read_text("utf-8"))
-        except (OSError, ValueError):
+            return parse_status(json.loads(read_regular(self.path / "run.json", MAX_SMALL_FILE, "run.json")))
+        except (SpecError, ValueError, RecursionError):
             return {}
 
     def set_status(self, status: str, **fields: Any) -> None:
         data = self.status()
         data.update(fields)
         data.update({"status": status, "format_version": FORMAT_VERSION, "updated": time.time()})
-        atomic_write_bytes(self.path / "run.json", json.dumps(data, indent=1).encode("utf-8"))
+        try:
+            atomic_write_bytes(self.path / "run.json", json.dumps(data, indent=1).encode("utf-8"))
+        except OSError as exc:
+            raise _writing(self.path / "run.json", exc) from None
 
     def append_metrics(self, records: Iterable[dict[str, Any]]) -> None:
         lines = "".join(json.dumps(r, allow_nan=True) + "\n" for r in records)
-        if lines:
-            with open(self.metrics_path, "a", encoding="utf-8") as fh:
-                fh.write(lines)
+        if not lines:
+            return
+        try:
+            with open(self.metrics_path, "a+b") as fh:
+                # A run killed (or a disk full) mid-write left a torn last line: end it, so the next
+                # record starts a line of its own instead of joining the torn one (one byte read).
+                if fh.seek(0, os.SEEK_END) > 0:
+                    fh.seek(-1, os.SEEK_END)
+                    if fh.read(1) != b"\n":
+                        lines = "\n" + lines
+                fh.write(lines.encode("utf-8"))
                 fh.flush()
+        except OSError as exc:
+            raise _writing(self.metrics_path, exc) from None
 
     def read_metrics(self) -> tuple[list[dict[str, Any]], list[str]]:
         """All readable records, and a warning for each line that is damaged (it is skipped)."""
-        records, warnings = [], []
-        if not self.metrics_path.is_file():
+        from rnntui.core.run_status import check_record
+
+        records: list[dict[str, Any]] = []
+        warnings: list[str] = []
+        if not self.metrics_path.exists():
             return records, warnings
-        with open(self.metrics_path, encoding="utf-8", errors="replace") as fh:
-            for n, line in enumerate(fh, start=1):
+        try:
+            fd, _ = open_regular(self.metrics_path, "metrics.jsonl")
+        except SpecError as exc:
+            return records, [str(exc)]
+        with os.fdopen(fd, "rb") as fh:
+            n = 0
+            while True:
+                line = fh.readline(MAX_METRICS_LINE)
+                if not line:
+                    break
+                n += 1
+                if not line.endswith(b"\n") and len(line) == MAX_METRICS_LINE:
+                    while (rest := fh.readline(MAX_METRICS_LINE)) and not rest.endswith(b"\n"):
+                        pass  # skip the rest of an over-long line without holding it
+                    warnings.append(f"{self.metrics_path.name} line {n} is too long and was skipped")
+                    continue
                 if not line.strip():
                     continue
                 try:
-                    rec = json.loads(line)
-                    if not isinstance(rec, dict):
-                        raise ValueError("not an object")
-                    records.append(rec)
-                except ValueError:
+                    records.append(check_record(json.loads(line)))
+                except (ValueError, RecursionError):
                     warnings.append(f"{self.metrics_path.name} line {n} is damaged and was skipped")
         return records, warnings
 
     def load(self) -> Checkpoint:
-        return read_checkpoint(self.checkpoint_path)
+        """The checkpoint, checked before its tensors are read: its header (checkpoint.py), its agreement
+        with spec.toml, and every tensor against the model its spec and vocabulary describe."""
+        cp = read_checkpoint(self.checkpoint_path)
+        if (self.path / "spec.toml").exists():
+            on_disk = self.spec()
+            if comparable(on_disk) != comparable(cp.spec):
+                raise RunError(
+                    f"{self.path / 'spec.toml'} disagrees with the checkpoint (was spec.toml edited?); "
+                    "the checkpoint holds what was trained: restore spec.toml, or train a new run"
+                )
+        from rnntui.core.experiment import build_task
 
-
-@dataclass
-class RunSummary:
-    path: Path
-    name: str
-    cell: str
-    bidirectional: bool
-    layers: int
-    hidden: int
-    steps: int
-    metric: str
-    value: float | None
-    goal_met: bool | None
-    created: float
-    status: str  # complete | stopped | diverged | running | interrupted
-
-
-def _alive(pid: Any) -> bool:
-    try:
-        os.kill(int(pid), 0)
-    except (OSError, ValueError, TypeError):
-        return False
-    return True
-
-
-def list_runs(base: Path | None = None) -> tuple[list[RunSummary], list[str]]:
-    """Every run under `base`, newest first, and a line for each folder that could not be read.
-
-    A run whose status says "running" but whose process is gone was killed mid-training: it is
-    listed as interrupted (and can be resumed from its last checkpoint).
-    """
-    base = Path(base) if base is not None else default_runs_dir()
-    out, problems = [], []
-    if not base.is_dir():
-        return out, problems
-    for path in sorted(base.iterdir(), reverse=True):
-        if not path.is_dir() or not (path / "spec.toml").is_file():
-            continue
-        run = RunDir(path)
         try:
-            spec = run.spec()
-        except RunError as exc:
-            problems.append(str(exc))
-            continue
-        st = run.status()
-        status = st.get("status", "interrupted")
-        if status == "running" and not _alive(st.get("pid")):
-            status = "interrupted"
-        if st.get("format_version", FORMAT_VERSION) != FORMAT_VERSION:
-            problems.append(
-                f"{path.name} was written by run format {st.get('format_version')}; "
-                f"this rnntui reads format {FORMAT_VERSION}: open it with the rnntui version that wrote it, "
-                "or train it again"
-            )
-        goal = st.get("goal") or {}
-        out.append(
-            RunSummary(
-                path=path,
-                name=spec.name,
-                cell=spec.model.cell,
-                bidirectional=spec.model.bidirectional,
-                layers=spec.model.num_layers,
-                hidden=spec.model.hidden_size,
-                steps=int(st.get("step", 0)),
-                metric=goal.get("metric", ""),
-                value=goal.get("value"),
-                goal_met=goal.get("met"),
-                created=float(st.get("created", path.stat().st_mtime)),
-                status=status,
-            )
-        )
-    return out, problems
+            task = build_task(cp.spec.task, state=cp.task_state)
+        except SpecError as exc:
+            raise RunError(f"{self.checkpoint_path}: {exc}") from None
+        check_tensors(cp, task, self.checkpoint_path)
+        cp.task = task
+        return cp
+
+
+def list_runs(base: Path | None = None) -> tuple[list[Any], list[str]]:
+    """Every run under `base` and a line for each unreadable one (run_list.py; kept here for callers)."""
+    from rnntui.core.run_list import list_runs as listing
+
+    return listing(base)

@@ -129,33 +129,47 @@ def coerce(value: Any, tp: Any, where: str) -> Any:
             return True
         if isinstance(value, str) and value.strip().lower() in ("false", "no", "off", "0", "uni"):
             return False
-        raise SpecError(f"{where} must be true or false, not {value!r}")
+        raise SpecError(f"{where} must be true or false, not {short(value)}")
     if base is int:
         if isinstance(value, bool):
-            raise SpecError(f"{where} must be a whole number, not {value!r}")
+            raise SpecError(f"{where} must be a whole number, not {short(value)}")
         if isinstance(value, int):
             return value
         if isinstance(value, float) and value.is_integer():
             return int(value)
         try:
             return int(str(value).strip().replace("_", ""))
-        except ValueError:
-            raise SpecError(f"{where} must be a whole number, not {value!r}") from None
+        except ValueError:  # also a string of more than 4300 digits (Python's int() limit)
+            raise SpecError(f"{where} must be a whole number, not {short(value)}") from None
     if base is float:
         if isinstance(value, bool):
-            raise SpecError(f"{where} must be a number, not {value!r}")
+            raise SpecError(f"{where} must be a number, not {short(value)}")
         try:
             out = float(value)
-        except (TypeError, ValueError):
-            raise SpecError(f"{where} must be a number, not {value!r}") from None
+        except (TypeError, ValueError, OverflowError):  # OverflowError: an int past 1e308 from TOML
+            raise SpecError(f"{where} must be a number, not {short(value)}") from None
         if not math.isfinite(out):
-            raise SpecError(f"{where} must be a finite number, not {value!r}")
+            raise SpecError(f"{where} must be a finite number, not {short(value)}")
         return out
     if base is str:
         if not isinstance(value, str):
-            raise SpecError(f"{where} must be text, not {value!r}")
+            raise SpecError(f"{where} must be text, not {short(value)}")
+        if len(value) > MAX_TEXT:
+            raise SpecError(f"{where} is {len(value):,} characters long; the limit is {MAX_TEXT:,}")
         return value.strip()
     return value
+
+
+MAX_TEXT = 20_000  # any one text setting (a lesson is ~600 characters)
+
+
+def short(value: Any) -> str:
+    """A value quoted in an error message: one line, at most ~60 characters."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int of more than 4300 digits has no str() in Python ≥ 3.11
+        return "a number that long"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def build_section(cls: type, data: Mapping[str, Any], where: str) -> Any:
@@ -213,63 +227,10 @@ def set_value(spec: ExperimentSpec, section: str, key: str, value: Any) -> Exper
 
 
 def validate(spec: ExperimentSpec) -> None:
-    """Raise SpecError for anything that cannot train; messages say what to change."""
-    m, t = spec.model, spec.train
-    if m.cell not in CELLS:
-        raise SpecError(f"model.cell {m.cell!r} is not a cell; choose one of {', '.join(CELLS)}")
-    if m.pattern not in PATTERNS:
-        raise SpecError(f"model.pattern {m.pattern!r} is unknown; choose one of {', '.join(PATTERNS)}")
-    if not 1 <= m.num_layers <= 4:
-        raise SpecError(f"model.num_layers must be 1–4, not {m.num_layers}")
-    if not 1 <= m.hidden_size <= 2048:
-        raise SpecError(f"model.hidden_size must be 1–2048, not {m.hidden_size}")
-    if not 1 <= m.embedding_dim <= 1024:
-        raise SpecError(f"model.embedding_dim must be 1–1024, not {m.embedding_dim}")
-    if not 0.0 <= m.dropout < 1.0:
-        raise SpecError(f"model.dropout must be in [0, 1), not {m.dropout}")
-    if m.dropout > 0 and m.num_layers == 1:
-        raise SpecError(
-            "model.dropout acts only between stacked layers: with num_layers=1 it does nothing; "
-            "set model.num_layers=2 or more, or model.dropout=0"
-        )
-    if m.recurrent_init_scale <= 0:
-        raise SpecError("model.recurrent_init_scale must be positive")
-    if m.pattern == "one_to_many" and m.bidirectional:
-        raise SpecError(
-            "bidirectional needs the whole input: it cannot drive a one-to-many generator, which "
-            "produces its sequence one step at a time; set model.bidirectional=false"
-        )
-    if t.steps < 0:
-        raise SpecError(f"train.steps must be 0 or more, not {t.steps}")
-    if not 1 <= t.batch_size <= 65536:
-        raise SpecError(f"train.batch_size must be 1–65536, not {t.batch_size}")
-    if not 0 < t.lr <= 100:
-        raise SpecError(f"train.lr must be positive (e.g. 0.001), not {t.lr}")
-    if t.optimizer not in OPTIMIZERS:
-        raise SpecError(f"train.optimizer {t.optimizer!r} is unknown; choose one of {', '.join(OPTIMIZERS)}")
-    if t.clip_norm is not None and t.clip_norm <= 0:
-        raise SpecError(f"train.clip_norm must be positive or none, not {t.clip_norm}")
-    if t.tbptt is not None and t.tbptt < 1:
-        raise SpecError(f"train.tbptt must be 1 or more, or none, not {t.tbptt}")
-    if not 0.0 <= t.teacher_forcing <= 1.0:
-        raise SpecError(f"train.teacher_forcing must be in [0, 1], not {t.teacher_forcing}")
-    if t.device not in DEVICES:
-        raise SpecError(f"train.device {t.device!r} is unknown; choose one of {', '.join(DEVICES)}")
-    if t.eval_every < 1:
-        raise SpecError(f"train.eval_every must be 1 or more, not {t.eval_every}")
-    if spec.goal is not None and spec.goal.direction not in DIRECTIONS:
-        raise SpecError(f"goal.direction must be min or max, not {spec.goal.direction!r}")
+    """Raise SpecError for anything that cannot train; messages say what to change (spec_check.py)."""
+    from rnntui.core.spec_check import check
 
-    from rnntui.core.tasks import get_task_class
-
-    task_cls = get_task_class(spec.task.name)
-    task_cls.check_params(spec.task.params)
-    task_cls.check_model(m)
-    if t.tbptt is not None and not task_cls.supports_tbptt:
-        raise SpecError(
-            f"train.tbptt applies to long text language models; task {spec.task.name!r} trains on "
-            "whole sequences: set train.tbptt=none"
-        )
+    check(spec)
 
 
 def describe(spec: ExperimentSpec) -> str:

@@ -26,6 +26,7 @@ from rnntui.core import events as ev
 from rnntui.core.device import describe_device, resolve_device
 from rnntui.core.experiment import build_model, build_task
 from rnntui.core.gradflow import gradient_through_time
+from rnntui.core.run_lock import RunLock
 from rnntui.core.runs import RunDir, write_checkpoint
 from rnntui.core.spec import ExperimentSpec, describe, validate
 from rnntui.core.tasks.base import Batch, Metrics, Task
@@ -67,7 +68,8 @@ class Trainer:
     ) -> None:
         validate(spec)
         self.spec = spec
-        self.run_dir = run
+        self.run_dir: RunDir | None = None
+        self._lock: RunLock | None = None
         self.device = device or resolve_device(spec.train.device)
         self.task = task or build_task(spec.task)
         self.model = build_model(spec, self.task).to(self.device)
@@ -98,6 +100,23 @@ class Trainer:
         self._group_of = torch.tensor([where[id(p)] for p in self._params], device=self.device)
         self._clip = spec.train.clip_norm
         self.thread_tuner: ThreadTuner | None = None
+        if run is not None:
+            self.attach(run)
+
+    def attach(self, run: RunDir, lock: RunLock | None = None) -> None:
+        """Write this trainer's run to `run` from now on; takes the run's lock (RunInUse if taken),
+        or keeps `lock`, already taken for it (resume takes it before reading the checkpoint)."""
+        if self.run_dir is not None and self.run_dir.path == run.path:
+            return
+        lock = lock or RunLock.acquire(run.path)
+        self.close()
+        self.run_dir, self._lock = run, lock
+
+    def close(self) -> None:
+        """Let go of the run (its lock); the files stay as the last checkpoint left them."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     @classmethod
     def resume(cls, run: RunDir, device: torch.device | None = None, spec: ExperimentSpec | None = None) -> Trainer:
@@ -106,20 +125,9 @@ class Trainer:
         Batches are a pure function of (seed, step), so the curve continues exactly where it
         stopped; new metrics are appended to the same metrics.jsonl.
         """
-        cp = run.load()
-        trainer = cls(spec or cp.spec, run=run, device=device)
-        trainer.model.load_state_dict(cp.model_state)
-        if cp.optimizer_state is not None:
-            trainer.optimizer.load_state_dict(cp.optimizer_state)
-        trainer.step_count = trainer._pending_start = cp.step
-        trainer.initial_loss = cp.extra.get("initial_loss")
-        trainer.goal_met = bool(cp.extra.get("goal_met", False))
-        if cp.rng_state is not None:
-            torch.random.set_rng_state(cp.rng_state)
-        trainer._last_probe_step = cp.step  # the curve has its probes; the next one comes on budget
-        # A run killed after its last checkpoint logged steps past it; readers drop those at this mark.
-        run.append_metrics([{"event": "resumed", "step": cp.step}])
-        return trainer
+        from rnntui.core.resume import resume
+
+        return resume(cls, run, device, spec)
 
     # ---- info --------------------------------------------------------------------------------
     @property

@@ -62,6 +62,9 @@ class Ready:
     threads: int
     run_dir: str | None
     weights: dict[str, torch.Tensor]
+    # The task's vocabulary and data fingerprint: the app's predictor reads prefixes with exactly the
+    # trainer's vocabulary (a resumed run's is the checkpoint's, not one rebuilt from a changed file).
+    task_state: dict[str, Any]
 
 
 def send(conn: Connection, kind: str, payload: Any = None) -> bool:
@@ -87,7 +90,7 @@ def child_main(conn: Connection, order: Order) -> None:
             trainer = Trainer(order.spec)
         if order.setup is not None:
             order.setup(trainer)
-    except Exception as exc:  # reported to the parent, which shows it
+    except Exception as exc:  # reported to the parent, which shows it (e.g. "run … in use by pid N")
         send(conn, "error", str(exc) or type(exc).__name__)
         conn.close()
         return
@@ -102,6 +105,7 @@ def child_main(conn: Connection, order: Order) -> None:
             threads=torch.get_num_threads(),
             run_dir=str(trainer.run_dir.path) if trainer.run_dir else None,
             weights=trainer.cpu_state(),
+            task_state=trainer.task.state(),
         ),
     )
     try:
@@ -109,6 +113,8 @@ def child_main(conn: Connection, order: Order) -> None:
         _Child(conn, trainer, tune_threads=not order.threads).serve()
     except Exception:
         send(conn, "crashed", traceback.format_exc())
+    finally:
+        trainer.close()  # the run's lock
 
 
 class _Child:
@@ -166,7 +172,7 @@ class _Child:
     def do_run(self, every_s: float, run_path: str | None, steps: int | None = None) -> None:
         t = self.trainer
         if t.run_dir is None and run_path is not None:
-            t.run_dir = RunDir(Path(run_path))
+            t.attach(RunDir(Path(run_path)))  # this process writes the run: it holds its lock
         t.run(
             stop=self.stop,
             pause=self.pause,

@@ -100,6 +100,7 @@ class TrainerProcess:
         self.device_name = ready.device
         self.threads = ready.threads
         self.initial_weights: dict[str, Any] | None = ready.weights
+        self.task_state: dict[str, Any] = ready.task_state
         self.run_dir = RunDir.open(ready.run_dir) if ready.run_dir else None
         self.pid = self._proc.pid
         threading.Thread(target=self._read, name="rnntui-trainer-events", daemon=True).start()

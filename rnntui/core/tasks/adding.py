@@ -21,7 +21,7 @@ from rnntui.core.tasks.series import tokenize_floats
 class AddingTask(Task):
     name = "adding"
     title = "the adding problem"
-    params = {"seq_len": Param(int, 100, "steps per sequence; longer is harder")}
+    params = {"seq_len": Param(int, 100, "steps per sequence; longer is harder", lo=4, hi=10_000)}
     patterns = ("many_to_one",)
     input_kind = "vector"
     output_kind = "value"
@@ -31,6 +31,10 @@ class AddingTask(Task):
     input_dim = 2
     output_dim = 1
     prefix_hint = "values with two marked by *, e.g. 0.2 0.7* 0.1 0.4* 0.9"
+
+    @classmethod
+    def max_length(cls, params: Mapping[str, Any]) -> int:
+        return int(params["seq_len"])
 
     def __init__(self, params: Mapping[str, Any] | None = None, state: Mapping[str, Any] | None = None):
         super().__init__(params, state)

@@ -67,13 +67,17 @@ class AgreementTask(PoolTask):
     name = "agreement"
     title = "subject-verb agreement across distractors"
     params = {
-        "max_distractors": Param(int, 6, "phrases between the subject and its verb (0 to this many)"),
-        "sentences": Param(int, 20000, "generated training sentences"),
+        "max_distractors": Param(int, 6, "phrases between the subject and its verb (0 to this many)", lo=0, hi=20),
+        "sentences": Param(int, 20000, "generated training sentences", lo=10, hi=200_000),
     }
     patterns = ("many_to_one",)
     kind = "classify"
     metric_name = "accuracy"
     prefix_hint = "type a sentence up to its verb, e.g. the cat near the trees with the dogs"
+
+    @classmethod
+    def max_length(cls, params: Mapping[str, Any]) -> int:
+        return 2 + 6 * int(params["max_distractors"])
 
     def __init__(self, params: Mapping[str, Any] | None = None, state: Mapping[str, Any] | None = None):
         super().__init__(params, state)
@@ -83,7 +87,11 @@ class AgreementTask(PoolTask):
         top = self.p["max_distractors"]
         train, val, val_k = [], [], []
         seen: set[str] = set()
-        while len(train) < self.p["sentences"] or len(val) < 2000:
+        # Few distractors allow few distinct sentences (none: 16): stop drawing after a bounded number
+        # of tries instead of looping forever for sentences that do not exist.
+        for _ in range(20 * (self.p["sentences"] + 2000)):
+            if len(train) >= self.p["sentences"] and len(val) >= 2000:
+                break
             k = rng.randint(0, top)
             words, label = sentence(rng, k)
             key = " ".join(words)
@@ -104,6 +112,7 @@ class AgreementTask(PoolTask):
         self.train_pool = classify_pool(train, self.in_vocab, self.out_vocab)
         self.val_pool = classify_pool(val, self.in_vocab, self.out_vocab)
         self.val_distractors = torch.tensor(val_k)
+        self.check_pools()
 
     @torch.no_grad()
     def evaluate(self, model: SequenceModel, batches: Sequence[Batch]) -> Metrics:

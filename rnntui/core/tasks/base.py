@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
-from rnntui.core.spec import PATTERN_LABELS, ModelSpec, SpecError, coerce
+from rnntui.core.spec import PATTERN_LABELS, ModelSpec, SpecError, coerce, short
 
 if TYPE_CHECKING:
     from rnntui.core.model import SequenceModel
@@ -98,6 +98,10 @@ class Param:
     type: Any
     default: Any
     help: str
+    # Bounds for numbers: far outside what a lesson uses, so only what would allocate without limit
+    # (10**9 generated sentences, a sequence of 10**9 steps) is refused, before anything is built.
+    lo: float | None = None
+    hi: float | None = None
 
 
 @dataclass
@@ -125,6 +129,9 @@ class Task:
     prefix_hint: ClassVar[str] = "type a prefix"
     separator: ClassVar[str] = " "  # between output tokens: words and numbers; "" for characters
 
+    # Upper bound of a token vocabulary, for the size check before anything is built (io_bounds).
+    max_vocab: ClassVar[int] = 1000
+
     in_vocab: Vocab | None = None
     out_vocab: Vocab | None = None
     input_dim: int = 0
@@ -143,10 +150,27 @@ class Task:
 
     @classmethod
     def check_params(cls, params: Mapping[str, Any]) -> None:
-        for key in params:
+        for key, value in params.items():
             if key not in cls.params:
                 valid = ", ".join(sorted(cls.params)) or "(none)"
                 raise SpecError(f"unknown key task.{key} for task {cls.name!r}; valid keys: {valid}")
+            p = cls.params[key]
+            value = coerce(value, p.type, f"task.{key}")
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                if (p.lo is not None and value < p.lo) or (p.hi is not None and value > p.hi):
+                    raise SpecError(f"task.{key} must be {_num(p.lo)}–{_num(p.hi)}, not {short(value)}")
+
+    @classmethod
+    def io_bounds(cls, params: Mapping[str, Any]) -> tuple[int, int]:
+        """Upper bounds of the model's input and output sizes (vocabularies or vector widths)."""
+        n_in = cls.max_vocab if cls.input_kind == "tokens" else cls.input_dim
+        n_out = cls.max_vocab if cls.output_kind == "classes" else cls.output_dim
+        return n_in, n_out
+
+    @classmethod
+    def max_length(cls, params: Mapping[str, Any]) -> int:
+        """Upper bound of the time steps in one example (for the batch's activation cap)."""
+        return 64
 
     @classmethod
     def check_model(cls, m: ModelSpec) -> None:
@@ -170,8 +194,32 @@ class Task:
         raise NotImplementedError
 
     def state(self) -> dict[str, Any]:
-        """JSON-able data a checkpoint needs to rebuild this task without its source data."""
-        return {}
+        """JSON-able data a checkpoint needs to rebuild this task without its source data: at least
+        every vocabulary, so a prefix is read and an output written exactly as the run did."""
+        out: dict[str, Any] = {}
+        if self.in_vocab is not None:
+            out["in_vocab"] = list(self.in_vocab.itos)
+        if self.out_vocab is not None:
+            out["out_vocab"] = list(self.out_vocab.itos)
+        return out
+
+    def check_state(self, state: Mapping[str, Any]) -> None:
+        """Refuse a checkpoint whose vocabularies differ from this task's (a vocabulary that was
+        silently rebuilt differently would map every token to the wrong weights)."""
+        for key, vocab in (("in_vocab", self.in_vocab), ("out_vocab", self.out_vocab)):
+            saved = state.get(key)
+            if saved is None or vocab is None:
+                continue  # checkpoints from before vocabularies were saved
+            if saved != vocab.itos:
+                size = len(saved) if isinstance(saved, list) else "?"
+                raise SpecError(
+                    f"the checkpoint's {key.replace('_', ' ')}ulary ({size} tokens) differs from task "
+                    f"{self.name!r}'s ({len(vocab)}): it was written by another rnntui version; train it again"
+                )
+
+    def load_data(self) -> None:
+        """Read the task's own data now (before training a task rebuilt from a checkpoint), checking
+        that it is the data the checkpoint was trained on. Generated data needs nothing."""
 
     @staticmethod
     def generator(seed: int, step: int, salt: int = 0) -> torch.Generator:
@@ -226,6 +274,12 @@ class Task:
     def samples(self, model: SequenceModel, n: int = 2) -> list[str]:
         """Short generated texts shown while training (language-model tasks)."""
         return []
+
+
+def _num(x: float | None) -> str:
+    if x is None:
+        return "…"
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
 
 
 def pad_sequences(seqs: Sequence[Sequence[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:

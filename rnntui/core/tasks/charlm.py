@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -13,34 +11,19 @@ import torch
 from rnntui.core.spec import SpecError
 from rnntui.core.tasks import corpora
 from rnntui.core.tasks.base import Batch, Metrics, Param, Task, Token, Vocab
+from rnntui.core.tasks.owntext import (
+    MAX_VOCAB,
+    Source,
+    check_unchanged,
+    code_points,
+    count_chars,
+    fingerprint,
+    read_text_file,
+    to_ids,
+)
 
 if TYPE_CHECKING:
     from rnntui.core.model import SequenceModel
-
-MIN_CHARS = 200
-MAX_FILE_BYTES = 50_000_000
-
-
-def read_text_file(path: str) -> str:
-    """Read a user's corpus, refusing what cannot be trained on with a reason."""
-    p = Path(path).expanduser()
-    if not p.is_file():
-        raise SpecError(f"task.path {path!r} does not exist or is not a file")
-    size = p.stat().st_size
-    if size == 0:
-        raise SpecError(f"task.path {path!r} is empty: give a text file with at least {MIN_CHARS} characters")
-    if size > MAX_FILE_BYTES:
-        raise SpecError(f"task.path {path!r} is {size // 1_000_000} MB; use a file under 50 MB")
-    raw = p.read_bytes()
-    if b"\x00" in raw[:8192]:
-        raise SpecError(f"task.path {path!r} looks binary (it contains NUL bytes); give a UTF-8 text file")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"task.path {path!r} is not UTF-8 text (byte {exc.start}); convert it to UTF-8") from None
-    if len(text) < MIN_CHARS:
-        raise SpecError(f"task.path {path!r} has {len(text)} characters; give at least {MIN_CHARS}")
-    return text
 
 
 class CharLMTask(Task):
@@ -49,7 +32,7 @@ class CharLMTask(Task):
     params = {
         "corpus": Param(str, "stories", "built-in text: hello (a word list) or stories (a tiny grammar)"),
         "path": Param(str | None, None, "your own UTF-8 text file (overrides corpus)"),
-        "seq_len": Param(int, 64, "characters per training sequence"),
+        "seq_len": Param(int, 64, "characters per training sequence", lo=2, hi=10_000),
         "case": Param(str, "keep", "upper, lower or keep: how text and typed prefixes are normalised"),
         "probe_prefix": Param(str, "", "a prefix whose next-character probability is a metric"),
         "probe_target": Param(str, "", "the character expected after probe_prefix"),
@@ -61,6 +44,11 @@ class CharLMTask(Task):
     supports_tbptt = True
     prefix_hint = "type some text; the model predicts the next character"
     separator = ""
+    max_vocab = MAX_VOCAB + 2  # and <pad>, <unk>
+
+    @classmethod
+    def max_length(cls, params: Mapping[str, Any]) -> int:
+        return int(params["seq_len"])
 
     def __init__(self, params: Mapping[str, Any] | None = None, state: Mapping[str, Any] | None = None):
         super().__init__(params, state)
@@ -71,17 +59,31 @@ class CharLMTask(Task):
         if self.p["corpus"] not in ("hello", "stories") and not self.p["path"]:
             raise SpecError(f"task.corpus {self.p['corpus']!r} is unknown; use hello, stories or task.path=FILE")
         self._text: str | None = None
-        if state is not None:
-            chars = list(state["chars"])
-            self.unigram = float(state.get("unigram", math.log(max(2, len(chars)))))
-        else:
-            text = self.text()
-            chars = sorted(set(text))
-            counts = Counter(text[: self._split(text)])
-            total = sum(counts.values())
-            self.unigram = -sum(c / total * math.log(c / total) for c in counts.values())
-        self.in_vocab = self.out_vocab = Vocab(chars, specials=(Vocab.PAD, Vocab.UNK))
+        self._codes: torch.Tensor | None = None
         self._ids: torch.Tensor | None = None
+        self.notices: list[str] = []
+        self._saved: Source | None = None  # the fingerprint a checkpoint was trained on
+        self.source: Source | None = None  # the fingerprint of the text read (once it is read)
+        if state is not None:
+            chars = state.get("chars")
+            if not (
+                isinstance(chars, list)
+                and len(chars) <= MAX_VOCAB
+                and all(isinstance(c, str) and len(c) == 1 for c in chars)
+                and len(set(chars)) == len(chars)
+            ):
+                raise SpecError(f"the checkpoint's character vocabulary is damaged (at most {MAX_VOCAB:,} characters)")
+            unigram = state.get("unigram", math.log(max(2, len(chars))))
+            if isinstance(unigram, bool) or not isinstance(unigram, int | float) or not math.isfinite(unigram):
+                raise SpecError("the checkpoint's unigram baseline is damaged")
+            self.unigram = float(unigram)
+            self._saved = self.source = Source.from_state(state.get("source"))
+        else:
+            counted = count_chars(self.codes(), self._split(self.text()))
+            chars, self.unigram = counted.chars, counted.unigram
+            if counted.notice:
+                self.notices.append(counted.notice)
+        self.in_vocab = self.out_vocab = Vocab(chars, specials=(Vocab.PAD, Vocab.UNK))
 
     # ---- data --------------------------------------------------------------------------------
     def normalise(self, text: str) -> str:
@@ -91,11 +93,17 @@ class CharLMTask(Task):
     def text(self) -> str:
         if self._text is None:
             if self.p["path"]:
-                raw = read_text_file(self.p["path"])
-            elif self.p["corpus"] == "hello":
-                raw = corpora.hello_stream(6000, seed=7)
+                own = read_text_file(self.p["path"])
+                raw, source = own.text, own.source
+                check_unchanged(self.p["path"], self._saved, source)
+                if own.notice:
+                    self.notices.append(own.notice)
             else:
-                raw = corpora.stories(4000, seed=7)
+                raw = (
+                    corpora.hello_stream(6000, seed=7) if self.p["corpus"] == "hello" else corpora.stories(4000, seed=7)
+                )
+                source = fingerprint(raw.encode("utf-8"), None)
+            self.source = source
             self._text = self.normalise(raw)
             if len(self._text) < 2 * self.p["seq_len"] + 2:
                 raise SpecError(
@@ -104,38 +112,53 @@ class CharLMTask(Task):
                 )
         return self._text
 
+    def codes(self) -> torch.Tensor:
+        if self._codes is None:
+            self._codes = code_points(self.text())
+        return self._codes
+
+    def load_data(self) -> None:
+        self.ids()
+
     @staticmethod
     def _split(text: str) -> int:
         return int(len(text) * 0.9)
 
     def ids(self) -> torch.Tensor:
+        """(N,) int16 ids of the text; start positions as counts (or, for word starts, a tensor)."""
         if self._ids is None:
-            unk = self.in_vocab.unk
-            self._ids = torch.tensor([self.in_vocab.stoi.get(ch, unk) for ch in self.text()], dtype=torch.long)
             text = self.text()
-            split = self._split(text)
-            seq = self.p["seq_len"]
+            codes = self.codes()
+            self._ids = to_ids(codes, self.in_vocab.stoi, self.in_vocab.unk)
+            n, split, seq = len(text), self._split(text), self.p["seq_len"]
+            self._word_starts: torch.Tensor | None = None
             if self.p["word_starts"]:
-                starts = [i for i in range(len(text)) if i == 0 or text[i - 1] == " "]
+                after_space = torch.nonzero(codes[:-1] == ord(" ")).squeeze(1) + 1
+                starts = torch.cat([torch.zeros(1, dtype=torch.long), after_space])
+                self._word_starts = starts
+                self._train_starts = starts[starts + seq + 1 <= split]
+                self._val_starts = starts[(starts >= split) & (starts + seq + 1 <= n)]
             else:
-                starts = list(range(len(text)))
-            self._train_starts = torch.tensor([s for s in starts if s + seq + 1 <= split], dtype=torch.long)
-            self._val_starts = torch.tensor(
-                [s for s in starts if s >= split and s + seq + 1 <= len(text)], dtype=torch.long
-            )
+                # Every position is a start: kept as a range, not a tensor of 8 bytes a character.
+                self._train_starts = torch.arange(0)
+                self._n_train = split - seq
+                self._val_starts = torch.arange(split, n - seq)
             if len(self._val_starts) == 0:
-                self._val_starts = torch.tensor([len(text) - seq - 1], dtype=torch.long)
+                self._val_starts = torch.tensor([n - seq - 1], dtype=torch.long)
+            self._codes = None  # 4 bytes a character, needed only to count and map
         return self._ids
 
     def _batch(self, starts: torch.Tensor) -> Batch:
         ids = self.ids()
         offs = starts.unsqueeze(1) + torch.arange(self.p["seq_len"] + 1).unsqueeze(0)
-        window = ids[offs]
+        window = ids[offs].long()
         return Batch(x=window[:, :-1], y=window[:, 1:])
 
     def train_batch(self, step: int, batch_size: int, seed: int) -> Batch:
         self.ids()
         g = self.generator(seed, step)
+        if self._word_starts is None:
+            return self._batch(torch.randint(self._n_train, (batch_size,), generator=g))
         pick = torch.randint(len(self._train_starts), (batch_size,), generator=g)
         return self._batch(self._train_starts[pick])
 
@@ -147,7 +170,11 @@ class CharLMTask(Task):
         return [self._batch(chosen[i : i + batch_size]) for i in range(0, n, batch_size)]
 
     def state(self) -> dict[str, Any]:
-        return {"chars": self.in_vocab.itos[2:], "unigram": self.unigram}
+        return {
+            "chars": self.in_vocab.itos[2:],
+            "unigram": self.unigram,
+            "source": self.source.to_state() if self.source is not None else None,
+        }
 
     # ---- prefixes ----------------------------------------------------------------------------
     def tokenize(self, text: str) -> list[Token]:
@@ -192,7 +219,7 @@ class CharLMTask(Task):
     def samples(self, model: SequenceModel, n: int = 2, length: int = 80) -> list[str]:
         device = next(model.parameters()).device
         g = torch.Generator(device="cpu").manual_seed(1234)
-        text = self.text() if self._text is not None or state_free(self) else ""
+        text = self._text or ""  # read by training; a task rebuilt for Predict has only its vocabulary
         seeds = [text[:1] or self.in_vocab.itos[-1]] * n
         out = []
         for s in seeds:
@@ -209,8 +236,3 @@ class CharLMTask(Task):
                 logits, state = model.forward_with_state(Batch(x=x, y=x), state=state)
             out.append("".join(chars))
         return out
-
-
-def state_free(task: CharLMTask) -> bool:
-    """True when the task can read its text (built-in corpus, or a path that is still there)."""
-    return not task.p["path"] or Path(task.p["path"]).expanduser().is_file()

@@ -41,16 +41,26 @@ class NumberSequenceTask(Task):
     name = "number_sequences"
     title = "next number in a sequence"
     params = {
-        "length": Param(int, 8, "numbers per sequence (geometric ones stop at max_value)"),
-        "max_value": Param(int, 2048, "largest number in any sequence"),
-        "geometric_share": Param(float, 0.4, "fraction of training sequences that are geometric"),
-        "max_start": Param(int, 40, "arithmetic sequences start at 0..max_start"),
-        "max_step": Param(int, 10, "arithmetic sequences step by 1..max_step"),
+        "length": Param(int, 8, "numbers per sequence (geometric ones stop at max_value)", lo=4, hi=64),
+        "max_value": Param(int, 2048, "largest number in any sequence", lo=1, hi=1_000_000),
+        "geometric_share": Param(float, 0.4, "fraction of training sequences that are geometric", lo=0, hi=1),
+        "max_start": Param(int, 40, "arithmetic sequences start at 0..max_start", lo=0, hi=1000),
+        "max_step": Param(int, 10, "arithmetic sequences step by 1..max_step", lo=1, hi=100),
     }
     patterns = ("many_to_many",)
     kind = "lm"
     metric_name = "accuracy"
     prefix_hint = "type numbers separated by spaces, e.g. 2 4 8"
+
+    @classmethod
+    def io_bounds(cls, params: Mapping[str, Any]) -> tuple[int, int]:
+        # Distinct numbers: arithmetic ones below max_start + max_step * length, geometric ones 24 a position.
+        n = params["max_start"] + params["max_step"] * params["length"] + 24 * params["length"] + 3
+        return n, n
+
+    @classmethod
+    def max_length(cls, params: Mapping[str, Any]) -> int:
+        return int(params["length"])
 
     def __init__(self, params: Mapping[str, Any] | None = None, state: Mapping[str, Any] | None = None):
         super().__init__(params, state)
@@ -80,8 +90,10 @@ class NumberSequenceTask(Task):
         geo = torch.nonzero(self._geo).squeeze(1)
         ari = torch.nonzero(~self._geo).squeeze(1)
         is_geo = torch.rand(batch_size, generator=g) < self.p["geometric_share"]
-        pick_geo = geo[torch.randint(len(geo), (batch_size,), generator=g)]
         pick_ari = ari[torch.randint(len(ari), (batch_size,), generator=g)]
+        if len(geo) == 0:  # max_value too small for any geometric sequence of four numbers
+            return Batch(x=x[pick_ari], y=y[pick_ari])
+        pick_geo = geo[torch.randint(len(geo), (batch_size,), generator=g)]
         pick = torch.where(is_geo, pick_geo, pick_ari)
         return Batch(x=x[pick], y=y[pick])
 
@@ -113,7 +125,8 @@ class NumberSequenceTask(Task):
             correct += int((pred.eq(tgt) & mask).sum())
             counted += int(mask.sum())
         acc = correct / max(1, counted)
-        x = torch.tensor([[self.in_vocab.stoi[s] for s in ("2", "4", "8")]], device=device)
+        unk = self.in_vocab.unk
+        x = torch.tensor([[self.in_vocab.stoi.get(s, unk) for s in ("2", "4", "8")]], device=device)
         top = self.in_vocab.itos[int(model(Batch(x=x, y=x))[0, -1].argmax())]
         extras = {"accuracy": acc, "all_positions_accuracy": base.metric, "2_4_8_gives_16": float(top == "16")}
         return Metrics(val_loss=base.val_loss, metric=acc, extras=extras)

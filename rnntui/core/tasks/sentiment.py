@@ -54,7 +54,7 @@ def sentences() -> list[tuple[str, str, bool]]:
 class SentimentTask(PoolTask):
     name = "sentiment"
     title = "positive or negative, negation included"
-    params = {"held_out": Param(float, 0.1, "share of sentences kept for validation")}
+    params = {"held_out": Param(float, 0.1, "share of sentences kept for validation", lo=0.01, hi=0.9)}
     patterns = ("many_to_one",)
     kind = "classify"
     metric_name = "accuracy"
@@ -70,6 +70,7 @@ class SentimentTask(PoolTask):
         self.train_pool = classify_pool(train, self.in_vocab, self.out_vocab)
         self.val_pool = classify_pool([(words(s), lab) for s, lab, _ in val], self.in_vocab, self.out_vocab)
         self.val_negated = torch.tensor([neg for _, _, neg in val])
+        self.check_pools()
 
     @torch.no_grad()
     def evaluate(self, model: SequenceModel, batches: Sequence[Batch]) -> Metrics:

@@ -97,8 +97,8 @@ class TranslateTask(GenerationTask):
     name = "translate"
     title = "toy English → Spanish"
     params = {
-        "held_out": Param(float, 0.05, "share of sentence pairs kept for validation"),
-        "train_pairs": Param(int, 40000, "training pairs sampled from all the grammar allows"),
+        "held_out": Param(float, 0.05, "share of sentence pairs kept for validation", lo=0.01, hi=0.9),
+        "train_pairs": Param(int, 40000, "training pairs sampled from all the grammar allows", lo=1, hi=200_000),
     }
     patterns = ("encoder_decoder",)
     kind = "seq2seq"
@@ -121,6 +121,7 @@ class TranslateTask(GenerationTask):
                 train.append((en, es))
         self.train_pool = self._pool(train)
         self.val_pool = self._pool(val)
+        self.check_pools()
 
     def _pool(self, pairs: Sequence[tuple[list[str], list[str]]]) -> Pool:
         x, lengths = pad_sequences([[self.in_vocab.stoi[w] for w in en] for en, _ in pairs], self.in_vocab.pad)
@@ -156,7 +157,7 @@ def digit_features(n: int) -> list[float]:
 class SpellNumberTask(GenerationTask):
     name = "spell_number"
     title = "a number in, its words out"
-    params = {"held_out": Param(float, 0.1, "share of numbers kept for validation")}
+    params = {"held_out": Param(float, 0.1, "share of numbers kept for validation", lo=0.01, hi=0.9)}
     patterns = ("one_to_many",)
     input_kind = "vector"
     kind = "generate"
@@ -169,6 +170,7 @@ class SpellNumberTask(GenerationTask):
         train = [n for n in range(1000) if not is_held_out(f"n{n}", self.p["held_out"])]
         val = [n for n in range(1000) if is_held_out(f"n{n}", self.p["held_out"])]
         self.train_pool, self.val_pool = self._pool(train), self._pool(val)
+        self.check_pools()
 
     def _pool(self, numbers: Sequence[int]) -> Pool:
         x = torch.tensor([digit_features(n) for n in numbers])

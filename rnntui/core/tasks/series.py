@@ -9,16 +9,21 @@ first 80 % (training) and the last 20 % is held out.
 from __future__ import annotations
 
 import csv
+import io
+import itertools
 import math
 import re
+from array import array
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from rnntui.core.fileio import read_regular
 from rnntui.core.spec import SpecError
 from rnntui.core.tasks.base import Batch, Param, Task, Token
+from rnntui.core.tasks.owntext import MAX_TEXT_BYTES, Source, check_unchanged, fingerprint
 
 FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 # E[a²] for a ~ U[0.5, 1] is 7/12; two sines of that amplitude have variance 7/12 in total.
@@ -43,42 +48,49 @@ def tokenize_floats(text: str, marker: str | None = None) -> list[Token]:
     return out
 
 
-def read_csv_column(path: str, column: str) -> list[float]:
+def read_csv_column(path: str, column: str) -> tuple[array, Source]:
+    """The column's numbers (8 bytes each, no Python float per value) and the file's fingerprint."""
     p = Path(path).expanduser()
-    if not p.is_file():
-        raise SpecError(f"task.path {path!r} does not exist or is not a file")
+    raw = read_regular(p, MAX_TEXT_BYTES, what="task.path")
     try:
-        text = p.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise SpecError(f"task.path {path!r} is not a UTF-8 CSV file") from None
-    rows = list(csv.reader(text.splitlines()))
-    if not rows:
-        raise SpecError(f"task.path {path!r} is empty")
-    header = rows[0]
-    if column in header:
-        idx, body = header.index(column), rows[1:]
-    elif column.isascii() and column.isdigit() and int(column) < len(header):
-        idx = int(column)
-        body = rows[1:] if not FLOAT.fullmatch(header[idx].strip() or "x") else rows
-    else:
-        raise SpecError(f"task.column {column!r} is not in {path!r}; columns: {', '.join(header)}")
-    values = []
-    for n, row in enumerate(body, start=2):
-        if idx >= len(row) or not row[idx].strip():
-            continue
-        try:
-            values.append(float(row[idx]))
-        except ValueError:
-            raise SpecError(f"{path!r} line {n}: {row[idx]!r} in column {column!r} is not a number") from None
-    return values
+    rows = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(rows, None)
+        if not header:
+            raise SpecError(f"task.path {path!r} is empty")
+        if column in header:
+            idx, first = header.index(column), None
+        elif column.isascii() and column.isdigit() and int(column) < len(header):
+            idx = int(column)
+            first = None if not FLOAT.fullmatch(header[idx].strip() or "x") else header
+        else:
+            shown = ", ".join(header)
+            raise SpecError(f"task.column {column!r} is not in {path!r}; columns: {shown[:200]}")
+        values = array("d")
+        for n, row in enumerate(itertools.chain([first] if first else [], rows), start=1 if first else 2):
+            if idx >= len(row) or not row[idx].strip():
+                continue
+            try:
+                value = float(row[idx])
+            except ValueError:
+                raise SpecError(f"{path!r} line {n}: {row[idx][:40]!r} in column {column!r} is not a number") from None
+            if not math.isfinite(value):  # one inf or nan would make every loss NaN
+                raise SpecError(f"{path!r} line {n}: {row[idx][:40]!r} in column {column!r} is not a finite number")
+            values.append(value)
+    except csv.Error as exc:
+        raise SpecError(f"task.path {path!r} is not a readable CSV file: {exc}") from None
+    return values, fingerprint(raw, len(raw))
 
 
 class SineTask(Task):
     name = "sine"
     title = "forecast the next value of a wave"
     params = {
-        "seq_len": Param(int, 40, "values the model reads before forecasting"),
-        "noise": Param(float, 0.0, "standard deviation of noise added to the inputs"),
+        "seq_len": Param(int, 40, "values the model reads before forecasting", lo=2, hi=10_000),
+        "noise": Param(float, 0.0, "standard deviation of noise added to the inputs", lo=0, hi=100),
         "path": Param(str | None, None, "a CSV file with your own series"),
         "column": Param(str, "0", "the CSV column: a header name or a 0-based index"),
     }
@@ -98,24 +110,46 @@ class SineTask(Task):
             raise SpecError("task.seq_len must be 2 or more")
         self.series: torch.Tensor | None = None
         self.norm = (0.0, 1.0)
+        self.source: Source | None = None
+        self._saved: Source | None = None  # the fingerprint of the CSV a checkpoint was trained on
+        self._from_state = state is not None
         if state is not None:
-            self.norm = tuple(state.get("norm", (0.0, 1.0)))  # type: ignore[assignment]
+            norm = state.get("norm", [0.0, 1.0])
+            ok = isinstance(norm, list | tuple) and len(norm) == 2
+            ok = ok and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in norm)
+            if not ok or norm[1] <= 0:
+                raise SpecError("the checkpoint's normalisation (mean, std) is damaged")
+            self.norm = (float(norm[0]), float(norm[1]))
+            self._saved = Source.from_state(state.get("source"))
         elif self.p["path"]:
-            values = read_csv_column(self.p["path"], self.p["column"])
-            if len(values) < 5 * (self.p["seq_len"] + 1):
-                raise SpecError(
-                    f"column {self.p['column']!r} has {len(values)} values; need at least "
-                    f"{5 * (self.p['seq_len'] + 1)} for task.seq_len={self.p['seq_len']}"
-                )
-            s = torch.tensor(values, dtype=torch.float32)
-            split = int(len(s) * 0.8)
+            self._load()
+
+    @classmethod
+    def max_length(cls, params: Mapping[str, Any]) -> int:
+        return int(params["seq_len"])
+
+    def _load(self) -> None:
+        values, self.source = read_csv_column(self.p["path"], self.p["column"])
+        check_unchanged(self.p["path"], self._saved, self.source)
+        if len(values) < 5 * (self.p["seq_len"] + 1):
+            raise SpecError(
+                f"column {self.p['column']!r} has {len(values)} values; need at least "
+                f"{5 * (self.p['seq_len'] + 1)} for task.seq_len={self.p['seq_len']}"
+            )
+        s = torch.tensor(values, dtype=torch.float32)
+        split = int(len(s) * 0.8)
+        if not self._from_state:  # a resumed run keeps the normalisation its weights learned
             mean, std = float(s[:split].mean()), float(s[:split].std())
-            self.norm = (mean, std if std > 0 else 1.0)
-            self.series = (s - mean) / self.norm[1]
-            self.split = split
+            self.norm = (mean, std if std > 0 and math.isfinite(std) else 1.0)
+        self.series = (s - self.norm[0]) / self.norm[1]
+        self.split = split
+
+    def load_data(self) -> None:
+        if self.p["path"] and self.series is None:
+            self._load()
 
     def state(self) -> dict[str, Any]:
-        return {"norm": list(self.norm)}
+        return {"norm": list(self.norm), "source": self.source.to_state() if self.source is not None else None}
 
     def _waves(self, g: torch.Generator, n: int) -> Batch:
         t = torch.arange(self.p["seq_len"] + 1, dtype=torch.float32)

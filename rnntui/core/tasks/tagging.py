@@ -118,6 +118,7 @@ class TaggingTask(PoolTask):
         val = [e for e in examples if is_held_out(" ".join(e[0]), 0.15)]
         self.train_pool = tagging_pool(train, self.in_vocab, self.out_vocab)
         self.val_pool = tagging_pool(val[:2000], self.in_vocab, self.out_vocab)
+        self.check_pools()
 
     def examples(self) -> list[tuple[list[str], list[str]]]:
         raise NotImplementedError
@@ -126,7 +127,7 @@ class TaggingTask(PoolTask):
 class PosTask(TaggingTask):
     name = "pos_tagging"
     title = "part-of-speech tagging"
-    params = {"sentences": Param(int, 6000, "generated sentences (15 % held out)")}
+    params = {"sentences": Param(int, 6000, "generated sentences (15 % held out)", lo=100, hi=200_000)}
     tags = ("DET", "ADJ", "NOUN", "VERB", "ADP")
 
     def examples(self) -> list[tuple[list[str], list[str]]]:

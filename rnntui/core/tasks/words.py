@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 import torch
 
+from rnntui.core.spec import SpecError
 from rnntui.core.tasks.base import IGNORE, Batch, Task, Token, Vocab, pad_sequences
 
 WORD = re.compile(r"[\w'áéíóúñü]+|[^\w\s]")
@@ -98,6 +99,12 @@ class PoolTask(Task):
 
     train_pool: Pool
     val_pool: Pool
+
+    def check_pools(self) -> None:
+        """Settings that leave no training or no held-out example cannot train or be evaluated."""
+        if len(self.train_pool) == 0 or len(self.val_pool) == 0:
+            part = "training" if len(self.train_pool) == 0 else "held-out"
+            raise SpecError(f"task {self.name!r} with these settings has no {part} examples; use the defaults")
 
     def train_batch(self, step: int, batch_size: int, seed: int) -> Batch:
         return self.train_pool.take(self.generator(seed, step), batch_size)

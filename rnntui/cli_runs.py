@@ -1,0 +1,71 @@
+"""`rnntui runs`: the Runs view's table on the command line, unreadable run folders with their reason."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from rnntui.cli_common import emit_json
+from rnntui.core.textsafe import one_line
+
+COLUMNS = ("name", "cell", "dir", "layers", "hidden", "steps", "metric", "goal", "date", "status", "run")
+CELLS = {"rnn_tanh": "RNN-tanh", "rnn_relu": "RNN-relu", "lstm": "LSTM", "gru": "GRU"}
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from rnntui.core.run_list import scan_runs
+    from rnntui.core.runs import default_runs_dir
+
+    base = Path(args.runs_runs_dir or args.runs_dir or default_runs_dir()).expanduser()
+    runs, broken = scan_runs(base)
+    if args.json:
+        for r in runs:
+            emit_json(
+                {
+                    "run_dir": str(r.path),
+                    "name": r.name,
+                    "cell": r.cell,
+                    "bidirectional": r.bidirectional,
+                    "layers": r.layers,
+                    "hidden": r.hidden,
+                    "steps": r.steps,
+                    "metric": r.metric,
+                    "value": r.value,
+                    "goal_met": r.goal_met,
+                    "created": r.created,
+                    "status": r.status,
+                }
+            )
+        for b in broken:
+            emit_json({"run_dir": str(b.path), "unreadable": b.reason})
+        return 0
+    if not runs and not broken:
+        print(f"no runs in {one_line(str(base))}")
+        return 0
+    rows = [COLUMNS]
+    for r in runs:
+        value = "–" if r.value is None else f"{one_line(r.metric)} {r.value:.3g}"
+        goal = "–" if r.goal_met is None else ("met" if r.goal_met else "not met")
+        date = time.strftime("%m-%d %H:%M", time.localtime(r.created))
+        rows.append(
+            (
+                one_line(r.name)[:24],
+                CELLS.get(r.cell, r.cell),
+                "bi" if r.bidirectional else "uni",
+                str(r.layers),
+                str(r.hidden),
+                str(r.steps),
+                value,
+                goal,
+                date,
+                r.status,
+                one_line(r.path.name),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    for b in broken:
+        print(f"{one_line(b.path.name)}  unreadable: {one_line(b.reason)}")
+    return 0

@@ -1,0 +1,77 @@
+"""Finding 12: one writer per run; a second gets "run in use by pid N"; a dead owner's lock is taken over."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+
+from hostile_util import cli, one_error, trained
+
+
+def test_a_second_resume_of_a_run_being_trained_is_refused_and_no_step_is_written_twice(tmp_path, capsys) -> None:
+    run = trained(tmp_path)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "rnntui", "resume", str(run.path), "--steps", "1000000", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for line in first.stdout:  # wait until it trains: it holds the lock from before its first step
+            if json.loads(line)["event"] == "progress":
+                break
+        line = one_error(*cli(capsys, "resume", str(run.path), "--steps", "20")[::2])
+        assert f"in use by pid {first.pid}" in line
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=120)
+    assert first.returncode == 0
+    steps = [r["step"] for r in run.read_metrics()[0] if r["event"] == "step"]
+    assert max(Counter(steps).values()) == 1
+
+
+def test_a_dead_owners_lock_is_taken_over(tmp_path, capsys) -> None:
+    run = trained(tmp_path)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    (run.path / "run.lock").write_text(json.dumps({"pid": gone.pid}))  # killed while it held the run
+    rc, out, err = cli(capsys, "resume", str(run.path), "--steps", "5", "--json")
+    assert rc == 0, err
+    assert json.loads(out.splitlines()[-1])["step"] == 5
+    assert not (run.path / "run.lock").exists()  # released when the resume ended
+
+
+def test_one_lock_per_run_in_one_process_too(tmp_path) -> None:
+    from rnntui.core.run_lock import RunInUse, RunLock
+
+    lock = RunLock.acquire(tmp_path)
+    with pytest.raises(RunInUse, match=f"in use by pid {os.getpid()}"):
+        RunLock.acquire(tmp_path)
+    lock.release()
+    RunLock.acquire(tmp_path).release()
+
+
+def test_the_app_s_trainer_child_refuses_a_run_in_use(tmp_path) -> None:
+    from rnntui.core.run_lock import RunLock, holder
+    from rnntui.core.trainer_child import Order
+    from rnntui.core.trainer_process import TrainerProcess, TrainerProcessError
+
+    run = trained(tmp_path)
+    lock = RunLock.acquire(run.path)
+    try:
+        with pytest.raises(TrainerProcessError, match=f"in use by pid {os.getpid()}"):
+            TrainerProcess(Order(resume=str(run.path)))  # the path of Session.open_run
+    finally:
+        lock.release()
+    child = TrainerProcess(Order(resume=str(run.path)))
+    try:
+        assert holder(run.path) == child.pid  # the child process writes the run: it holds the lock
+    finally:
+        child.close()
+    assert holder(run.path) is None

@@ -49,7 +49,7 @@ def test_train_json_event_stream(hello_run):
     assert {"progress", "evaluated", "gradient_flow", "checkpointed"} <= set(kinds)
     fin = hello_run[-1]
     assert set(fin) >= {"event", "run_dir", "initial_loss", "final", "goal"}
-    assert set(fin["final"]) == {"loss", "val_loss", "metric"}
+    assert set(fin["final"]) == {"loss", "val_loss", "metric", "metric_name"}
     assert fin["final"]["loss"] < fin["initial_loss"]
     assert Path(fin["run_dir"], "checkpoint.pt").is_file()
     assert set(fin["goal"]) >= {"metric", "threshold", "baseline", "value", "met"}

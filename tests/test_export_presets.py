@@ -42,7 +42,7 @@ VARIANTS = {  # name: (preset, overrides); a smaller held-out set only makes the
     "sentiment-bi-gru": ("sentiment", ["model.cell=gru", "model.bidirectional=true"]),
     "translate-lstm-2": (
         "translate",
-        ["model.cell=lstm", "model.num_layers=2", "model.dropout=0.1", "task.held_out=0.002"],
+        ["model.cell=lstm", "model.num_layers=2", "model.dropout=0.1", "task.held_out=0.01"],
     ),
     "spell-number-gru-stacked": ("spell-number", ["model.cell=gru", "model.num_layers=2"]),
     "adding-relu-bi-2": ("long-memory", ["model.cell=rnn_relu", "model.bidirectional=true", "model.num_layers=2"]),

@@ -45,6 +45,7 @@ def fixed_run(base: Path, name: str, cell: str, scale: float) -> Path:
     path = base / f"20260101-000000-{name}-{cell}"
     path.mkdir(parents=True)
     (path / "spec.toml").write_text(spec_to_toml(spec), encoding="utf-8")
+    Trainer(spec, run=RunDir(path)).checkpoint()  # a valid checkpoint (the listing checks there is one)
     goal = {
         "metric": "p_probe",
         "threshold": 0.9,

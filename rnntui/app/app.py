@@ -272,6 +272,8 @@ class RnnApp(App[int]):
 
     @on(SessionReady)
     def _session_ready(self, message: SessionReady) -> None:
+        if not self.views_ready:  # before the views exist, or while the app closes
+            return
         if message.error and message.error.startswith("failed"):
             self.blocked = message.error
             self.set_status("cannot build this network")
@@ -296,6 +298,8 @@ class RnnApp(App[int]):
     # ---- build edits -------------------------------------------------------------------------
     @on(SpecEdited)
     def _spec_edited(self, message: SpecEdited) -> None:
+        if not self.views_ready:  # before the views exist, or while the app closes
+            return
         build = self.view("build")
         built = self.session.spec
         # The network's size is the built one's while only training settings differ.
@@ -375,6 +379,8 @@ class RnnApp(App[int]):
 
     @on(TrainerReported)
     def _trainer_reported(self, message: TrainerReported) -> None:
+        if not self.views_ready:  # before the views exist, or while the app closes
+            return
         from rnntui.core import events as ev
 
         e = message.event
@@ -469,6 +475,8 @@ class RnnApp(App[int]):
 
     @on(CompareProgress)
     def _compare_progress(self, m: CompareProgress) -> None:
+        if not self.views_ready:  # before the views exist, or while the app closes
+            return
         runs = self.view("runs")
         if m.index != self._compare_index:  # a variant's run just started: list it, overlay it
             self._compare_index = m.index
@@ -481,6 +489,8 @@ class RnnApp(App[int]):
 
     @on(CompareDone)
     def _compare_done(self, m: CompareDone) -> None:
+        if not self.views_ready:  # before the views exist, or while the app closes
+            return
         view = self.view("runs")
         if m.error:
             view.show_compare("")
@@ -552,11 +562,13 @@ class RnnApp(App[int]):
 
     def on_unmount(self) -> None:
         """Every way out (q, a crash, the terminal closing) ends here: stop training and end the
-        trainer's process (a run in progress checkpoints first).
+        trainer's process (a run in progress checkpoints first). Messages still queued from the
+        trainer find no views from here on (views_ready).
 
         Thread workers run in asyncio's default executor, whose shutdown waits for them: a run
         left training (or paused) would keep the process from exiting.
         """
+        self.views_ready = False
         self.session.close()
 
     async def action_quit(self) -> None:

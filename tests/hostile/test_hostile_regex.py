@@ -74,7 +74,9 @@ async def test_the_app_matches_off_the_ui_thread_and_says_too_slow(tmp_path) -> 
         view.run_hunt()
         await wait_for(pilot, lambda: view.hunt_outcome is not None, timeout=30)
         assert "too slow" in (view.hunt_outcome.error or "")
-        assert max(gaps) < 0.25, max(gaps)  # the UI kept drawing while the regex ran
+        # The UI kept drawing while the regex ran (1 s; blocked, one gap would be that long). The first
+        # gap is the interval's start; a loaded machine stretches the others to a few tenths at most.
+        assert max(gaps[1:]) < 0.5, gaps
         assert app.is_running
 
 

@@ -79,6 +79,7 @@ async def test_loading_a_preset_resets_predict_to_its_example(tmp_path) -> None:
         await pilot.pause()
         view = app.query_one(PredictView)
         app.query_one("#prefix", Input).value = "HELLO WORLD"
+        app.query_one("#prefix", Input).cursor_position = 2
         app.query_one("#hunt", Input).value = "L+"
         view.run_hunt()
         await wait_for(pilot, lambda: view.hunt_outcome is not None)
@@ -87,6 +88,7 @@ async def test_loading_a_preset_resets_predict_to_its_example(tmp_path) -> None:
         await ready(pilot, "doubling")
         await pilot.pause()
         assert app.query_one("#prefix", Input).value == "2 4 8"
+        assert app.query_one("#prefix", Input).cursor_position == len("2 4 8")  # HELLO left it at 5
         assert app.query_one("#hunt", Input).value == "" and app.query_one("#unit", Input).value == ""
         assert view.hunt_outcome is None and not str(app.query_one("#hunt-result", Static).content)
         assert view.prediction.tokens[-1].text == "8"

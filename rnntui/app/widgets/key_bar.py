@@ -90,6 +90,7 @@ class KeyBar(Static):
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        self.redraw()  # in the first frame already
         self.call_after_refresh(self.redraw)
 
     def on_unmount(self) -> None:

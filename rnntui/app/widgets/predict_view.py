@@ -144,7 +144,9 @@ class PredictView(Vertical, can_focus=True):
         self.hunt_outcome = None
         self.unit = None
         self.prediction = None
-        self.query_one("#prefix", Input).value = example
+        prefix = self.query_one("#prefix", Input)
+        prefix.value = example
+        prefix.cursor_position = len(example)  # typing goes on after the example, not inside it
         self.query_one("#hunt", Input).value = ""
         self.query_one("#unit", Input).value = ""
         self.query_one("#hunt-result", Static).update("")

@@ -17,7 +17,7 @@ from textual.widgets import Button, DataTable, Label, Static
 from rnntui.app.messages import OpenRun
 from rnntui.app.plain import assemble, join, line
 from rnntui.app.widgets.charts import CYCLE, Chart, ChartPanel, Series
-from rnntui.core.runs import RunSummary
+from rnntui.core.run_list import RunSummary
 from rnntui.core.spec import CELL_LABELS
 from rnntui.core.textsafe import one_line
 
@@ -148,7 +148,7 @@ class RunsView(Vertical):
             self.query_one(f"#overlay-{key}").set_class(i == self.overlay, "-current")
 
     def reload(self) -> None:
-        from rnntui.core.runs import list_runs
+        from rnntui.core.run_list import list_runs
 
         self.runs, problems = list_runs(self.runs_dir)
         self.selected &= {r.path for r in self.runs}

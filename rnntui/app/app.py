@@ -105,26 +105,36 @@ class RnnApp(App[int]):
         self._train_worker: Worker | None = None
         self._compare_worker: Worker | None = None
         self.views_ready = False
+        self.preview_name: str | None = None  # the first frame's preset, until the real one is built
         self._compare_index = -1
 
     # ---- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static("", id="topbar")
+        from rnntui.app.widgets.build_view import BuildView
+
         with Container(id="main"):
-            # The views (~300 widgets, plotext, DataTable) are imported and mounted just after the
-            # first frame (top bar, "loading torch…" and the keys): up front they delay it ~0.1 s.
-            yield ContentSwitcher(id="views")
+            # The first frame has the Build view with the preset read without torch (core/preview.py);
+            # the other views (~300 widgets, plotext, DataTable) are imported and mounted just after
+            # it: up front they delayed it ~0.1 s.
+            with ContentSwitcher(id="views", initial="build"):
+                yield BuildView(id="build")
         with Vertical(id="bottom"):
             yield Static("", id="status")
             yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
+        from rnntui.core.preview import preview
+
         self.set_class(self.size.width < NARROW, "-narrow")
+        first = preview(self.initial_preset or "hello")
+        if first is not None:
+            self.view("build").show(first.spec, first.params, editable=False)
+            self.preview_name = first.spec.name
         self.update_topbar()
         self.call_after_refresh(self._after_first_frame)
 
     async def _after_first_frame(self) -> None:
-        from rnntui.app.widgets.build_view import BuildView
         from rnntui.app.widgets.predict_view import PredictView
         from rnntui.app.widgets.runs_view import RunsView
         from rnntui.app.widgets.train_view import TrainView
@@ -132,7 +142,6 @@ class RnnApp(App[int]):
         switcher = self.query_one(ContentSwitcher)
         await switcher.mount_all(
             [
-                BuildView(id="build"),
                 hidden(TrainView(id="train")),
                 hidden(PredictView(id="predict")),
                 hidden(RunsView(self.session.runs_dir, id="runs")),
@@ -176,7 +185,7 @@ class RnnApp(App[int]):
 
     def update_topbar(self) -> None:
         current = self.query_one(ContentSwitcher).current
-        name = self.session.spec.name if self.session.spec else "…"
+        name = self.session.spec.name if self.session.spec else (self.preview_name or "…")
         self.query_one("#topbar", Static).update(topbar_text(current, self.device, name))
         self.query_one("#status", Static).update(status_text(self.notice or self.status, bool(self.notice)))
 

@@ -116,13 +116,15 @@ class Session:
 
     def _start(self, order: Any) -> None:
         helper_thread()
-        from rnntui.core.experiment import build_model, build_task
+        from rnntui.core.experiment import build_model, build_task, task_sizes
         from rnntui.core.predictor import Predictor
+        from rnntui.core.size_table import remember
         from rnntui.core.trainer_process import TrainerProcess
 
         trainer = TrainerProcess(order, on_event=self.post, on_weights=self._on_weights, on_lost=self.on_lost)
         try:
             task = build_task(trainer.spec.task, state=trainer.task_state)  # the trainer's own vocabulary
+            remember(trainer.spec.task, task_sizes(task))  # the next start's first frame counts parameters
             model = build_model(trainer.spec, task)
             model.load_state_dict(trainer.initial_weights)
             trainer.initial_weights = None

@@ -9,6 +9,7 @@ from typing import Any
 import torch
 
 from rnntui.core.model import SequenceModel
+from rnntui.core.size_table import TaskSizes
 from rnntui.core.spec import ExperimentSpec, TaskSpec, validate
 from rnntui.core.tasks import get_task_class
 from rnntui.core.tasks.base import Task
@@ -42,6 +43,15 @@ def _state_key(state: Mapping[str, Any] | None) -> str | None:
         return json.dumps(state, sort_keys=True)
     except (TypeError, ValueError):
         return repr(state)
+
+
+def task_sizes(task: Task) -> TaskSizes:
+    """What the parameter count needs of a task (the first frame's count, by arithmetic)."""
+    tokens_in = task.input_kind == "tokens" and task.in_vocab is not None
+    n_in = len(task.in_vocab) if tokens_in and task.in_vocab is not None else task.input_dim
+    classes = task.output_kind == "classes" and task.out_vocab is not None
+    n_out = len(task.out_vocab) if classes and task.out_vocab is not None else task.output_dim
+    return TaskSizes(n_in, n_out, tokens_in)
 
 
 def build_model(spec: ExperimentSpec, task: Task, seed: int | None = None) -> SequenceModel:

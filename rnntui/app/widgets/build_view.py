@@ -92,10 +92,11 @@ class BuildView(Vertical, can_focus=True):
         with VerticalScroll(id="lesson"):
             yield Static("", id="lesson-text")
 
-    def show(self, spec: ExperimentSpec, params: int | None = None) -> None:
-        """Fill the form from a spec (a preset was loaded)."""
+    def show(self, spec: ExperimentSpec, params: int | None = None, editable: bool = True) -> None:
+        """Fill the form from a spec (a preset was loaded). Not `editable`: the first frame's preview,
+        whose edits would be lost when the real spec arrives, so they are not taken."""
         self._loading = True
-        self.spec = spec
+        self.spec = spec if editable else None
         self._posted = (spec, None)
         m, t = spec.model, spec.train
         self.query_one("#cell", Select).value = m.cell

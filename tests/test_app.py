@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from app_helpers import ready, wait_for
-from textual.widgets import ContentSwitcher, Input, Select, Static
+from textual.widgets import ContentSwitcher, Input, Static
 
 from rnntui.app.app import RnnApp
 from rnntui.app.messages import TrainerReported
+from rnntui.app.widgets.form import Choice
 from rnntui.app.widgets.presets_screen import PresetsScreen
 from rnntui.core import events as ev
 
@@ -34,11 +35,11 @@ async def test_preset_from_the_menu_and_the_palette(tmp_path):
         assert isinstance(app.screen, PresetsScreen)
         await pilot.press("down", "enter")
         await ready(pilot, "doubling")
-        assert app.query_one("#cell", Select).value == "gru"
+        assert app.query_one("#cell", Choice).value == "gru"
         assert app.query_one("#hidden_size", Input).value == "128"
         app.action_load_preset("sine")
         await ready(pilot, "sine")
-        assert app.query_one("#pattern", Select).value == "many_to_one"
+        assert app.query_one("#pattern", Choice).value == "many_to_one"
 
 
 async def test_step_start_pause_reset(tmp_path):
@@ -92,14 +93,14 @@ async def test_invalid_build_blocks_training(tmp_path):
     app = RnnApp(runs_dir=str(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, "hello")
-        app.query_one("#direction", Select).value = "bi"
+        app.query_one("#direction", Choice).value = "bi"
         await wait_for(pilot, lambda: app.blocked is not None)
         error = str(app.query_one("#build-error", Static).content)
         assert "see the token it must predict" in error
         await pilot.press("space")
         await pilot.pause(0.2)
         assert not app.training_active() and app.session.trainer.step_count == 0
-        app.query_one("#direction", Select).value = "uni"
+        app.query_one("#direction", Choice).value = "uni"
         await wait_for(pilot, lambda: app.blocked is None)
         app.query_one("#num_layers", Input).value = "2"
         await wait_for(pilot, lambda: app.session.spec.model.num_layers == 2 and app.status.startswith("ready"))

@@ -49,7 +49,9 @@ def preview_spec(data: Mapping[str, Any], default_name: str) -> ExperimentSpec:
 
 def preview(name: str) -> Preview | None:
     """The preset called `name`, or None when it cannot be previewed (the real load says why)."""
-    for path in reversed(preset_files()):  # a user preset comes after, and replaces, a built-in
+    files = list(reversed(preset_files()))  # a user preset comes after, and replaces, a built-in
+    # Files named like the preset first: one file read instead of all of them, most of the time.
+    for path in sorted(files, key=lambda p: p.stem != name):
         try:
             data = read_toml(path)
             if str(data.get("name", path.stem)) != name:

@@ -7,9 +7,10 @@ import json
 import subprocess
 import sys
 
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input, Static
 
 from rnntui.app.app import RnnApp
+from rnntui.app.widgets.form import Choice
 from rnntui.core.experiment import build_model, build_task, task_sizes
 from rnntui.core.presets import discover
 from rnntui.core.size_table import BUILTIN, key, recall, remember
@@ -21,8 +22,8 @@ async def test_the_first_frame_is_the_preset_itself(tmp_path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()  # the first frame, long before torch and the trainer are up
         assert app.session.trainer is None
-        assert app.query_one("#cell", Select).value == "gru"
-        assert app.query_one("#pattern", Select).value == "encoder_decoder"
+        assert app.query_one("#cell", Choice).value == "gru"
+        assert app.query_one("#pattern", Choice).value == "encoder_decoder"
         assert app.query_one("#hidden_size", Input).value == "128"
         expected = build_model(discover_spec("translate"), build_task(discover_spec("translate").task)).param_count()
         assert f"{expected:,}" in str(app.query_one("#params", Static).content)

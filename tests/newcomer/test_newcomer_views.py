@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from app_helpers import ready, wait_for
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input, Static
 
 from rnntui.app.app import RnnApp
 from rnntui.app.messages import TrainerReported
+from rnntui.app.widgets.form import Choice
 from rnntui.app.widgets.predict_view import PredictView
 from rnntui.core import events as ev
 
@@ -66,7 +67,7 @@ async def test_build_focus_order_is_down_the_columns(tmp_path) -> None:
         await pilot.press("up")
         await pilot.pause()
         assert app.focused.id == "clip_norm"
-        app.query_one("#cell", Select).focus()
+        app.query_one("#cell", Choice).focus()
         await pilot.press("right")  # ←/→ change a choice in place
         await wait_for(pilot, lambda: app.session.spec.model.cell == "gru")
 

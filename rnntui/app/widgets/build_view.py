@@ -11,12 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import Input, Label, Static
 
 from rnntui.app.diagram import fitted_diagram, render_diagram
 from rnntui.app.messages import SpecEdited
 from rnntui.app.plain import assemble, join, line
-from rnntui.app.widgets.form import FormSelect, NumberField
+from rnntui.app.widgets.form import Choice, NumberField
 from rnntui.app.widgets.note import Note
 from rnntui.core.errors import SpecError
 from rnntui.core.spec import CELL_LABELS, CELLS, OPTIMIZERS, PATTERN_LABELS, PATTERNS, ExperimentSpec, set_value
@@ -79,7 +79,7 @@ class BuildView(Vertical, can_focus=True):
                         for wid, label, options in CHOICE_FIELDS:
                             with Horizontal(classes="field"):
                                 yield Label(label, classes="field-label")
-                                yield FormSelect(options, id=wid)
+                                yield Choice(options, id=wid)
                         yield Static("", id="params")
                     with Vertical(classes="form-column"):
                         for wid, _, _, label in NUMBER_FIELDS:
@@ -99,10 +99,10 @@ class BuildView(Vertical, can_focus=True):
         self.spec = spec if editable else None
         self._posted = (spec, None)
         m, t = spec.model, spec.train
-        self.query_one("#cell", Select).value = m.cell
-        self.query_one("#pattern", Select).value = m.pattern
-        self.query_one("#direction", Select).value = "bi" if m.bidirectional else "uni"
-        self.query_one("#optimizer", Select).value = t.optimizer
+        self.query_one("#cell", Choice).value = m.cell
+        self.query_one("#pattern", Choice).value = m.pattern
+        self.query_one("#direction", Choice).value = "bi" if m.bidirectional else "uni"
+        self.query_one("#optimizer", Choice).value = t.optimizer
         for wid, section, key, _ in NUMBER_FIELDS:
             self.query_one(f"#{wid}", Input).value = field_text(getattr(getattr(spec, section), key))
         self._loading = False
@@ -150,11 +150,11 @@ class BuildView(Vertical, can_focus=True):
         spec = self.spec
         try:
             for wid in ("cell", "pattern", "optimizer"):
-                value = self.query_one(f"#{wid}", Select).value
+                value = self.query_one(f"#{wid}", Choice).value
                 section = "train" if wid == "optimizer" else "model"
                 if isinstance(value, str):
                     spec = set_value(spec, section, wid, value)
-            bi = self.query_one("#direction", Select).value == "bi"
+            bi = self.query_one("#direction", Choice).value == "bi"
             spec = dataclasses.replace(spec, model=dataclasses.replace(spec.model, bidirectional=bi))
             for wid, section, key, label in NUMBER_FIELDS:
                 text = self.query_one(f"#{wid}", Input).value
@@ -169,13 +169,13 @@ class BuildView(Vertical, can_focus=True):
             return spec, str(exc)
         return spec, None
 
-    @on(Select.Changed)
+    @on(Choice.Changed)
     @on(Input.Changed)
     def _changed(self, event: Message) -> None:
         if self._loading or self.spec is None:
             return
         spec, error = self._collect()
-        # Select posts Changed for programmatic values too, after show() has returned: only a
+        # A Choice posts Changed for programmatic values too, after show() has returned: only a
         # form that differs from what was last shown or posted is news.
         if (spec, error) == self._posted:
             return

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
 from rnntui.app.plain import assemble, join, line
-from rnntui.core.hunt import Unit
+
+if TYPE_CHECKING:  # torch-side modules: importing them here would import torch on the UI thread
+    from rnntui.core.hunt import Unit
 
 
 def prob_bar(p: float, width: int = 24) -> str:

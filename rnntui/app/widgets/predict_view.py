@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -12,15 +12,17 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Key
 from textual.message import Message
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import Input, Label, Static
 
 from rnntui.app.plain import PlainInput, assemble, line
-from rnntui.app.widgets.form import FIELD_KEYS, FormSelect
+from rnntui.app.widgets.form import FIELD_KEYS, Choice
 from rnntui.app.widgets.heatmap import Heatmap, coloured_prefix, heat_text
 from rnntui.app.widgets.note import Note
 from rnntui.app.widgets.predict_text import continuation_text, hunt_text, output_text
 from rnntui.core.errors import HuntError
-from rnntui.core.hunt import Unit
+
+if TYPE_CHECKING:  # torch-side modules: importing them here would import torch on the UI thread
+    from rnntui.core.hunt import Unit
 
 MAX_INPUT = 100_000
 QUANTITY_NAMES = {
@@ -84,8 +86,8 @@ class PredictView(Vertical, can_focus=True):
             yield Static("", id="prediction")
             yield Static("", id="continuation")
         with Horizontal(id="heat-controls"):
-            yield FormSelect([("layer 1", "0,0")], id="layer")
-            yield FormSelect([("hidden h", "hidden")], id="quantity")
+            yield Choice([("layer 1", "0,0")], id="layer")
+            yield Choice([("hidden h", "hidden")], id="quantity")
             yield PredictInput(placeholder="hunt: regex, e.g. [AEIOU]", id="hunt")
             yield PredictInput(placeholder="unit #", id="unit", type="integer")
         yield Note(id="hunt-result")
@@ -123,7 +125,7 @@ class PredictView(Vertical, can_focus=True):
             for d in range(dirs):
                 label = f"layer {layer + 1}" + ((" →" if d == 0 else " ←") if dirs == 2 else "")
                 options.append((label, f"{layer},{d}"))
-        self.query_one("#layer", Select).set_options(options)
+        self.query_one("#layer", Choice).set_options(options)
         quantities = [("hidden h", "hidden")]
         if m.spec.cell == "lstm":
             quantities += [
@@ -135,7 +137,7 @@ class PredictView(Vertical, can_focus=True):
             ]
         elif m.spec.cell == "gru":
             quantities += [("reset gate r", "r"), ("update gate z", "z"), ("candidate n", "n")]
-        self.query_one("#quantity", Select).set_options(quantities)
+        self.query_one("#quantity", Choice).set_options(quantities)
         self.refresh_prediction()
 
     def start_over(self, example: str) -> None:
@@ -161,8 +163,8 @@ class PredictView(Vertical, can_focus=True):
     def _prefix_changed(self) -> None:
         self.refresh_prediction()
 
-    @on(Select.Changed, "#layer")
-    @on(Select.Changed, "#quantity")
+    @on(Choice.Changed, "#layer")
+    @on(Choice.Changed, "#quantity")
     def _heat_changed(self) -> None:
         self.render_heatmap()
 
@@ -180,7 +182,7 @@ class PredictView(Vertical, can_focus=True):
         self.render_coloured()
 
     def layer_direction(self) -> tuple[int, int]:
-        value = self.query_one("#layer", Select).value
+        value = self.query_one("#layer", Choice).value
         if not isinstance(value, str):
             return 0, 0
         layer, direction = value.split(",")
@@ -191,6 +193,7 @@ class PredictView(Vertical, can_focus=True):
         if self.predictor is None:
             return
         prefix = self.query_one("#prefix", Input).value
+        self.predictor.top_k = 10 if self.size.height >= 36 else 5  # a tall terminal has room for more
         try:
             pred = self.predictor.feed(prefix, generate=40, temperature=0.8, seed=0)
         except Exception as exc:  # never let a keystroke take the app down
@@ -212,7 +215,7 @@ class PredictView(Vertical, can_focus=True):
         if pred is None:
             return
         layer, direction = self.layer_direction()
-        what = self.query_one("#quantity", Select).value
+        what = self.query_one("#quantity", Choice).value
         what = what if isinstance(what, str) else "hidden"
         mat = pred.matrix(what, layer, direction)
         rows = mat.tolist() if mat.numel() else []
@@ -272,7 +275,7 @@ class PredictView(Vertical, can_focus=True):
             return
         self.hunt_outcome = HuntOutcome(m.pattern, tuple(units))
         best = units[0]
-        self.query_one("#layer", Select).value = f"{best.layer},{best.direction}"
+        self.query_one("#layer", Choice).value = f"{best.layer},{best.direction}"
         self.query_one("#unit", Input).value = str(best.unit)
         out.update(hunt_text(m.pattern, units))
         self.refresh_prediction()

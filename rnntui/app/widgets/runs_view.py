@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -17,9 +18,11 @@ from textual.widgets import Button, DataTable, Label, Static
 from rnntui.app.messages import OpenRun
 from rnntui.app.plain import assemble, join, line
 from rnntui.app.widgets.charts import CYCLE, Chart, ChartPanel, Series
-from rnntui.core.run_list import RunSummary
 from rnntui.core.spec import CELL_LABELS
 from rnntui.core.textsafe import one_line
+
+if TYPE_CHECKING:  # torch-side modules: importing them here would import torch on the UI thread
+    from rnntui.core.run_list import RunSummary
 
 
 class OverlayChart(Chart):

@@ -10,6 +10,10 @@ from collections.abc import Callable
 
 from textual.widgets import Input
 
+from rnntui.app.messages import TrainerReplied
+from rnntui.app.state import Phase
+from rnntui.core import trainer_protocol as p
+
 
 async def wait_for(pilot, cond: Callable[[], bool], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
@@ -21,18 +25,29 @@ async def wait_for(pilot, cond: Callable[[], bool], timeout: float = 60.0) -> No
 
 
 async def ready(pilot, name: str | None = None) -> None:
+    """The network is built and idle (and its predictor has it), optionally for preset `name`."""
     app = pilot.app
     await wait_for(
         pilot,
         lambda: (
-            app.session.trainer is not None
-            and app.status.startswith("ready")
-            and (name is None or app.session.spec.name == name)
+            app.views_ready
+            and app.training.phase is Phase.READY
+            and (name is None or app.training.spec.name == name)
+            and app.query_one("#predict").ready
         ),
     )
     for inp in app.query(Input):
         inp.cursor_blink = False
     await pilot.pause()
+
+
+def inject(app, event) -> None:
+    """A trainer event, as if the current training process had reported it."""
+    app.post_message(TrainerReplied(app.link.current, p.Event(event)))
+
+
+def steps(app) -> int:
+    return app.training.step
 
 
 _TEXT = re.compile(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from app_helpers import ready, wait_for
+from app_helpers import inject, ready, wait_for
 from textual.widgets import ContentSwitcher, Input, Static
 
 from rnntui.app.app import RnnApp
-from rnntui.app.messages import TrainerReported
+from rnntui.app.messages import TrainerReplied
+from rnntui.app.state import Phase
 from rnntui.app.widgets.form import Choice
 from rnntui.app.widgets.presets_screen import PresetsScreen
 from rnntui.core import events as ev
+from rnntui.core import trainer_protocol as p
 
 
 async def test_views_and_first_preset(tmp_path):
@@ -18,7 +20,7 @@ async def test_views_and_first_preset(tmp_path):
         await ready(pilot, "hello")
         switcher = app.query_one(ContentSwitcher)
         assert switcher.current == "build"
-        assert f"{app.session.params:,}" in str(app.query_one("#params", Static).content)
+        assert f"{app.training.params:,}" in str(app.query_one("#params", Static).content)
         assert "HELL" in str(app.query_one("#lesson-text", Static).content)
         for key, view in (("2", "train"), ("3", "predict"), ("escape", "predict"), ("1", "build")):
             await pilot.press(key)
@@ -47,24 +49,21 @@ async def test_step_start_pause_reset(tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, "hello")
         await pilot.press("2", "s")
-        await pilot.pause()
-        assert app.session.trainer.step_count == 1
+        await wait_for(pilot, lambda: app.training.step == 1 and app.training.waiting is None)
         await pilot.press("space")
-        await wait_for(pilot, lambda: app.session.trainer.step_count > 20)
-        await pilot.press("space")  # pause
-        await wait_for(pilot, lambda: app.status.startswith("paused"))
-        await pilot.pause(0.3)
-        paused_at = app.session.trainer.step_count
-        await pilot.pause(0.3)
-        assert app.session.trainer.step_count == paused_at
-        await pilot.press("s")  # a step while paused
-        await wait_for(pilot, lambda: app.session.trainer.step_count == paused_at + 1)
+        await wait_for(pilot, lambda: app.training.step > 20)
+        await pilot.press("space")  # pause: a request; the exact step comes back with the answer
+        await wait_for(pilot, lambda: app.training.phase is Phase.PAUSED)
+        paused_at = app.training.step
+        await pilot.press("s")  # a step while paused: the next step is exactly one more (none ran between)
+        await wait_for(pilot, lambda: app.training.waiting is None and app.training.step > paused_at)
+        assert app.training.step == paused_at + 1 and app.training.phase is Phase.PAUSED
         loss_chart = app.query_one("#loss-chart")
         await wait_for(pilot, lambda: len(loss_chart.steps) >= paused_at + 1)  # events arrive after the step
         assert loss_chart.steps == list(range(1, paused_at + 2))
         await pilot.press("r")
         await ready(pilot)
-        assert app.session.trainer.step_count == 0
+        assert app.training.step == 0
         assert app.query_one("#loss-chart").steps == []
 
 
@@ -83,7 +82,7 @@ async def test_typing_in_predict_updates_the_prediction(tmp_path):
             seen.append(app.query_one("#predict").prediction)
         assert [len(p.tokens) for p in seen] == [1, 2, 3, 4]
         assert app.query_one("#prefix", Input).value == "HELL"
-        assert app.session.trainer.step_count == 0, "typing 's' or digits in the input must not trigger keys"
+        assert app.training.step == 0, "typing 's' or digits in the input must not trigger keys"
         assert "next token" in str(app.query_one("#prediction", Static).content)
         heat = app.query_one("#heatmap", Static).content.plain
         assert [row.split()[0] for row in heat.splitlines()[2:]] == list("HELL")  # one row per fed step
@@ -94,16 +93,15 @@ async def test_invalid_build_blocks_training(tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, "hello")
         app.query_one("#direction", Choice).value = "bi"
-        await wait_for(pilot, lambda: app.blocked is not None)
+        await wait_for(pilot, lambda: app.training.phase is Phase.BLOCKED)
         error = str(app.query_one("#build-error", Static).content)
         assert "see the token it must predict" in error
-        await pilot.press("space")
-        await pilot.pause(0.2)
-        assert not app.training_active() and app.session.trainer.step_count == 0
+        await pilot.press("space")  # refused at once
+        assert app.training.phase is Phase.BLOCKED and app.training.step == 0
         app.query_one("#direction", Choice).value = "uni"
-        await wait_for(pilot, lambda: app.blocked is None)
+        await wait_for(pilot, lambda: app.training.phase is not Phase.BLOCKED)
         app.query_one("#num_layers", Input).value = "2"
-        await wait_for(pilot, lambda: app.session.spec.model.num_layers == 2 and app.status.startswith("ready"))
+        await wait_for(pilot, lambda: app.training.spec.model.num_layers == 2 and app.training.phase is Phase.READY)
         assert "L2" in str(app.query_one("#diagram", Static).content)
 
 
@@ -125,31 +123,22 @@ async def test_bad_input_never_crashes(tmp_path):
         await wait_for(pilot, lambda: view.hunt_outcome is not None)
         assert "invalid" in (view.hunt_outcome.error or "")
         app.query_one("#lr", Input).value = "fast"
-        await wait_for(pilot, lambda: app.blocked is not None and "lr" in app.blocked)
+        await wait_for(pilot, lambda: app.training.phase is Phase.BLOCKED and "lr" in app.training.error)
 
 
 async def test_divergence_shows_a_message_and_pauses(tmp_path):
     app = RnnApp(runs_dir=str(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, "hello")
-        app.post_message(
-            TrainerReported(
-                ev.Diverged(
-                    step=7, loss=float("nan"), grad_norm=float("inf"), restored_step=6, advice="set gradient clipping"
-                )
-            )
-        )
-        app.post_message(
-            TrainerReported(
-                ev.Finished(
-                    step=6, reason="diverged", run_dir=None, initial_loss=3.0, final={}, goal=None, elapsed_s=1.0
-                )
-            )
-        )
-        await pilot.pause(0.2)
+        advice = "set gradient clipping"
+        inject(app, ev.Diverged(step=7, loss=float("nan"), grad_norm=float("inf"), restored_step=6, advice=advice))
+        done = ev.Finished(6, "diverged", run_dir=None, initial_loss=3.0, final={}, goal=None, elapsed_s=1.0)
+        inject(app, done)
+        app.post_message(TrainerReplied(app.link.current, p.Idle(6)))
+        await wait_for(pilot, lambda: app.training.phase is Phase.FINISHED)
         notice = str(app.query_one("#notice", Static).content)
         assert "diverged at step 7" in notice and "clipping" in notice
-        assert app.status.startswith("paused")
+        assert app.training.finished == "diverged" and app.training.step == 6
 
 
 async def test_quit_during_training_leaves_a_consistent_run(tmp_path):
@@ -157,7 +146,7 @@ async def test_quit_during_training_leaves_a_consistent_run(tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, "hello")
         await pilot.press("space")
-        await wait_for(pilot, lambda: app.session.trainer.step_count > 5)
+        await wait_for(pilot, lambda: app.training.step > 5)
         await pilot.press("q")
         await pilot.pause(0.5)
     runs = list(tmp_path.iterdir())
@@ -176,20 +165,20 @@ async def test_training_runs_in_its_own_process(tmp_path, monkeypatch):
     """In a thread, training shared the GIL with the UI: the app trained at ~0.78× the bare loop."""
     import os
 
-    import torch
-
     monkeypatch.setenv("RNNTUI_TRAIN_THREADS", "2")
     app = RnnApp(runs_dir=str(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, "hello")
-        assert torch.get_num_threads() == 1  # the UI thread (it runs the predictor)
-        trainer = app.session.trainer
-        assert trainer.pid != os.getpid() and trainer.threads == 2
+        client = app.link.client
+        assert client.pid != os.getpid() and app.training.threads == 2
         await pilot.press("space")
-        await wait_for(pilot, lambda: trainer.step_count > 5)
-        assert trainer.run_dir.status()["pid"] == trainer.pid  # the child writes the run
+        await wait_for(pilot, lambda: app.training.step > 5 and app.training.run_dir is not None)
+        from rnntui.core.runs import RunDir
+
+        assert RunDir(app.training.run_dir).status()["pid"] == client.pid  # the child writes the run
+        pid = client.pid
         await pilot.press("q")
-    assert not trainer.alive
+    assert not os.path.exists(f"/proc/{pid}")  # the training process ended with the app
 
 
 async def test_leaving_without_q_still_stops_training(tmp_path):
@@ -201,17 +190,19 @@ async def test_leaving_without_q_still_stops_training(tmp_path):
         async with app.run_test(size=(120, 40)) as pilot:
             await ready(pilot, "hello")
             await pilot.press("space")
-            await wait_for(pilot, lambda: app.session.trainer.step_count > 3)
+            await wait_for(pilot, lambda: app.training.step > 3)
             await pilot.press("space")  # paused: the training thread waits for a key
-            await wait_for(pilot, lambda: app.status.startswith("paused"))
+            await wait_for(pilot, lambda: app.training.phase is Phase.PAUSED)
+            run_dir = app.training.run_dir
             app.exit(1)
+        from rnntui.core.runs import RunDir
+
         deadline = time.monotonic() + 30
-        while app.session.running and time.monotonic() < deadline:
+        while RunDir(run_dir).status().get("status") == "running" and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not app.session.running
-        assert app.session.trainer.run_dir.status()["status"] == "stopped"
+        assert RunDir(run_dir).status()["status"] == "stopped"
     finally:
-        app.session.close()  # without the fix, this ends the run so the suite goes on
+        app.link.close()  # without the fix, this ends the run so the suite goes on
 
 
 async def test_a_lost_training_process_is_reported_and_r_starts_a_new_one(tmp_path):
@@ -222,15 +213,13 @@ async def test_a_lost_training_process_is_reported_and_r_starts_a_new_one(tmp_pa
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, "hello")
         await pilot.press("space")
-        await wait_for(pilot, lambda: app.session.trainer.step_count > 3)
-        lost = app.session.trainer
+        await wait_for(pilot, lambda: app.training.step > 3)
+        lost = app.link.client
         os.kill(lost.pid, signal.SIGKILL)  # as the kernel's out-of-memory killer would
-        await wait_for(pilot, lambda: app.status.startswith("training process lost"))
-        assert not app.training_active()
+        await wait_for(pilot, lambda: app.training.phase is Phase.LOST)
         await pilot.press("s")  # refused with a message, no hang
         await pilot.press("r")
         await ready(pilot)
-        assert app.session.trainer is not lost and app.session.trainer.alive
+        assert app.link.client is not lost and app.link.running
         await pilot.press("s")
-        await pilot.pause()
-        assert app.session.trainer.step_count == 1
+        await wait_for(pilot, lambda: app.training.step == 1)

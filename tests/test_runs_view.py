@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 from app_helpers import ready, wait_for
 from textual.widgets import ContentSwitcher, DataTable
 
 from helpers import tiny
 from rnntui.app.app import RnnApp
+from rnntui.app.state import Phase
+from rnntui.core import trainer_protocol as p
 from rnntui.core.runs import RunDir
 from rnntui.core.trainer import Trainer
 
@@ -48,8 +51,8 @@ async def test_runs_view_lists_overlays_deletes_and_opens(tmp_path):
         assert len(loss.series) == 2 and len({s[0] for s in loss.series}) == 2
         await pilot.press("o")
         await wait_for(pilot, lambda: app.query_one(ContentSwitcher).current == "predict")
-        await wait_for(pilot, lambda: app.session.trainer.step_count == 6)
-        opened = app.session.trainer.run_dir.path
+        await wait_for(pilot, lambda: app.training.step == 6)
+        opened = Path(app.training.run_dir)
         await pilot.press("escape", "4")
         await pilot.pause()
         table.move_cursor(row=[r.path for r in view.runs].index(killed.path))
@@ -72,14 +75,14 @@ async def test_compare_trains_each_variant_and_overlays_exactly_them(tmp_path):
         await ready(pilot, "hello")
         spec = tiny("char_lm", {"seq_len": 12, "corpus": "hello", "case": "upper"}, cell="lstm")
         spec = dataclasses.replace(spec, train=dataclasses.replace(spec.train, steps=8, eval_every=4))
-        app.prepare(spec)
-        await wait_for(pilot, lambda: app.session.spec == spec and app.status.startswith("ready"))
+        app._start(p.Order(spec=spec))
+        await wait_for(pilot, lambda: app.training.spec == spec and app.training.phase is Phase.READY)
         await pilot.press("c")
         await pilot.pause()
         await pilot.press("enter")  # the first axis: cells
         view = app.query_one("#runs")
-        await wait_for(pilot, lambda: app.status.startswith("comparison"))
-        assert app.status == "comparison done" and app.query_one(ContentSwitcher).current == "runs"
+        await wait_for(pilot, lambda: app.compare_state is not None and app.compare_state.done, timeout=120)
+        assert app.compare_state.error is None and app.query_one(ContentSwitcher).current == "runs"
         compared = [r for r in view.runs if r.path in view.selected]
         assert sorted(r.cell for r in compared) == ["gru", "lstm", "rnn_tanh"]
         assert all(r.steps == 8 and r.status == "complete" for r in compared)
@@ -88,10 +91,13 @@ async def test_compare_trains_each_variant_and_overlays_exactly_them(tmp_path):
         assert len(labels) == 3 and {label.split()[1] for label in labels} == {"rnn_tanh", "lstm", "gru"}
 
         # A variant that is not a valid network: a bidirectional next-character model.
+        before = app.compare_state
         await pilot.press("c")
         await pilot.pause()
         await pilot.press("down", "down", "enter")
-        await wait_for(pilot, lambda: app.status == "comparison failed")
+        await pilot.pause()
+        assert app.compare_state is before  # refused: no comparison started
+        view.reload()
         assert len(view.runs) == 4
 
 

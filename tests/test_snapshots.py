@@ -10,11 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
-from app_helpers import ready, wait_for
+from app_helpers import inject, ready, wait_for
 from textual.command import CommandPalette
 
 from rnntui.app.app import RnnApp
-from rnntui.app.messages import OpenRun, TrainerReported
+from rnntui.app.messages import OpenRun
+from rnntui.app.state import Phase
 from rnntui.core import events as ev
 from rnntui.core.presets import resolve
 from rnntui.core.runs import FORMAT_VERSION, RunDir
@@ -28,6 +29,7 @@ CREATED = 1_767_225_600.0  # 2026-01-01 00:00 UTC
 @pytest.fixture(autouse=True)
 def utc(monkeypatch):
     monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.setenv("RNNTUI_TRAIN_THREADS", "1")  # shown in Train: the same on every machine
     time.tzset()
     yield
     monkeypatch.undo()
@@ -135,10 +137,9 @@ def test_train_view_with_a_run_in_progress(snap_compare, tmp_path, size):
         await ready(pilot, "hello")
         await pilot.press("2")
         for e in training_events():
-            app.post_message(TrainerReported(e))
-        train = app.view("train")
-        await wait_for(pilot, lambda: train.state.get("step") == 240 and train.state.get("metric") == 0.93)
-        train.replot_all()
+            inject(app, e)
+        await wait_for(pilot, lambda: app.training.step == 240 and app.training.metric == 0.93)
+        app.view("train").replot_all()
         await pilot.pause()
 
     assert snap_compare(app_for(tmp_path), terminal_size=size, run_before=run_before)
@@ -160,7 +161,7 @@ def test_predict_with_a_trained_model_and_its_heatmap(snap_compare, trained_hell
         app = pilot.app
         await ready(pilot, "hello")
         app.post_message(OpenRun(trained_hello))
-        await wait_for(pilot, lambda: app.session.trainer is not None and app.session.trainer.step_count == 150)
+        await wait_for(pilot, lambda: app.training.phase is Phase.READY and app.training.step == 150)
         await ready(pilot, "hello")  # the run opens in Predict, its example typed
         await pilot.press("escape")
         await pilot.pause()

@@ -1,49 +1,56 @@
-"""Messages that cross views. Events are past tense; requests are imperative."""
+"""Messages between the app, its views and its threads. Events are past tense; requests imperative.
+
+Data flows one way: a key → an App action → a request to the training process or the predictor →
+their answers come back as these messages (posted from their threads; post_message is thread-safe)
+→ the App replaces its state → the views, which watch it, redraw.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.message import Message
+
+from rnntui.core import trainer_protocol as p
+from rnntui.core.presets import PresetEntry
+from rnntui.core.spec import ExperimentSpec
+
+if TYPE_CHECKING:  # torch-side types: never imported on the UI thread at run time
+    from rnntui.core.predictor import Prediction
 
 
 @dataclass
 class TorchLoaded(Message):
     """torch is imported and the presets are read (or failed to be)."""
 
-    presets: list[Any]
+    presets: list[PresetEntry]
     device: str
     error: str | None = None
 
 
 @dataclass
-class SessionReady(Message):
-    """A spec's task and trainer are built; views can draw it."""
+class TrainerReplied(Message):
+    """A reply from a training process; `client` tells the current one from one still closing."""
 
-    spec: Any
-    error: str | None = None
-
-
-@dataclass
-class TrainerReported(Message):
-    """One event from the training process (batched by the trainer, ≤ ~10 per second)."""
-
-    event: Any
+    client: int
+    reply: p.Reply
 
 
 @dataclass
-class TrainerLost(Message):
-    """The training process ended without being asked to (killed, out of memory)."""
+class CompareReplied(Message):
+    """A reply from the training process of variant `index` of a comparison."""
 
-    reason: str
+    index: int
+    reply: p.Reply
 
 
 @dataclass
 class SpecEdited(Message):
     """The Build view produced a new valid spec (or an error that blocks training)."""
 
-    spec: Any
+    spec: ExperimentSpec
     error: str | None
 
 
@@ -51,25 +58,33 @@ class SpecEdited(Message):
 class OpenRun(Message):
     """The Runs view asks to open a run's checkpoint in Predict (and resume its training)."""
 
-    path: Any
+    path: Path
 
 
 @dataclass
-class CompareProgress(Message):
-    """A comparison's training reported: variant `index` of `total`, at `step` of `steps`."""
+class PredictRequested(Message):
+    """The Predict view's prefix changed: predict it (the newest request replaces older ones)."""
 
-    label: str
-    index: int
-    total: int
-    step: int
-    steps: int
-    run_dir: str | None = None  # the variant's run, listed and overlaid while it trains
+    prefix: str
+    top_k: int
 
 
 @dataclass
-class CompareDone(Message):
-    """A comparison ended; `run_dirs` are its runs (one per variant that started)."""
+class PredictorLoaded(Message):
+    """The predictor's copy of a network is built: what Predict offers for it."""
 
-    run_dirs: list[str]
-    stopped: bool = False
-    error: str | None = None
+    spec: ExperimentSpec
+    hint: str
+    layers: list[tuple[str, str]]  # (label, "layer,direction")
+    quantities: list[tuple[str, str]]  # (label, what)
+
+
+@dataclass
+class Predicted(Message):
+    prefix: str
+    prediction: Prediction
+
+
+@dataclass
+class PredictFailed(Message):
+    reason: str

@@ -9,6 +9,7 @@ from textual.widgets import ContentSwitcher, DataTable
 
 from hostile_util import trained
 from rnntui.app.app import RnnApp
+from rnntui.app.state import Phase
 
 
 def notices(app: RnnApp) -> list[str]:
@@ -48,8 +49,8 @@ async def test_opening_a_run_that_another_process_trains_says_who_has_it(tmp_pat
             await pilot.press("o")
             await wait_for(pilot, lambda: any("in use by" in n for n in notices(app)))
             assert any(f"in use by pid {os.getpid()}" in n for n in notices(app))
-            assert app.is_running and app.session.spec.name == "hello"  # the loaded network stays
-            assert app.blocked is None and app.status.startswith("ready")
+            assert app.is_running and app.training.spec.name == "hello"  # the loaded network stays
+            assert app.training.phase is not Phase.BLOCKED and app.training.phase is Phase.READY
     finally:
         lock.release()
 
@@ -60,4 +61,5 @@ async def test_a_runs_folder_that_cannot_be_written_is_a_notice_and_the_app_live
         await ready(pilot, "hello")
         await pilot.press("space")
         await wait_for(pilot, lambda: any("cannot create a run directory" in n for n in notices(app)))
-        assert app.is_running and app.status == "cannot train"
+        await wait_for(pilot, lambda: app.training.phase is Phase.READY and app.training.error is not None)
+        assert app.is_running and "cannot create a run directory" in app.training.error

@@ -58,20 +58,36 @@ def test_one_lock_per_run_in_one_process_too(tmp_path) -> None:
 
 
 def test_the_app_s_trainer_child_refuses_a_run_in_use(tmp_path) -> None:
+    import queue
+
+    from rnntui.core import trainer_protocol as p
     from rnntui.core.run_lock import RunLock, holder
-    from rnntui.core.trainer_child import Order
-    from rnntui.core.trainer_process import TrainerProcess, TrainerProcessError
+    from rnntui.core.trainer_client import TrainerClient
+
+    def start() -> tuple[TrainerClient, queue.Queue]:
+        replies: queue.Queue = queue.Queue()
+        client = TrainerClient(replies.put)
+        client.start(p.Order(resume=str(run.path)))  # what opening a run in the app asks for
+        return client, replies
+
+    def answer(replies: queue.Queue) -> p.Reply:
+        while True:
+            reply = replies.get(timeout=60)
+            if isinstance(reply, p.Ready | p.StartFailed):
+                return reply
 
     run = trained(tmp_path)
     lock = RunLock.acquire(run.path)
     try:
-        with pytest.raises(TrainerProcessError, match=f"in use by pid {os.getpid()}"):
-            TrainerProcess(Order(resume=str(run.path)))  # the path of Session.open_run
+        _, replies = start()
+        refused = answer(replies)
+        assert isinstance(refused, p.StartFailed) and f"in use by pid {os.getpid()}" in refused.reason
     finally:
         lock.release()
-    child = TrainerProcess(Order(resume=str(run.path)))
-    try:
-        assert holder(run.path) == child.pid  # the child process writes the run: it holds the lock
-    finally:
-        child.close()
+    client, replies = start()
+    assert isinstance(answer(replies), p.Ready)
+    assert holder(run.path) == client.pid  # the child process writes the run: it holds the lock
+    client.close()
+    while not isinstance(replies.get(timeout=60), p.Closed):
+        pass
     assert holder(run.path) is None

@@ -16,6 +16,7 @@ from textual.command import CommandPalette
 from textual.widgets import Input
 
 from rnntui.app.app import RnnApp
+from rnntui.app.state import Phase
 from rnntui.core.textsafe import one_line
 
 NASTY_TITLE = "[bold red]red[/] [@click=app.quit]click[/] [AEIOU] \\[/] 🙂 \x1b]0;pwned\x07 \x9b2J end"
@@ -50,10 +51,10 @@ async def test_brackets_typed_in_a_build_field_are_shown_not_parsed(tmp_path: Pa
         field.focus()
         field.value = ""
         await pilot.press("[", "/")  # crashed the app: the error quoting '[/' was parsed as markup
-        await wait_for(pilot, lambda: app.blocked is not None)
+        await wait_for(pilot, lambda: app.training.phase is Phase.BLOCKED)
         assert "'[/'" in screen_text(app)
         field.value = "[b]x[/b]"
-        await wait_for(pilot, lambda: "[b]x[/b]" in (app.blocked or ""))
+        await wait_for(pilot, lambda: "[b]x[/b]" in (app.training.error or ""))
         await pilot.press("escape", "space")  # the refusal's notice (a toast) quotes the value
         await wait_for(pilot, lambda: screen_text(app).count("[b]x[/b]") == 2)
 
@@ -126,6 +127,6 @@ async def test_random_bracket_and_control_text_typed_everywhere_is_shown_verbati
         await pilot.pause()
         for text in samples:
             app.query_one("#hidden_size", Input).value = text
-            await wait_for(pilot, lambda: app.blocked is not None)
+            await wait_for(pilot, lambda: app.training.phase is Phase.BLOCKED)
             assert no_raw_controls(screen_text(app)), repr(text)
         assert app.is_running

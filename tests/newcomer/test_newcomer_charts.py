@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
-from app_helpers import ready, screen_lines, wait_for
+from app_helpers import inject, ready, screen_lines, wait_for
 
 from rnntui.app.app import RnnApp
-from rnntui.app.messages import TrainerReported
+from rnntui.app.state import Flow
 from rnntui.app.widgets.chart_axes import log_ticks, nice_ticks, step_label, value_label
 from rnntui.app.widgets.charts import legend_text
 from rnntui.app.widgets.train_charts import GradFlowChart, GradNormChart, LossChart
@@ -54,8 +54,7 @@ def test_reference_lines_are_in_the_legend() -> None:
 def test_gradient_through_time_draws_every_layer() -> None:
     flow = GradFlowChart()
     norms = {"enc layer 1 →": [1.0, 0.5], "enc layer 1 ←": [0.9, 0.4], "dec layer 1": [0.3, 0.2]}
-    flow.update_flow(0, norms)
-    flow.update_flow(40, {k: [v * 2 for v in vs] for k, vs in norms.items()})
+    flow.set_flow(Flow(0, norms, 40, {k: [v * 2 for v in vs] for k, vs in norms.items()}))
     labels = [s.label for s in flow.build_series()]
     assert len(labels) == 6 and {f"{k} @40" for k in norms} <= set(labels) and {f"{k} @0" for k in norms} <= set(labels)
 
@@ -69,7 +68,7 @@ async def test_the_drawn_step_axis_has_whole_numbers(tmp_path) -> None:
             ev.StepPoint(step=i, loss=3.0 / i, grad_norm=1.0, clipped=False, layer_norms={}, lr=0.01)
             for i in range(1, 299)
         ]
-        app.post_message(TrainerReported(ev.Progress(points=points, tokens_per_s=1, steps_per_s=1, elapsed_s=1)))
+        inject(app, ev.Progress(points=points, tokens_per_s=1, steps_per_s=1, elapsed_s=1))
         chart = app.query_one(LossChart)
         await wait_for(pilot, lambda: len(chart.steps) == 298)
         chart.replot()

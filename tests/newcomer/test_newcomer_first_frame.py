@@ -21,7 +21,7 @@ async def test_the_first_frame_is_the_preset_itself(tmp_path) -> None:
     app = RnnApp(preset="translate", runs_dir=str(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()  # the first frame, long before torch and the trainer are up
-        assert app.session.trainer is None
+        assert app.training.spec is None  # no network built yet: this is the preview
         assert app.query_one("#cell", Choice).value == "gru"
         assert app.query_one("#pattern", Choice).value == "encoder_decoder"
         assert app.query_one("#hidden_size", Input).value == "128"

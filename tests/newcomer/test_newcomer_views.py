@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from app_helpers import ready, wait_for
+from app_helpers import inject, ready, wait_for
 from textual.widgets import Input, Static
 
 from rnntui.app.app import RnnApp
-from rnntui.app.messages import TrainerReported
+from rnntui.app.state import Phase
 from rnntui.app.widgets.form import Choice
 from rnntui.app.widgets.predict_view import PredictView
 from rnntui.core import events as ev
@@ -16,16 +16,16 @@ async def test_fixing_an_invalid_setting_unblocks_training(tmp_path) -> None:
     app = RnnApp(runs_dir=str(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, "hello")
-        built = app.session.spec
+        built = app.training.spec
         lr = app.query_one("#lr", Input)
         lr.value = "fast"
-        await wait_for(pilot, lambda: app.blocked is not None)
+        await wait_for(pilot, lambda: app.training.phase is Phase.BLOCKED)
         assert "loading torch" not in str(app.query_one("#params", Static).content)
         lr.value = "0.01"  # back to what was built: nothing to rebuild, but no longer blocked
-        await wait_for(pilot, lambda: app.blocked is None and app.status.startswith("ready"))
-        assert app.session.spec == built and not str(app.query_one("#build-error", Static).content)
+        await wait_for(pilot, lambda: app.training.phase is not Phase.BLOCKED and app.training.phase is Phase.READY)
+        assert app.training.spec == built and not str(app.query_one("#build-error", Static).content)
         await pilot.press("space")
-        await wait_for(pilot, lambda: app.session.trainer.step_count > 0)
+        await wait_for(pilot, lambda: app.training.step > 0)
 
 
 async def test_space_trains_from_build_even_inside_a_field(tmp_path) -> None:
@@ -36,10 +36,10 @@ async def test_space_trains_from_build_even_inside_a_field(tmp_path) -> None:
         field.focus()
         await pilot.pause()
         await pilot.press("space")
-        await wait_for(pilot, lambda: app.session.trainer.step_count > 0)
+        await wait_for(pilot, lambda: app.training.step > 0)
         assert field.value == "64"
         await pilot.press("space")  # and pauses
-        await wait_for(pilot, lambda: app.session.paused)
+        await wait_for(pilot, lambda: app.training.phase is Phase.PAUSED)
 
 
 async def test_build_focus_order_is_down_the_columns(tmp_path) -> None:
@@ -69,7 +69,7 @@ async def test_build_focus_order_is_down_the_columns(tmp_path) -> None:
         assert app.focused.id == "clip_norm"
         app.query_one("#cell", Choice).focus()
         await pilot.press("right")  # ←/→ change a choice in place
-        await wait_for(pilot, lambda: app.session.spec.model.cell == "gru")
+        await wait_for(pilot, lambda: app.training.spec.model.cell == "gru")
 
 
 async def test_loading_a_preset_resets_predict_to_its_example(tmp_path) -> None:
@@ -110,7 +110,7 @@ async def test_predict_focus_typing_and_fields(tmp_path) -> None:
         await pilot.pause()
         assert prefix.value == "HELLO" and app.focused is prefix
         await pilot.press("escape", "s")  # a bound key still does its job
-        await wait_for(pilot, lambda: app.session.trainer.step_count == 1)
+        await wait_for(pilot, lambda: app.training.step == 1)
         assert prefix.value == "HELLO"
         prefix.focus()
         ids = []
@@ -139,9 +139,8 @@ async def test_after_a_divergence_the_step_count_is_the_restored_one(tmp_path) -
         points = [ev.StepPoint(step=i, loss=1.0, grad_norm=1.0, clipped=False, layer_norms={}, lr=0.01) for i in (1, 2)]
         bad = ev.StepPoint(step=3, loss=float("nan"), grad_norm=float("inf"), clipped=False, layer_norms={}, lr=0.01)
         progress = ev.Progress(points=[*points, bad], tokens_per_s=1.0, steps_per_s=1.0, elapsed_s=1.0)
-        app.post_message(TrainerReported(progress))
+        inject(app, progress)
         diverged = ev.Diverged(step=3, loss=bad.loss, grad_norm=1e9, restored_step=2, advice="x")
-        app.post_message(TrainerReported(diverged))
-        train = app.view("train")
-        await wait_for(pilot, lambda: train.state.get("step") == 2)
+        inject(app, diverged)
+        await wait_for(pilot, lambda: app.training.step == 2 and app.training.notice is not None)
         assert app.query_one("#loss-chart").steps == [1, 2]

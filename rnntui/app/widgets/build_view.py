@@ -11,14 +11,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import Input, Label, Static
 
 from rnntui.app.diagram import fitted_diagram, render_diagram
 from rnntui.app.messages import SpecEdited
 from rnntui.app.plain import assemble, join, line
+from rnntui.app.state import Phase, TrainingState
 from rnntui.app.widgets.form import Choice, NumberField
 from rnntui.app.widgets.note import Note
 from rnntui.core.errors import SpecError
+from rnntui.core.size_table import recall
+from rnntui.core.sizes import param_count
 from rnntui.core.spec import CELL_LABELS, CELLS, OPTIMIZERS, PATTERN_LABELS, PATTERNS, ExperimentSpec, set_value
 
 FORM_WIDTH = 46  # #build-form in app.tcss
@@ -46,6 +50,16 @@ def field_text(value: Any) -> str:
     return "none" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def form_params(spec: ExperimentSpec, state: TrainingState) -> int | None:
+    """The form's network's size: arithmetic on its task's known sizes, else the built network's."""
+    sizes = recall(spec.task)
+    if sizes is not None:
+        return param_count(spec.model, sizes.input, sizes.output, sizes.tokens_in)
+    built = state.spec
+    same = built is not None and (built.model, built.task) == (spec.model, spec.task)
+    return state.params if same else None
+
+
 def lesson_text(spec: ExperimentSpec) -> Text:
     """The preset's title, lesson and what to try next: all of it the preset author's text."""
     lines = [assemble(line(spec.title or spec.name, "bold"), "  ", ("preset ", "dim"), line(spec.name, "dim"))]
@@ -64,9 +78,15 @@ class BuildView(Vertical, can_focus=True):
         "clip, steps; ←/→ change a choice, enter lists them; the lesson box last (↑/↓ scroll it)"
     )
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.spec: ExperimentSpec | None = None
+    training: reactive[TrainingState] = reactive(TrainingState(), always_update=True)
+
+    def __init__(self, *, id: str) -> None:
+        super().__init__(id=id)
+        self.spec: ExperimentSpec | None = None  # the editable spec (None while only previewed)
+        self.form_spec: ExperimentSpec | None = None  # what the form shows now, edits included
+        self._state = TrainingState()
+        self._lesson = -1
+        self._preview_params: int | None = None
         self._loading = False
         self._posted: tuple[ExperimentSpec | None, str | None] = (None, None)
 
@@ -92,11 +112,22 @@ class BuildView(Vertical, can_focus=True):
         with VerticalScroll(id="lesson"):
             yield Static("", id="lesson-text")
 
+    def watch_training(self, old: TrainingState, new: TrainingState) -> None:
+        """A new lesson (a preset or run opened) fills the form; otherwise only the side changes: the
+        parameter count and why training is blocked. The form's own edits are not undone."""
+        settled = new.spec is not None and new.phase is not Phase.BUILDING  # the new lesson's spec is in
+        if settled and (new.lesson != self._lesson or self.spec is None):
+            self._lesson = new.lesson
+            self.show(new.spec)
+        self._state = new
+        self._side()
+
     def show(self, spec: ExperimentSpec, params: int | None = None, editable: bool = True) -> None:
-        """Fill the form from a spec (a preset was loaded). Not `editable`: the first frame's preview,
+        """Fill the form from a spec. Not `editable`: the first frame's preview (read without torch),
         whose edits would be lost when the real spec arrives, so they are not taken."""
         self._loading = True
         self.spec = spec if editable else None
+        self.form_spec = spec
         self._posted = (spec, None)
         m, t = spec.model, spec.train
         self.query_one("#cell", Choice).value = m.cell
@@ -106,19 +137,27 @@ class BuildView(Vertical, can_focus=True):
         for wid, section, key, _ in NUMBER_FIELDS:
             self.query_one(f"#{wid}", Input).value = field_text(getattr(getattr(spec, section), key))
         self._loading = False
-        self.refresh_side(spec, None, params)
+        self._preview_params = params
+        self._side()
         self.show_lesson(spec)
 
     def show_lesson(self, spec: ExperimentSpec) -> None:
         self.query_one("#lesson-text", Static).update(lesson_text(spec))
         self.call_after_refresh(self._fit_lesson)
 
-    def refresh_side(self, spec: ExperimentSpec, error: str | None, params: int | None) -> None:
+    def _side(self) -> None:
+        """The parameter count of the network in the form (by arithmetic: it follows every edit),
+        its diagram, and why it cannot train."""
+        spec, state = self.form_spec, self._state
+        if spec is None:
+            return
         self._diagram_for = spec.model
         self._draw_diagram()
+        params = form_params(spec, state) if self.spec is not None else self._preview_params
         self.query_one("#params", Static).update(
             assemble("params ", (f"{params:,}", "bold")) if params is not None else Text("params –", style="dim")
         )
+        error = state.error if state.phase is Phase.BLOCKED else None
         err = self.query_one("#build-error", Static)
         err.update(assemble(("cannot train: ", "bold"), error, "\nfix it to start training") if error else "")
         err.set_class(bool(error), "-error")
@@ -180,4 +219,6 @@ class BuildView(Vertical, can_focus=True):
         if (spec, error) == self._posted:
             return
         self._posted = (spec, error)
+        self.form_spec = spec
+        self._side()
         self.post_message(SpecEdited(spec, error))

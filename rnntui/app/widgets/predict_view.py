@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -12,9 +12,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Key
 from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import Input, Label, Static
 
+from rnntui.app.messages import Predicted, PredictFailed, PredictorLoaded, PredictRequested
 from rnntui.app.plain import PlainInput, assemble, line
+from rnntui.app.state import Phase, TrainingState
 from rnntui.app.widgets.form import FIELD_KEYS, Choice
 from rnntui.app.widgets.heatmap import Heatmap, coloured_prefix, heat_text
 from rnntui.app.widgets.note import Note
@@ -23,6 +26,7 @@ from rnntui.core.errors import HuntError
 
 if TYPE_CHECKING:  # torch-side modules: importing them here would import torch on the UI thread
     from rnntui.core.hunt import Unit
+    from rnntui.core.predictor import Prediction
 
 MAX_INPUT = 100_000
 QUANTITY_NAMES = {
@@ -59,12 +63,12 @@ class PredictInput(PlainInput):
 class PredictView(Vertical, can_focus=True):
     @dataclass
     class Matched(Message):
-        """A worker finished matching the hunt's regex (`spans`), or could not (`error`)."""
+        """A worker ranked the units against the hunt's regex, or could not (`error`)."""
 
         generation: int
         text: str
         pattern: str
-        spans: list[tuple[int, int]] | None
+        units: tuple[Unit, ...]
         error: str | None
 
     BINDINGS = [
@@ -107,61 +111,59 @@ class PredictView(Vertical, can_focus=True):
         box = self.query_one("#heat-box", VerticalScroll)
         box.scroll_to(y=box.scroll_y + pages * max(1, box.size.height - 1), animate=False)
 
+    training: reactive[TrainingState] = reactive(TrainingState(), always_update=True)
+
     def on_mount(self) -> None:
-        self.predictor: Any = None
-        self.prediction: Any = None
+        self.prediction: Prediction | None = None
         self.unit: int | None = None
         self.hunt_outcome: HuntOutcome | None = None
-        self._hunt_generation = 0  # a match result for an older text or regex is dropped
+        self.ready = False  # the predictor has a network
+        self._lesson = -1
+        self._hunt_generation = 0  # a match result for an older hunt is dropped
+        self._hunt_waits = False  # a hunt asked for before the prediction of the current text arrived
 
-    # ---- configuration -----------------------------------------------------------------------
-    def set_predictor(self, predictor: Any, hint: str) -> None:
-        self.predictor = predictor
-        self.query_one("#predict-hint", Static).update(assemble((hint, "dim"), ("  · esc leaves the field", "dim")))
-        m = predictor.model
-        dirs = m.num_directions
-        options = []
-        for layer in range(m.spec.num_layers):
-            for d in range(dirs):
-                label = f"layer {layer + 1}" + ((" →" if d == 0 else " ←") if dirs == 2 else "")
-                options.append((label, f"{layer},{d}"))
-        self.query_one("#layer", Choice).set_options(options)
-        quantities = [("hidden h", "hidden")]
-        if m.spec.cell == "lstm":
-            quantities += [
-                ("cell c", "cell"),
-                ("input gate i", "i"),
-                ("forget gate f", "f"),
-                ("candidate g", "g"),
-                ("output gate o", "o"),
-            ]
-        elif m.spec.cell == "gru":
-            quantities += [("reset gate r", "r"), ("update gate z", "z"), ("candidate n", "n")]
-        self.query_one("#quantity", Choice).set_options(quantities)
-        self.refresh_prediction()
+    # ---- from the app ------------------------------------------------------------------------
+    def watch_training(self, old: TrainingState, new: TrainingState) -> None:
+        if new.spec is not None and new.phase is not Phase.BUILDING and new.lesson != self._lesson:
+            self._lesson = new.lesson
+            self.start_over(new.spec.example)
+
+    def show_prediction(self, message: PredictorLoaded | Predicted | PredictFailed) -> None:
+        """What the predictor thread answered (the App hands it over)."""
+        if isinstance(message, PredictorLoaded):
+            hint = assemble((message.hint, "dim"), ("  · esc leaves the field", "dim"))
+            self.query_one("#predict-hint", Static).update(hint)
+            self.query_one("#layer", Choice).set_options(message.layers)
+            self.query_one("#quantity", Choice).set_options(message.quantities)
+            self.ready = True
+            self.request_prediction()
+        elif isinstance(message, PredictFailed):
+            self.query_one("#predict-notice", Note).update(assemble(("could not predict: ", "bold"), message.reason))
+        elif message.prefix == self.query_one("#prefix", Input).value:  # not a prefix typed over since
+            self.prediction = message.prediction
+            self.redraw()
+            if self._hunt_waits:
+                self.run_hunt()
 
     def start_over(self, example: str) -> None:
-        """A preset was loaded: its example in the prefix; the last lesson's hunt and unit go."""
+        """A new lesson: its example in the prefix; the last lesson's hunt and unit go."""
         self._hunt_generation += 1
         self.hunt_outcome = None
         self.unit = None
         self.prediction = None
+        self.ready = False
         prefix = self.query_one("#prefix", Input)
         prefix.value = example
         prefix.cursor_position = len(example)  # typing goes on after the example, not inside it
         self.query_one("#hunt", Input).value = ""
         self.query_one("#unit", Input).value = ""
-        self.query_one("#hunt-result", Static).update("")
-        self.query_one("#coloured", Static).update("")
-
-    def weights_changed(self) -> None:
-        if self.display:
-            self.refresh_prediction()
+        self.query_one("#hunt-result", Note).update("")
+        self.query_one("#coloured", Note).update("")
 
     # ---- events ------------------------------------------------------------------------------
     @on(Input.Changed, "#prefix")
     def _prefix_changed(self) -> None:
-        self.refresh_prediction()
+        self.request_prediction()
 
     @on(Choice.Changed, "#layer")
     @on(Choice.Changed, "#quantity")
@@ -183,28 +185,25 @@ class PredictView(Vertical, can_focus=True):
 
     def layer_direction(self) -> tuple[int, int]:
         value = self.query_one("#layer", Choice).value
-        if not isinstance(value, str):
-            return 0, 0
-        layer, direction = value.split(",")
-        return int(layer), int(direction)
+        layer, _, direction = value.partition(",")
+        return (int(layer), int(direction)) if layer.isdigit() and direction.isdigit() else (0, 0)
 
     # ---- drawing -----------------------------------------------------------------------------
-    def refresh_prediction(self) -> None:
-        if self.predictor is None:
+    def request_prediction(self) -> None:
+        """Ask for the prefix's prediction (the predictor thread answers; a tall terminal shows more)."""
+        if self.ready:
+            prefix = self.query_one("#prefix", Input).value
+            self.post_message(PredictRequested(prefix, 10 if self.size.height >= 36 else 5))
+
+    def redraw(self) -> None:
+        pred = self.prediction
+        if pred is None:
             return
-        prefix = self.query_one("#prefix", Input).value
-        self.predictor.top_k = 10 if self.size.height >= 36 else 5  # a tall terminal has room for more
-        try:
-            pred = self.predictor.feed(prefix, generate=40, temperature=0.8, seed=0)
-        except Exception as exc:  # never let a keystroke take the app down
-            self.query_one("#predict-notice", Static).update(assemble(("could not predict: ", "bold"), str(exc)))
-            return
-        self.prediction = pred
-        self.query_one("#predict-notice", Static).update(line(pred.notice) if pred.notice else "")
+        self.query_one("#predict-notice", Note).update(line(pred.notice) if pred.notice else "")
         self.query_one("#prediction", Static).update(output_text(pred))
         cont = self.query_one("#continuation", Static)
         if pred.kind == "lm" and (pred.continuation or pred.sampled):
-            cont.update(continuation_text(prefix, pred.continuation, pred.sampled))
+            cont.update(continuation_text(pred.prefix, pred.continuation, pred.sampled))
         else:
             cont.update("")
         self.render_heatmap()
@@ -227,63 +226,57 @@ class PredictView(Vertical, can_focus=True):
             heat_text(rows, tokens, width=width, signed=signed, highlight=self.unit, title=title)
         )
 
-    # ---- neuron hunt: the regex is matched in a worker thread, with a time limit ---------------
+    # ---- neuron hunt: matched and ranked in a worker thread, the regex with a time limit -----------
     def run_hunt(self) -> None:
         pattern = self.query_one("#hunt", Input).value
-        prefix = self.query_one("#prefix", Input).value
-        out = self.query_one("#hunt-result", Static)
+        out = self.query_one("#hunt-result", Note)
         self._hunt_generation += 1
-        if not pattern or self.predictor is None:
+        pred = self.prediction
+        if not pattern or not self.ready:
             out.update("type a regex and press enter: units whose activation follows its matches are ranked")
             return
         out.update(assemble("neuron hunt: matching ", line(pattern), "…"))
-        self._match(self._hunt_generation, prefix, pattern)
+        if pred is None or pred.prefix != self.query_one("#prefix", Input).value:
+            self._hunt_waits = True  # for the prediction of the text as it is now: it runs when that arrives
+            return
+        self._hunt_waits = False
+        self._rank(self._hunt_generation, pred, pattern)
 
     @work(thread=True, exclusive=True, group="hunt", exit_on_error=False)
-    def _match(self, generation: int, text: str, pattern: str) -> None:
-        from rnntui.core.hunt import match_spans
+    def _rank(self, generation: int, pred: Prediction, pattern: str) -> None:
+        from rnntui.core.hunt import match_spans, rank_against, targets_from_spans
 
         try:
-            self.post_message(self.Matched(generation, text, pattern, match_spans(text, pattern), None))
+            if not pred.steps:
+                raise HuntError("type some text first")
+            spans = match_spans(pred.prefix, pattern)
+            units = rank_against(pred, pattern, targets_from_spans(pred, len(pred.prefix), spans), top=5)
+            self.post_message(self.Matched(generation, pred.prefix, pattern, tuple(units), None))
         except HuntError as exc:
-            self.post_message(self.Matched(generation, text, pattern, None, str(exc)))
+            self.post_message(self.Matched(generation, pred.prefix, pattern, (), str(exc)))
 
     @on(Matched)
     def _matched(self, m: Matched) -> None:
-        from rnntui.core.hunt import rank_against, targets_from_spans
-
         if m.generation != self._hunt_generation:
             return  # a newer hunt is running
-        out = self.query_one("#hunt-result", Static)
+        out = self.query_one("#hunt-result", Note)
         if (m.text, m.pattern) != (self.query_one("#prefix", Input).value, self.query_one("#hunt", Input).value):
             out.update("neuron hunt: the text or the regex changed while it matched; enter ranks again")
             return
-        pred = self.prediction
-        try:
-            if m.error is not None:
-                raise HuntError(m.error)
-            if pred is None or not pred.steps:
-                out.update("neuron hunt: type some text first")
-                self.hunt_outcome = HuntOutcome(m.pattern, error="no text")
-                return
-            assert m.spans is not None
-            targets = targets_from_spans(pred, len(pred.prefix), m.spans)
-            units = rank_against(pred, m.pattern, targets, top=5)
-        except HuntError as exc:
-            out.update(assemble(("neuron hunt: ", "bold"), str(exc)))
-            self.hunt_outcome = HuntOutcome(m.pattern, error=str(exc))
+        self.hunt_outcome = HuntOutcome(m.pattern, m.units, m.error)
+        if m.error is not None:
+            out.update(assemble(("neuron hunt: ", "bold"), m.error))
             return
-        self.hunt_outcome = HuntOutcome(m.pattern, tuple(units))
-        best = units[0]
+        best = m.units[0]
         self.query_one("#layer", Choice).value = f"{best.layer},{best.direction}"
         self.query_one("#unit", Input).value = str(best.unit)
-        out.update(hunt_text(m.pattern, units))
-        self.refresh_prediction()
+        out.update(hunt_text(m.pattern, list(m.units)))
+        self.redraw()
 
     def render_coloured(self) -> None:
         from rnntui.core.hunt import unit_activation_per_char
 
-        target = self.query_one("#coloured", Static)
+        target = self.query_one("#coloured", Note)
         pred = self.prediction
         if pred is None or self.unit is None:
             target.update("")

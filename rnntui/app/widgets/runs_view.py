@@ -12,9 +12,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label, Static
 
+from rnntui.app.comparison import CompareState
 from rnntui.app.messages import OpenRun
 from rnntui.app.plain import assemble, join, line
 from rnntui.app.widgets.charts import CYCLE, Chart, ChartPanel, Series
@@ -106,6 +108,8 @@ class RunsView(Vertical):
         Binding("f5", "reload", "reload", tooltip="read the runs folder again"),
     ]
 
+    compare: reactive[CompareState | None] = reactive(None, always_update=True)
+
     def __init__(self, runs_dir: Path | None = None, **kwargs: str) -> None:
         super().__init__(**kwargs)
         self.runs_dir = runs_dir
@@ -181,25 +185,30 @@ class RunsView(Vertical):
     def _row_highlighted(self) -> None:
         self._show_detail()
 
-    def live_progress(self, path: Path, step: int) -> None:
-        """A run trains while the table is on screen (a comparison): its steps now, its curves at
-        most once a second (reading metrics.jsonl is not free)."""
+    def on_show(self) -> None:
+        self.reload()
+
+    def watch_compare(self, old: CompareState | None, new: CompareState | None) -> None:
+        """A comparison's progress: each variant's run listed and overlaid as it starts, its steps
+        live, its curves at most once a second (reading metrics.jsonl is not free)."""
+        shown = self.query_one("#runs-compare", Static)
+        shown.update(line(new.line) if new is not None else "")
+        shown.display = new is not None
+        if new is None:
+            return
+        started = old is None or len(new.run_dirs) != len(old.run_dirs) or new.done != old.done
+        if started:
+            self.selected = {Path(d) for d in new.run_dirs}
+            self.reload()
+        elif new.run_dirs:
+            self._live_step(Path(new.run_dirs[-1]), new.step)
+
+    def _live_step(self, path: Path, step: int) -> None:
         table = self.query_one(DataTable)
         if str(path) in table.rows:
             table.update_cell(str(path), table.ordered_columns[5].key, line(str(step)))
-        now = time.monotonic()
-        if path in self.selected and now - self._redrawn_at >= 1.0:
+        if path in self.selected and time.monotonic() - self._redrawn_at >= 1.0:
             self.redraw()
-
-    def show_compare(self, text: str) -> None:
-        shown = self.query_one("#runs-compare", Static)
-        shown.update(line(text))
-        shown.display = bool(text)
-
-    def compared(self, run_dirs: list[str]) -> None:
-        """A comparison finished: list its runs and overlay exactly them."""
-        self.selected = {Path(d) for d in run_dirs}
-        self.reload()
 
     def current(self) -> RunSummary | None:
         table = self.query_one(DataTable)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from rnntui.app.state import Flow
 from rnntui.app.widgets.charts import CYCLE, Chart, Series, ema
 
 
@@ -19,11 +20,6 @@ class LossChart(Chart):
         self.goal: float | None = None
         self.baseline: float | None = None
         self.goal_is_loss = False
-
-    def reset(self, baseline: float | None, goal: float | None) -> None:
-        self.steps, self.losses, self.val = [], [], []
-        self.baseline, self.goal = baseline, goal
-        self.replot()
 
     def build_series(self) -> list[Series]:
         out = []
@@ -55,10 +51,6 @@ class GradNormChart(Chart):
     def title_text(self) -> str:  # type: ignore[override]
         return "grad norm per layer" if self.per_layer else "grad norm (pre-clip)"
 
-    def reset(self, clip: float | None) -> None:
-        self.steps, self.norms, self.layer_series, self.clip = [], [], {}, clip
-        self.replot()
-
     def build_series(self) -> list[Series]:
         out = []
         if self.steps:
@@ -78,32 +70,25 @@ class GradFlowChart(Chart):
 
     title_text = "‖∂L/∂h_t‖ by step t"
     x_label = "t"
+    integer_x = True
 
     def __init__(self, **kwargs: str) -> None:
         super().__init__(**kwargs)
-        self.first: dict[str, list[float]] | None = None
-        self.first_step = 0
-        self.latest: dict[str, list[float]] | None = None
-        self.latest_step = 0
+        self.flow: Flow | None = None
 
-    def reset(self) -> None:
-        self.first = self.latest = None
-        self.replot()
-
-    def update_flow(self, step: int, norms: dict[str, list[float]]) -> None:
-        if self.first is None:
-            self.first, self.first_step = norms, step
-        self.latest, self.latest_step = norms, step
-        self.mark_dirty()
+    def set_flow(self, flow: Flow | None) -> None:
+        self.flow = flow
 
     def build_series(self) -> list[Series]:
+        f = self.flow
+        if f is None:
+            return []
         out = []
-        if self.first is not None and self.latest is not self.first:
-            for name, ys in self.first.items():
-                out.append(Series(f"{name} @{self.first_step}", range(1, len(ys) + 1), ys, "gray"))
-        if self.latest is not None:
-            for i, (name, ys) in enumerate(self.latest.items()):
-                out.append(Series(f"{name} @{self.latest_step}", range(1, len(ys) + 1), ys, CYCLE[i % len(CYCLE)]))
+        if f.latest_step != f.first_step:
+            for name, ys in f.first.items():
+                out.append(Series(f"{name} @{f.first_step}", range(1, len(ys) + 1), ys, "gray"))
+        for i, (name, ys) in enumerate(f.latest.items()):
+            out.append(Series(f"{name} @{f.latest_step}", range(1, len(ys) + 1), ys, CYCLE[i % len(CYCLE)]))
         return out
 
     def wants_log(self, series: Sequence[Series]) -> bool:

@@ -7,19 +7,21 @@ At 80 columns the charts are tabs (←/→ switch; one chart uses the whole widt
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.widgets import Static
 
 from rnntui.app.plain import assemble, join, line
+from rnntui.app.state import Notice, TrainingState
 from rnntui.app.widgets.charts import ChartPanel
 from rnntui.app.widgets.note import Note
 from rnntui.app.widgets.train_charts import GradFlowChart, GradNormChart, LossChart
 from rnntui.core import events as ev
+from rnntui.core.spec import GoalSpec
 
 CHARTS = (("loss", "loss"), ("grad", "grad norm"), ("flow", "‖∂L/∂h_t‖"))
 CHART_KEYS = Binding.Group("charts", compact=True)
@@ -31,7 +33,7 @@ def threads_note(threads: int | None) -> str:
     return f" · {threads} thread{'s' if threads > 1 else ''}" if threads else ""
 
 
-def fmt(v: Any, digits: int = 4) -> str:
+def fmt(v: float | int | None, digits: int = 4) -> str:
     if v is None:
         return "–"
     if isinstance(v, float):
@@ -45,35 +47,31 @@ def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
     return "━" * full + ("╸" if full < width else "") + "─" * max(0, width - full - 1) + f" {frac:4.0%}"
 
 
-def metrics_text(s: dict[str, Any], total: int, device: str, goal: Any) -> Text:
+def metrics_text(s: TrainingState, goal: GoalSpec | None) -> Text:
     """Three lines: progress; losses and the lesson's metric against its goal; speed and device."""
-    step = s.get("step", 0)
-    first = assemble(("step ", "dim"), (f"{step:,}", "bold"), f" / {total:,}  ", progress_bar(step, total))
-    metric_name = s.get("metric_name") or "metric"
+    first = assemble(("step ", "dim"), (f"{s.step:,}", "bold"), f" / {s.total:,}  ", progress_bar(s.step, s.total))
     second = assemble(
         ("loss ", "dim"),
-        fmt(s.get("loss")),
+        fmt(s.loss),
         ("   val ", "dim"),
-        fmt(s.get("val_loss")),
+        fmt(s.val_loss),
         "   ",
-        line(metric_name, "dim"),
+        line(s.metric_name or "metric", "dim"),
         " ",
-        (fmt(s.get("metric")), "bold"),
+        (fmt(s.metric), "bold"),
     )
     if goal:
         sign = "≥" if goal.direction == "max" else "≤"
-        value = s.get("metric")
-        met = isinstance(value, float) and goal.met(value)
+        met = s.metric is not None and goal.met(s.metric)
         second.append_text(assemble(("  goal ", "dim"), f"{sign} {goal.threshold:g}", (" ✓" if met else "", "green")))
-    tps = s.get("tps")
     third = assemble(
         ("tokens/s ", "dim"),
-        "–" if tps is None else f"{tps:,.0f}",
+        "–" if s.tokens_per_s is None else f"{s.tokens_per_s:,.0f}",
         ("   device ", "dim"),
-        line(device),
-        threads_note(s.get("threads")),
+        line(s.device),
+        threads_note(s.threads),
         ("   elapsed ", "dim"),
-        f"{s.get('elapsed', 0.0):.1f} s",
+        f"{s.elapsed:.1f} s",
     )
     return join([first, second, third])
 
@@ -95,11 +93,9 @@ class TrainView(Vertical, can_focus=True):
             yield ChartPanel(GradNormChart(id="grad-chart"), id="chart-grad")
             yield ChartPanel(GradFlowChart(id="flow-chart"), id="chart-flow")
 
+    training: reactive[TrainingState] = reactive(TrainingState(), always_update=True)
+
     def on_mount(self) -> None:
-        self.state: dict[str, Any] = {}
-        self.total_steps = 0
-        self.device = "…"
-        self.spec: Any = None
         self.chart = 0  # the chart shown when they are tabs
         self._show_tabs()
 
@@ -115,7 +111,9 @@ class TrainView(Vertical, can_focus=True):
         self.replot_all()
 
     def action_toggle_per_layer(self) -> None:
-        self.toggle_per_layer()
+        chart = self.query_one(GradNormChart)
+        chart.per_layer = not chart.per_layer
+        chart.replot()
 
     def _show_tabs(self) -> None:
         tabs = Text()
@@ -127,21 +125,37 @@ class TrainView(Vertical, can_focus=True):
         for i, (key, _) in enumerate(CHARTS):
             self.query_one(f"#chart-{key}").set_class(i == self.chart, "-current")
 
-    # ---- state ----------------------------------------------------------------------------------
-    def reset(self, spec: Any, baseline: float | None, device: str) -> None:
-        self.state = {"step": 0, "elapsed": 0.0}
-        self.total_steps = spec.train.steps
-        self.device = device
-        self.spec = spec
-        goal = spec.goal
-        loss = self.query_one(LossChart)
-        loss.goal_is_loss = bool(goal and goal.metric in ("val_loss", "mse"))
-        loss.reset(baseline if baseline is not None else None, goal.threshold if goal else None)
-        self.query_one(GradNormChart).reset(spec.train.clip_norm)
-        self.query_one(GradFlowChart).reset()
-        self.set_notice("")
-        self.query_one("#samples", Static).update("")
-        self.render_metrics()
+    # ---- the state, drawn ------------------------------------------------------------------------
+    def watch_training(self, old: TrainingState, new: TrainingState) -> None:
+        """Redraw what changed: the numbers always (cheap), the charts' data when it changed (they
+        redraw on their own timer), the notice and the samples when they changed."""
+        goal = new.spec.goal if new.spec is not None else None
+        self.query_one("#metrics", Static).update(metrics_text(new, goal))
+        if new.spec is not old.spec or new.curves is not old.curves or new.flow is not old.flow:
+            self._charts(old, new)
+        if new.notice is not old.notice:
+            self.set_notice(notice_text(new.notice) if new.notice else "", f"-{new.notice.kind}" if new.notice else "")
+        if new.samples != old.samples:
+            samples = join([assemble((f"sample @{new.samples_at} ", "bold"), line(x)) for x in new.samples])
+            samples.no_wrap, samples.overflow = True, "ellipsis"
+            self.query_one("#samples", Note).update(samples if new.samples else "")
+
+    def _charts(self, old: TrainingState, new: TrainingState) -> None:
+        loss, grad, flow = self.query_one(LossChart), self.query_one(GradNormChart), self.query_one(GradFlowChart)
+        if new.spec is not old.spec and new.spec is not None:
+            goal = new.spec.goal
+            loss.goal_is_loss = bool(goal and goal.metric in ("val_loss", "mse"))
+            loss.baseline, loss.goal = new.baseline, (goal.threshold if goal else None)
+            grad.clip = new.spec.train.clip_norm
+        c = new.curves
+        loss.steps, loss.losses, loss.val = list(c.steps), list(c.losses), list(c.val)
+        grad.steps, grad.norms = list(c.steps), list(c.grad_norms)
+        grad.layer_series = {name: list(values) for name, values in c.layer_norms}
+        flow.set_flow(new.flow)
+        for chart in (loss, grad, flow):
+            chart.mark_dirty()
+        if not c.steps:  # a new network: draw the empty charts at once, not at the next tick
+            self.replot_all()
 
     def set_notice(self, text: Text | str, kind: str = "") -> None:
         notice = self.query_one("#notice", Static)
@@ -149,79 +163,22 @@ class TrainView(Vertical, can_focus=True):
         notice.set_classes(kind)
         notice.display = bool(text)
 
-    def render_metrics(self) -> None:
-        goal = self.spec.goal if self.spec is not None else None
-        self.query_one("#metrics", Static).update(metrics_text(self.state, self.total_steps, self.device, goal))
-
-    def handle(self, e: ev.Event) -> None:
-        s = self.state
-        if isinstance(e, ev.Progress) and e.points:
-            loss, grad = self.query_one(LossChart), self.query_one(GradNormChart)
-            for p in e.points:
-                loss.steps.append(p.step)
-                loss.losses.append(p.loss)
-                grad.steps.append(p.step)
-                grad.norms.append(p.grad_norm)
-                for name, v in p.layer_norms.items():
-                    grad.layer_series.setdefault(name, []).append(v)
-            last = e.points[-1]
-            s.update(step=last.step, loss=last.loss, tps=e.tokens_per_s, elapsed=e.elapsed_s, threads=e.threads)
-            loss.mark_dirty()
-            grad.mark_dirty()
-        elif isinstance(e, ev.Evaluated):
-            s.update(val_loss=e.val_loss, metric=e.metric, metric_name=e.metric_name)
-            goal = self.spec.goal if self.spec is not None else None
-            if goal and goal.metric in e.metrics:
-                s.update(metric=e.metrics[goal.metric], metric_name=goal.metric)
-            chart = self.query_one(LossChart)
-            chart.val.append((e.step, e.val_loss))
-            chart.mark_dirty()
-            if e.samples:
-                samples = join([assemble((f"sample @{e.step} ", "bold"), line(x)) for x in e.samples[:2]])
-                samples.no_wrap, samples.overflow = True, "ellipsis"
-                self.query_one("#samples", Static).update(samples)
-        elif isinstance(e, ev.GradientFlow):
-            self.query_one(GradFlowChart).update_flow(e.step, e.norms)
-        elif isinstance(e, ev.Diverged):
-            self._rewind(e.restored_step)
-            self.set_notice(
-                assemble(
-                    (f"diverged at step {e.step}", "bold"), f" (loss {fmt(e.loss)}, ‖g‖ {fmt(e.grad_norm)}): ", e.advice
-                ),
-                "-error",
-            )
-        elif isinstance(e, ev.GoalReached):
-            self.set_notice(
-                assemble(
-                    ("goal reached", "bold"),
-                    f" at step {e.step}: ",
-                    line(e.metric),
-                    f" = {e.value:.4g} (goal {e.threshold:g}). Try it in Predict (3).",
-                ),
-                "-success",
-            )
-        elif isinstance(e, ev.Started | ev.Finished):
-            s["step"] = e.step
-        self.render_metrics()
-
-    def _rewind(self, step: int) -> None:
-        """Training went back to `step` (its weights were the last good ones): so do the numbers
-        and the curves, or the next single step would seem to repeat one."""
-        self.state["step"] = step
-        loss, grad = self.query_one(LossChart), self.query_one(GradNormChart)
-        keep = sum(1 for x in loss.steps if x <= step)
-        loss.steps, loss.losses = loss.steps[:keep], loss.losses[:keep]
-        keep = sum(1 for x in grad.steps if x <= step)
-        grad.steps, grad.norms = grad.steps[:keep], grad.norms[:keep]
-        grad.layer_series = {k: v[:keep] for k, v in grad.layer_series.items()}
-        loss.mark_dirty()
-        grad.mark_dirty()
-
-    def toggle_per_layer(self) -> None:
-        chart = self.query_one(GradNormChart)
-        chart.per_layer = not chart.per_layer
-        chart.replot()
-
     def replot_all(self) -> None:
         for chart in (self.query_one(LossChart), self.query_one(GradNormChart), self.query_one(GradFlowChart)):
             chart.replot()
+
+    def on_show(self) -> None:
+        self.replot_all()
+
+
+def notice_text(notice: Notice) -> Text:
+    e = notice.event
+    if isinstance(e, ev.Diverged):
+        head = (f"diverged at step {e.step}", "bold")
+        return assemble(head, f" (loss {fmt(e.loss)}, ‖g‖ {fmt(e.grad_norm)}): ", e.advice)
+    return assemble(
+        ("goal reached", "bold"),
+        f" at step {e.step}: ",
+        line(e.metric),
+        f" = {e.value:.4g} (goal {e.threshold:g}). Try it in Predict (3).",
+    )

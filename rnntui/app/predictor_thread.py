@@ -1,0 +1,144 @@
+"""The predictor's own thread: it builds the CPU copy of the network, loads the weights training
+sends, and feeds the typed prefix — all off the UI thread, which only posts requests and draws what
+comes back (as messages).
+
+Requests do not pile up: a new network replaces one still waiting to be built, new weights replace
+older ones, and the newest prefix replaces older prefixes. New weights re-run the last prefix, so
+Predict follows training live.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from textual.message import Message
+
+from rnntui.app.messages import Predicted, PredictFailed, PredictorLoaded
+from rnntui.core.spec import ExperimentSpec
+
+if TYPE_CHECKING:  # torch-side: imported in the thread, never on the UI thread
+    from rnntui.core.predictor import Predictor
+    from rnntui.core.trainer_protocol import Weights
+
+GENERATE = 40  # tokens of greedy and sampled continuation shown for a language model
+TEMPERATURE = 0.8
+
+
+@dataclass(frozen=True)
+class Network:
+    spec: ExperimentSpec
+    task_state: dict[str, Any]  # the trainer's vocabulary (JSON data)
+    weights: Weights
+
+
+@dataclass(frozen=True)
+class Feed:
+    prefix: str
+    top_k: int = 5
+
+
+class PredictorThread:
+    def __init__(self, post: Callable[[Message], object]) -> None:
+        self.post = post
+        self._cv = threading.Condition()
+        self._network: Network | None = None
+        self._weights: Weights | None = None
+        self._feed: Feed | None = None
+        self._last: Feed | None = None  # re-run when new weights arrive
+        self._closed = False
+        self._predictor: Predictor | None = None
+        threading.Thread(target=self._serve, name="rnntui-predictor", daemon=True).start()
+
+    # ---- requests (any thread; they return at once) ---------------------------------------------
+    def load(self, network: Network) -> None:
+        with self._cv:
+            self._network, self._weights = network, None
+            self._cv.notify()
+
+    def weights(self, weights: Weights) -> None:
+        with self._cv:
+            self._weights = weights
+            self._cv.notify()
+
+    def feed(self, feed: Feed) -> None:
+        with self._cv:
+            self._feed = feed
+            self._cv.notify()
+
+    def close(self) -> None:
+        with self._cv:
+            self._closed = True
+            self._cv.notify()
+
+    # ---- the thread -----------------------------------------------------------------------------
+    def _serve(self) -> None:
+        from rnntui.app.torch_threads import helper_thread
+
+        helper_thread()
+        while True:
+            with self._cv:
+                while not (self._closed or self._network or self._weights is not None or self._feed):
+                    self._cv.wait()
+                if self._closed:
+                    return
+                network, self._network = self._network, None
+                weights, self._weights = self._weights, None
+                feed, self._feed = self._feed, None
+            try:
+                if network is not None:
+                    self._build(network)
+                if weights is not None and self._predictor is not None:
+                    self._predictor.load_state_dict(weights)
+                    feed = feed or self._last
+                if feed is not None and self._predictor is not None:
+                    self._predict(feed)
+            except Exception as exc:  # a keystroke never takes the app down
+                self.post(PredictFailed(f"{type(exc).__name__}: {exc}"))
+
+    def _build(self, network: Network) -> None:
+        from rnntui.core.experiment import build_model, build_task, task_sizes
+        from rnntui.core.predictor import Predictor
+        from rnntui.core.size_table import remember
+
+        task = build_task(network.spec.task, state=network.task_state)
+        remember(network.spec.task, task_sizes(task))  # the next start's first frame counts parameters
+        model = build_model(network.spec, task)
+        model.load_state_dict(network.weights)
+        predictor = Predictor(model, task)
+        self._predictor = predictor
+        self._last = None
+        m = model.spec
+        dirs = model.num_directions
+        layers = [
+            (f"layer {layer + 1}" + ((" →" if d == 0 else " ←") if dirs == 2 else ""), f"{layer},{d}")
+            for layer in range(m.num_layers)
+            for d in range(dirs)
+        ]
+        self.post(PredictorLoaded(network.spec, task.prefix_hint, layers, quantities(m.cell)))
+
+    def _predict(self, feed: Feed) -> None:
+        predictor = self._predictor
+        assert predictor is not None
+        predictor.top_k = feed.top_k
+        prediction = predictor.feed(feed.prefix, generate=GENERATE, temperature=TEMPERATURE, seed=0)
+        self._last = feed
+        self.post(Predicted(feed.prefix, prediction))
+
+
+def quantities(cell: str) -> list[tuple[str, str]]:
+    """What the heatmap can show for this cell: the hidden state, and LSTM's cell and gates or GRU's gates."""
+    out = [("hidden h", "hidden")]
+    if cell == "lstm":
+        out += [
+            ("cell c", "cell"),
+            ("input gate i", "i"),
+            ("forget gate f", "f"),
+            ("candidate g", "g"),
+            ("output gate o", "o"),
+        ]
+    elif cell == "gru":
+        out += [("reset gate r", "r"), ("update gate z", "z"), ("candidate n", "n")]
+    return out

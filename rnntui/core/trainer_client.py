@@ -1,0 +1,146 @@
+"""The app's side of the training process: requests out, replies back, nothing waits.
+
+`TrainerClient.start(order)` returns at once: a reader thread starts the process, sends it the
+requests made meanwhile, and hands every reply to `on_reply` (from that thread: it must be
+thread-safe, like Textual's `post_message`). `request(cmd)` only writes to the pipe. The answer to a
+pause or a step, the end of a run, the process's death: all arrive as replies (trainer_protocol.py).
+
+Processes come from a fork server that has imported torch once (Linux, macOS): starting one costs a
+fork and building the model, not another second of `import torch`. `warm_up()` starts that server
+early, while the app itself is still importing torch.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import sys
+import threading
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
+
+from rnntui.core import trainer_protocol as p
+
+START_TIMEOUT_S = 120.0  # a cold fork server imports torch first (2–4 s here; more on a busy box)
+
+
+def _context() -> BaseContext:
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        # torch.optim imports torch._dynamo on first use (1.5 s here): the server pays it once.
+        ctx.set_forkserver_preload(["rnntui.core.trainer_child", "torch._dynamo"])
+        return ctx
+    return multiprocessing.get_context("spawn")  # Windows
+
+
+def warm_up() -> None:
+    """Start the fork server now (it imports torch in the background) so the first child starts
+    fast. Call it from the thread that owns sys.stderr (see below)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return
+    _context()
+    from multiprocessing import forkserver
+
+    # multiprocessing hands sys.stderr's file descriptor to its helper processes; while a Textual
+    # app runs, sys.stderr is a capture object without a usable one ("bad value(s) in fds_to_keep").
+    # The swap is brief and done before any worker thread of the app exists.
+    saved = sys.stderr
+    try:
+        sys.stderr = sys.__stderr__ or saved
+        forkserver.ensure_running()
+    finally:
+        sys.stderr = saved
+
+
+class TrainerClient:
+    def __init__(self, on_reply: Callable[[p.Reply], None], context: BaseContext | None = None) -> None:
+        self.on_reply = on_reply
+        self._context = context  # tests fork with a patched Trainer; the app uses the fork server
+        self._lock = threading.Lock()
+        self._conn: Connection | None = None
+        self._proc: BaseProcess | None = None
+        self._queued: list[p.Command] = []  # requests made before the process was up
+        self._closing = False
+        self._crash: str | None = None
+        self._thread: threading.Thread | None = None
+        self.pid: int | None = None
+
+    def start(self, order: p.Order) -> None:
+        self._thread = threading.Thread(target=self._serve, args=(order,), name="rnntui-trainer", daemon=True)
+        self._thread.start()
+
+    def request(self, cmd: p.Command) -> None:
+        """Send `cmd` (or keep it until the process is up); a gone process reports Lost instead."""
+        with self._lock:
+            if self._conn is None:
+                self._queued.append(cmd)
+                return
+            try:
+                self._conn.send_bytes(pickle.dumps(cmd, protocol=pickle.HIGHEST_PROTOCOL))
+            except (OSError, ValueError):  # the process is gone: the reader says so
+                pass
+
+    def close(self) -> None:
+        """Stop (a run checkpoints first) and exit; Closed arrives when the process has ended."""
+        self._closing = True
+        self.request(p.Close())
+
+    def join(self, timeout: float) -> None:
+        """Wait for the process to end (only where waiting is the point: the app exiting)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._proc is not None and self._proc.is_alive():  # stuck: its last checkpoint stands
+            self._proc.kill()
+
+    # ---- the reader thread ----------------------------------------------------------------------
+    def _serve(self, order: p.Order) -> None:
+        from rnntui.core.trainer_child import child_main
+
+        ctx = self._context or _context()
+        conn, child_conn = ctx.Pipe()
+        proc = ctx.Process(target=child_main, args=(child_conn, order), name="rnntui-trainer", daemon=True)
+        try:
+            proc.start()
+        except Exception as exc:  # e.g. no fork server: reported, not raised into a thread
+            self.on_reply(p.StartFailed(f"the training process did not start: {exc}"))
+            return
+        child_conn.close()  # ours is closed: EOF reaches us when the child exits
+        self._proc, self.pid = proc, proc.pid
+        with self._lock:
+            self._conn = conn
+            queued, self._queued = self._queued, []
+        for cmd in queued:
+            self.request(cmd)
+        if not conn.poll(START_TIMEOUT_S):
+            proc.kill()
+            self.on_reply(p.StartFailed(f"the training process did not start in {START_TIMEOUT_S:.0f} s"))
+            return
+        self._read(conn, proc)
+
+    def _read(self, conn: Connection, proc: BaseProcess) -> None:
+        answer: type[p.Reply] | None = None  # Ready or StartFailed, once
+        while True:
+            try:
+                reply = pickle.loads(conn.recv_bytes())
+            except (EOFError, OSError):
+                break
+            if isinstance(reply, p.Crashed):
+                self._crash = reply.traceback
+                continue
+            if isinstance(reply, p.Ready | p.StartFailed):
+                answer = type(reply)
+            self.on_reply(reply)
+        proc.join(5)
+        conn.close()
+        if answer is None:
+            self.on_reply(p.StartFailed(f"the training process exited at start (exit code {proc.exitcode})"))
+        elif answer is p.StartFailed:
+            return  # said already
+        elif self._closing:
+            self.on_reply(p.Closed())
+        elif self._crash:
+            self.on_reply(p.Lost(f"training failed: {self._crash.strip().splitlines()[-1]}"))
+        else:
+            self.on_reply(p.Lost(f"the training process ended unexpectedly (exit code {proc.exitcode})"))

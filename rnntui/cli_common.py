@@ -27,6 +27,7 @@ def clean(obj: Any) -> Any:
 # line separators are legal raw in JSON but act on a terminal: written as \uXXXX they keep the exact data.
 _JSON_ESCAPES = {c: f"\\u{c:04x}" for c in (*range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 _JSON_ESCAPES.update({0x2028: "\\u2028", 0x2029: "\\u2029"})
+_JSON_ESCAPES.update({c: f"\\u{c:04x}" for c in range(0xD800, 0xE000)})  # lone surrogates: exact, and writable
 
 
 def emit_json(obj: dict[str, Any]) -> None:

@@ -51,7 +51,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         rows.append(
             (
                 one_line(r.name)[:24],
-                CELLS.get(r.cell, r.cell),
+                one_line(CELLS.get(r.cell, r.cell)),
                 "bi" if r.bidirectional else "uni",
                 str(r.layers),
                 str(r.hidden),
@@ -59,7 +59,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
                 value,
                 goal,
                 date,
-                r.status,
+                one_line(r.status),
                 one_line(r.path.name),
             )
         )

@@ -214,7 +214,10 @@ class Guard:
             return True
         if candidate is None:
             return False
-        return secrets.compare_digest(candidate.encode(), self.token.encode())
+        try:  # a cookie or query can carry lone surrogates, which do not encode: a wrong token, not a 500
+            return secrets.compare_digest(candidate.encode(), self.token.encode())
+        except UnicodeError:
+            return False
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:

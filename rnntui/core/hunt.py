@@ -5,12 +5,13 @@ Every character of the text gets a target, 1 inside a match and 0 outside; every
 Pearson correlation between the two; the sign says whether the unit rises or falls in a match.
 
 The regex is the user's (or a shared script's): Python's `re` cannot be stopped, and `(A+)+$` took
-88 s on a short text. Matching uses the `regex` package (re-compatible syntax, VERSION0) with a
-time limit, and releases the GIL while it matches, so the app can match in a worker thread.
+88 s on a short text. Matching uses the `regex` package with a time limit, and releases the GIL while
+it matches, so the app can match in a worker thread; only `re`'s syntax is taken (checked by `re`).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ class Unit:
 
 TIMEOUT_S = 1.0  # matching longer than this is refused ("too slow"), in the app and the CLI
 MAX_PATTERN = 1000  # characters
+FUZZY = re.compile(r"\{[^{}]*[eids]\s*[<=>]")
 
 
 def match_spans(text: str, pattern: str, timeout_s: float = TIMEOUT_S) -> list[tuple[int, int]]:
@@ -42,9 +44,18 @@ def match_spans(text: str, pattern: str, timeout_s: float = TIMEOUT_S) -> list[t
     if len(pattern) > MAX_PATTERN:
         raise HuntError(f"the regular expression is {len(pattern)} characters long; the limit is {MAX_PATTERN}")
     try:
+        # Python's own syntax, checked by Python's own `re` first: the regex package also takes
+        # recursion and fuzzy matching, and `(?R){e<=1}` crashed the whole process (a segfault in it).
+        re.compile(pattern)
+        if FUZZY.search(pattern):  # literal text for `re`, fuzzy matching for `regex`: refused
+            raise HuntError(f"the regular expression {pattern!r} has {{e<=…}}-style fuzzy matching, not supported")
         rx = regex.compile(pattern, flags=regex.VERSION0)
-    except (regex.error, OverflowError, RecursionError, ValueError) as exc:
+    except HuntError:
+        raise
+    except (re.error, regex.error, OverflowError, RecursionError, ValueError) as exc:
         raise HuntError(f"the regular expression {pattern!r} is invalid: {exc}") from None
+    except Exception as exc:  # the regex package's own failures (KeyError for (?V1)…): refused, said
+        raise HuntError(f"the regular expression {pattern!r} cannot be used: {type(exc).__name__}") from None
     deadline = time.monotonic() + timeout_s
     spans = []
     try:

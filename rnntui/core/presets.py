@@ -195,17 +195,20 @@ def check_preset_name(name: str) -> None:
     Only names and TOML syntax are checked here; the app reports a preset that does not validate."""
     found = False
     names = []
+    broken: SpecError | None = None
     for path in preset_files():
         try:
             data = read_toml(path)
-        except SpecError:
-            if path.stem == name:
-                raise
+        except SpecError as exc:
+            # A broken user file named like a built-in does not hide the built-in (as in discover()).
+            broken = exc if path.stem == name else broken
             names.append(path.stem)
             continue
         preset = data.get("name", path.stem)
         names.append(str(preset))
         found = found or preset == name
+    if not found and broken is not None:
+        raise broken
     if not found:
         rank = {n: i for i, n in enumerate(ORDER)}
         shown = ", ".join(sorted(set(names), key=lambda n: (rank.get(n, len(ORDER)), n))) or "none"

@@ -21,6 +21,7 @@ from rnntui.core.fileio import read_regular
 from rnntui.core.run_lock import holder
 from rnntui.core.run_status import parse_status
 from rnntui.core.runs import MAX_SMALL_FILE, RunDir, default_runs_dir
+from rnntui.core.spec import CELLS, PATTERNS
 
 MAX_FOLDERS = 10_000  # a runs folder with more entries is listed up to here, with a note
 
@@ -87,6 +88,8 @@ def read_summary(path: Path) -> RunSummary:
         status = "interrupted"  # killed mid-training: it resumes from its last checkpoint
     if status in ("complete", "stopped", "diverged") and not (path / CHECKPOINT).is_file():
         raise RunError(f"its status is {status} but it has no {CHECKPOINT}")
+    if spec.model.cell not in CELLS or spec.model.pattern not in PATTERNS:  # typed but not validated yet
+        raise RunError(f"its spec.toml names no known cell or pattern ({spec.model.cell!r}, {spec.model.pattern!r})")
     goal = st.get("goal") or {}
     try:
         created = st.get("created", path.stat().st_mtime)

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -34,6 +35,7 @@ __all__ = ["RunError", "RunDir", "Checkpoint", "read_checkpoint", "write_checkpo
 
 MAX_SMALL_FILE = 1_000_000  # spec.toml, run.json: a few KB when rnntui writes them
 MAX_METRICS_LINE = 1_000_000  # one metrics record: ~300 bytes when rnntui writes it
+MAX_METRICS_BYTES = 32_000_000  # ~250,000 steps of records: far past every lesson
 
 
 def default_runs_dir() -> Path:
@@ -144,7 +146,16 @@ class RunDir:
         if not lines:
             return
         try:
-            with open(self.metrics_path, "a+b") as fh:
+            # Never through a link: a shared run folder can hold metrics.jsonl -> ~/.bashrc, and the
+            # records carry text the run's own weights generate (samples).
+            flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+            fd = os.open(self.metrics_path, flags, 0o644)
+        except OSError as exc:
+            raise _writing(self.metrics_path, exc) from None
+        with os.fdopen(fd, "a+b") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise RunError(f"{self.metrics_path} is not a regular file: the run's metrics cannot be written")
+            try:
                 # A run killed (or a disk full) mid-write left a torn last line: end it, so the next
                 # record starts a line of its own instead of joining the torn one (one byte read).
                 if fh.seek(0, os.SEEK_END) > 0:
@@ -153,8 +164,8 @@ class RunDir:
                         lines = "\n" + lines
                 fh.write(lines.encode("utf-8"))
                 fh.flush()
-        except OSError as exc:
-            raise _writing(self.metrics_path, exc) from None
+            except OSError as exc:
+                raise _writing(self.metrics_path, exc) from None
 
     def read_metrics(self) -> tuple[list[dict[str, Any]], list[str]]:
         """All readable records, and a warning for each line that is damaged (it is skipped)."""
@@ -169,10 +180,15 @@ class RunDir:
         except SpecError as exc:
             return records, [str(exc)]
         with os.fdopen(fd, "rb") as fh:
-            n = 0
+            n = read = 0
             while True:
                 line = fh.readline(MAX_METRICS_LINE)
                 if not line:
+                    break
+                read += len(line)
+                if read > MAX_METRICS_BYTES:  # 77 MB took 917 MB and 9 s: beyond this, the rest is said, not read
+                    mb = MAX_METRICS_BYTES // 1_000_000
+                    warnings.append(f"{self.metrics_path.name} is over {mb} MB: the rest is not read")
                     break
                 n += 1
                 if not line.endswith(b"\n") and len(line) == MAX_METRICS_LINE:

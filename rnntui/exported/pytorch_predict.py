@@ -26,7 +26,9 @@ FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 # Text from a run reaches the terminal only as visible characters (as rnntui.core.textsafe.one_line):
 # C0 controls become control pictures, newline ␤, DEL ␡; C1 controls and bidi overrides become �.
 SHOWN = {c: chr(0x2400 + c) for c in range(0x20)} | {0x0A: "\u2424", 0x7F: "\u2421", 0x2028: "\u2424", 0x2029: "\u2424"}
-SHOWN |= {c: "\ufffd" for c in (*range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+SHOWN |= {
+    c: "\ufffd" for c in (*range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A), *range(0xD800, 0xE000))
+}
 Inputs = list[int] | list[list[float]]  # token ids, or one feature vector per step
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+MAX_TICKS = 50
+
 
 def nice_step(span: float, count: int) -> float:
     """A step of 1, 2 or 5 × 10^k that divides `span` into the nearest to `count` parts."""
@@ -25,18 +27,16 @@ def nice_ticks(lo: float, hi: float, count: int = 5, integer: bool = False) -> l
     """Ticks at multiples of a nice step inside [lo, hi] (at least the two ends when it is narrow)."""
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return []
-    if hi <= lo:
+    # A range of a few ulps (a flat curve, or rounding noise of one) has no ticks between its ends:
+    # t += step would stop moving t, and the loop would fill memory (a 233-byte metrics file did).
+    if hi - lo <= 1e-9 * max(abs(lo), abs(hi), 1e-300):
         return [lo]
     step = nice_step(hi - lo, count)
     if integer:
         step = max(1.0, round(step))
     first = math.ceil(lo / step - 1e-9) * step
-    ticks = []
-    t = first
-    while t <= hi + step * 1e-9:
-        ticks.append(0.0 if abs(t) < step * 1e-9 else t)
-        t += step
-    return ticks or [lo, hi]
+    ticks = [first + i * step for i in range(MAX_TICKS) if first + i * step <= hi + step * 1e-9]
+    return [0.0 if abs(t) < step * 1e-9 else t for t in ticks] or [lo, hi]
 
 
 def step_label(v: float) -> str:

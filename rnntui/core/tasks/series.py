@@ -48,6 +48,9 @@ def tokenize_floats(text: str, marker: str | None = None) -> list[Token]:
     return out
 
 
+MAX_VALUE = 1e15
+
+
 def read_csv_column(path: str, column: str) -> tuple[array, Source]:
     """The column's numbers (8 bytes each, no Python float per value) and the file's fingerprint."""
     p = Path(path).expanduser()
@@ -79,6 +82,8 @@ def read_csv_column(path: str, column: str) -> tuple[array, Source]:
                 raise SpecError(f"{path!r} line {n}: {row[idx][:40]!r} in column {column!r} is not a number") from None
             if not math.isfinite(value):  # one inf or nan would make every loss NaN
                 raise SpecError(f"{path!r} line {n}: {row[idx][:40]!r} in column {column!r} is not a finite number")
+            if abs(value) > MAX_VALUE:  # past this the float32 mean and spread overflow to inf
+                raise SpecError(f"{path!r} line {n}: {row[idx][:40]!r} in column {column!r} is beyond ±1e15")
             values.append(value)
     except csv.Error as exc:
         raise SpecError(f"task.path {path!r} is not a readable CSV file: {exc}") from None

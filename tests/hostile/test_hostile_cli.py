@@ -43,16 +43,15 @@ def test_a_full_disk_while_saving_is_one_line_and_keeps_the_folder_consistent(tm
 
 
 def test_a_full_disk_while_logging_is_one_line(tmp_path, capsys, monkeypatch) -> None:
-    from rnntui.core import runs
+    real_open = os.open
 
-    real_open = open
-
-    def full(path: object, mode: str = "r", *args: object, **kwargs: object) -> object:
-        if str(path).endswith("metrics.jsonl") and "a" in mode:
+    # The metrics file is opened with os.open (O_NOFOLLOW): the disk fills up exactly there.
+    def full(path: object, flags: int, *args: object, **kwargs: object) -> int:
+        if str(path).endswith("metrics.jsonl") and flags & os.O_APPEND:
             raise OSError(errno.ENOSPC, "No space left on device")
-        return real_open(path, mode, *args, **kwargs)
+        return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(runs, "open", full, raising=False)
+    monkeypatch.setattr(os, "open", full)
     line = one_error(*cli(capsys, "train", "hello", "--steps", "3", "--runs-dir", str(tmp_path))[::2])
     assert "cannot write" in line and "no space left on device" in line
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from rnntui.core.errors import SpecError
-from rnntui.core.spec import CELLS, DEVICES, DIRECTIONS, OPTIMIZERS, PATTERNS, ExperimentSpec, short
+from rnntui.core.spec_types import CELLS, DEVICES, DIRECTIONS, OPTIMIZERS, PATTERNS, ExperimentSpec, short
 
 MAX_STEPS = 1_000_000_000
 MAX_SEED = 2**64 - 1  # torch.manual_seed takes an unsigned 64-bit seed

@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from rnntui.core.spec import SpecError
+from rnntui.core.errors import SpecError
 from rnntui.core.tasks.base import Batch, Param, Task, Token
 from rnntui.core.tasks.series import tokenize_floats
 

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
-from rnntui.core.spec import PATTERN_LABELS, ModelSpec, SpecError, coerce, short
+from rnntui.core.errors import SpecError
+from rnntui.core.spec_types import PATTERN_LABELS, ModelSpec, coerce, short
 
 if TYPE_CHECKING:
     from rnntui.core.model import SequenceModel

@@ -20,8 +20,8 @@ from typing import Any
 
 import torch
 
+from rnntui.core.errors import SpecError
 from rnntui.core.fileio import read_regular
-from rnntui.core.spec import SpecError
 from rnntui.core.tasks.base import Batch, Param, Task, Token
 from rnntui.core.tasks.owntext import MAX_TEXT_BYTES, Source, check_unchanged, fingerprint
 

@@ -34,8 +34,8 @@ class TrainerProcessError(RuntimeError):
 def _context() -> Any:
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        # torch.optim imports torch._dynamo on first use (1.5 s here): the server pays it once.
-        ctx.set_forkserver_preload(["rnntui.core.trainer_child", "torch._dynamo"])
+        # The first optimizer a process builds costs 1.5 s or more (optim_preload.py): the server pays it once.
+        ctx.set_forkserver_preload(["rnntui.core.trainer_child", "rnntui.core.optim_preload"])
         return ctx
     return multiprocessing.get_context("spawn")  # Windows
 

@@ -125,7 +125,6 @@ class Task:
     # "lm" (next token), "tag" (label per token), "classify", "regress", "generate", "seq2seq".
     kind: ClassVar[str] = "lm"
     metric_name: ClassVar[str] = "accuracy"
-    metric_direction: ClassVar[str] = "max"
     supports_tbptt: ClassVar[bool] = False
     prefix_hint: ClassVar[str] = "type a prefix"
     separator: ClassVar[str] = " "  # between output tokens: words and numbers; "" for characters

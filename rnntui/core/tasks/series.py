@@ -99,7 +99,6 @@ class SineTask(Task):
     output_kind = "value"
     kind = "regress"
     metric_name = "mse"
-    metric_direction = "min"
     input_dim = 1
     output_dim = 1
     prefix_hint = "type values separated by spaces, e.g. 0 0.5 0.9 1 0.8"

@@ -9,8 +9,8 @@ import torch
 from rnntui.core.experiment import build_model, build_task
 from rnntui.core.presets import resolve
 from rnntui.core.spec import ExperimentSpec, set_value
+from rnntui.core.step_engine import make_optimizer
 from rnntui.core.tasks.base import Batch, Task
-from rnntui.core.trainer import make_optimizer
 
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 _clock = {"now": time.perf_counter}
@@ -66,7 +66,7 @@ class BareLoop:
     def __init__(self, spec: ExperimentSpec, task: Task, batches: list[Batch], device: torch.device) -> None:
         self.spec, self.device = spec, device
         self.model = build_model(spec, task).to(device)
-        self.opt = make_optimizer(spec.train.optimizer, self.model.parameters(), spec.train.lr)
+        self.opt = make_optimizer(spec.train.optimizer, self.model.parameters(), spec.train.lr, device)
         self.batches = [b.to(device) for b in batches]
         self.count = 0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from rnntui.core.spec import SpecError
+from rnntui.core.errors import SpecError
 
 
 def resolve_device(name: str = "auto") -> torch.device:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 
@@ -95,11 +96,20 @@ class Checkpointed(Event):
     path: str
 
 
+class RunEnd(Enum):
+    """Why `Trainer.run_until` returned; the value is the reason `Trainer.finish` reports."""
+
+    TARGET = "completed"
+    GOAL = "goal"
+    DIVERGED = "diverged"
+    HALTED = "stopped"
+
+
 @dataclass
 class Finished(Event):
     kind = "finished"
     step: int
-    reason: str  # completed | stopped | diverged | goal
+    reason: str  # a RunEnd value: completed | stopped | diverged | goal
     run_dir: str | None
     initial_loss: float | None
     final: dict[str, float | str | None]  # loss, val_loss, metric and metric_name

@@ -1,48 +1,14 @@
-"""Build the objects a spec describes: its task and its model."""
+"""Build the objects a spec describes: its task (tasks/__init__.py) and its model."""
 
 from __future__ import annotations
-
-import json
-from collections.abc import Mapping
-from typing import Any
 
 import torch
 
 from rnntui.core.model import SequenceModel
 from rnntui.core.size_table import TaskSizes
-from rnntui.core.spec import ExperimentSpec, TaskSpec, validate
-from rnntui.core.tasks import get_task_class
+from rnntui.core.spec import ExperimentSpec, validate
+from rnntui.core.tasks import build_task as build_task  # where it was: callers import it from here
 from rnntui.core.tasks.base import Task
-
-_CACHE: dict[tuple[Any, ...], Task] = {}
-
-
-def build_task(spec: TaskSpec, state: Mapping[str, Any] | None = None) -> Task:
-    """Generated-data tasks are cached by their parameters (and a checkpoint's vocabulary): building
-    some takes a second, and tasks are read-only once built. Tasks that read a user's file are always
-    rebuilt. A task rebuilt for a checkpoint must have the checkpoint's vocabulary (check_state)."""
-    cls = get_task_class(spec.name)
-    if spec.params.get("path"):
-        task = cls(spec.params, state=state)
-        if state is not None:
-            task.check_state(state)
-        return task
-    key = (spec.name, tuple(sorted(spec.params.items())), _state_key(state))
-    if key not in _CACHE:
-        task = cls(spec.params, state=state)
-        if state is not None:
-            task.check_state(state)
-        _CACHE[key] = task
-    return _CACHE[key]
-
-
-def _state_key(state: Mapping[str, Any] | None) -> str | None:
-    if state is None:
-        return None
-    try:
-        return json.dumps(state, sort_keys=True)
-    except (TypeError, ValueError):
-        return repr(state)
 
 
 def task_sizes(task: Task) -> TaskSizes:

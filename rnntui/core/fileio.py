@@ -14,7 +14,6 @@ the old file or the new one, never a mix.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import stat
 import tempfile
@@ -114,7 +113,3 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         fh.write(data)
 
     atomic_write(path, write)
-
-
-def is_disk_full(exc: OSError) -> bool:
-    return exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))

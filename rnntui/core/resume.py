@@ -38,13 +38,13 @@ def resume(cls: type[Trainer], run: RunDir, device: torch.device | None, spec: E
         lock.release()
         raise
     trainer.attach(run, lock)
-    trainer.step_count = trainer._pending_start = cp.step
+    trainer.step_count = cp.step
     initial = cp.extra.get("initial_loss")
     trainer.initial_loss = float(initial) if initial is not None else None
-    trainer.goal_met = bool(cp.extra.get("goal_met", False))
+    trainer.scores.goal_met = bool(cp.extra.get("goal_met", False))
     if cp.rng_state is not None:
         torch.random.set_rng_state(cp.rng_state)
-    trainer._last_probe_step = cp.step  # the curve has its probes; the next one comes on budget
+    trainer.prober.step = cp.step  # the curve has its probes; the next one comes on budget
     # A run killed after its last checkpoint logged steps past it; readers drop those at this mark.
     run.append_metrics([{"event": "resumed", "step": cp.step}])
     return trainer

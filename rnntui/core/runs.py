@@ -215,7 +215,7 @@ class RunDir:
                     f"{self.path / 'spec.toml'} disagrees with the checkpoint (was spec.toml edited?); "
                     "the checkpoint holds what was trained: restore spec.toml, or train a new run"
                 )
-        from rnntui.core.experiment import build_task
+        from rnntui.core.tasks import build_task
 
         try:
             task = build_task(cp.spec.task, state=cp.task_state)
@@ -224,10 +224,3 @@ class RunDir:
         check_tensors(cp, task, self.checkpoint_path)
         cp.task = task
         return cp
-
-
-def list_runs(base: Path | None = None) -> tuple[list[Any], list[str]]:
-    """Every run under `base` and a line for each unreadable one (run_list.py; kept here for callers)."""
-    from rnntui.core.run_list import list_runs as listing
-
-    return listing(base)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from rnntui.core.spec import ModelSpec
+from rnntui.core.spec_types import ModelSpec
 
 # 50 million parameters: 200 MB of float32 weights, 600 MB with Adam's two moments. Far above every
 # lesson (the largest built-in preset has ~0.1 M), far below what would make a laptop swap.

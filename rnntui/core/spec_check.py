@@ -7,10 +7,25 @@ is capped in parameters (`sizes.MAX_PARAMS`) and a batch's activations (`sizes.M
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rnntui.core.errors import SpecError
-from rnntui.core.spec import CELLS, DEVICES, DIRECTIONS, OPTIMIZERS, PATTERNS, ExperimentSpec, short
+from rnntui.core.sizes import activation_problem, param_count, too_large
+from rnntui.core.spec_types import (
+    CELLS,
+    DEVICES,
+    DIRECTIONS,
+    OPTIMIZERS,
+    PATTERNS,
+    ExperimentSpec,
+    ModelSpec,
+    TrainSpec,
+    short,
+)
+from rnntui.core.tasks import get_task_class
+
+if TYPE_CHECKING:
+    from rnntui.core.tasks.base import Task
 
 MAX_STEPS = 1_000_000_000
 MAX_SEED = 2**64 - 1  # torch.manual_seed takes an unsigned 64-bit seed
@@ -22,7 +37,14 @@ MAX_TBPTT = 100_000
 
 def check(spec: ExperimentSpec) -> None:
     """Raise SpecError for anything that cannot train; messages say what to change."""
-    m, t = spec.model, spec.train
+    _check_model(spec.model)
+    _check_train(spec.train)
+    if spec.goal is not None and spec.goal.direction not in DIRECTIONS:
+        raise SpecError(f"goal.direction must be min or max, not {short(spec.goal.direction)}")
+    _check_task(spec)
+
+
+def _check_model(m: ModelSpec) -> None:
     if m.cell not in CELLS:
         raise SpecError(f"model.cell {short(m.cell)} is not a cell; choose one of {', '.join(CELLS)}")
     if m.pattern not in PATTERNS:
@@ -46,6 +68,9 @@ def check(spec: ExperimentSpec) -> None:
             "bidirectional needs the whole input: it cannot drive a one-to-many generator, which "
             "produces its sequence one step at a time; set model.bidirectional=false"
         )
+
+
+def _check_train(t: TrainSpec) -> None:
     if t.steps < 0:
         raise SpecError(f"train.steps must be 0 or more, not {short(t.steps)}")
     _within("train.steps", t.steps, 0, MAX_STEPS)
@@ -64,15 +89,14 @@ def check(spec: ExperimentSpec) -> None:
     if t.device not in DEVICES:
         raise SpecError(f"train.device {short(t.device)} is unknown; choose one of {', '.join(DEVICES)}")
     _within("train.eval_every", t.eval_every, 1, MAX_STEPS)
-    if spec.goal is not None and spec.goal.direction not in DIRECTIONS:
-        raise SpecError(f"goal.direction must be min or max, not {short(spec.goal.direction)}")
 
-    from rnntui.core.tasks import get_task_class
 
+def _check_task(spec: ExperimentSpec) -> None:
+    """The task's own checks: its parameters, the patterns it trains, TBPTT, and the network's size."""
     task_cls = get_task_class(spec.task.name)
     task_cls.check_params(spec.task.params)
-    task_cls.check_model(m)
-    if t.tbptt is not None and not task_cls.supports_tbptt:
+    task_cls.check_model(spec.model)
+    if spec.train.tbptt is not None and not task_cls.supports_tbptt:
         raise SpecError(
             f"train.tbptt applies to long text language models; task {spec.task.name!r} trains on "
             "whole sequences: set train.tbptt=none"
@@ -85,12 +109,10 @@ def _within(name: str, value: int, lo: int, hi: int) -> None:
         raise SpecError(f"{name} must be {lo}–{hi:,}, not {short(value)}")
 
 
-def check_size(spec: ExperimentSpec, task_cls: Any) -> None:
+def check_size(spec: ExperimentSpec, task_cls: type[Task]) -> None:
     """Refuse, before anything is allocated, a network over the parameter cap or a batch whose
     activations would not fit in memory. Vocabularies are the task's upper bounds here; a
     checkpoint is checked again with its exact sizes."""
-    from rnntui.core.sizes import activation_problem, param_count, too_large
-
     n_in, n_out = task_cls.io_bounds(task_cls.resolve_params(spec.task.params))
     problem = too_large(param_count(spec.model, n_in, n_out, task_cls.input_kind == "tokens"))
     length = task_cls.max_length(task_cls.resolve_params(spec.task.params))

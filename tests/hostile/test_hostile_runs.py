@@ -11,7 +11,8 @@ import pytest
 
 from hostile_util import cli, one_error, trained
 from rnntui.core.export import metrics_csv
-from rnntui.core.runs import RunDir, list_runs
+from rnntui.core.run_list import list_runs
+from rnntui.core.runs import RunDir
 
 BROKEN_RUN_JSON = {
     "list": b"[1]",

@@ -1,11 +1,21 @@
-"""Task registry: task name → class, imported lazily so listing presets stays cheap."""
+"""Task registry: task name → class, imported lazily so listing presets stays cheap; and the built tasks.
+
+`build_task` lives here, under everything that builds or loads a run (experiment.py, runs.py), so those
+two can both use it without importing each other.
+"""
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from rnntui.core.spec import SpecError
+from rnntui.core.errors import SpecError
+
+if TYPE_CHECKING:
+    from rnntui.core.spec_types import TaskSpec
+    from rnntui.core.tasks.base import Task
 
 _TASKS: dict[str, str] = {
     "char_lm": "rnntui.core.tasks.charlm:CharLMTask",
@@ -25,7 +35,7 @@ def task_names() -> list[str]:
     return sorted(_TASKS)
 
 
-def get_task_class(name: str) -> Any:
+def get_task_class(name: str) -> type[Task]:
     if name not in _TASKS:
         raise SpecError(f"unknown task {name!r}; tasks: {', '.join(task_names())}")
     module, _, cls = _TASKS[name].partition(":")
@@ -34,3 +44,34 @@ def get_task_class(name: str) -> Any:
 
 def task_param_types(name: str) -> dict[str, Any]:
     return {k: p.type for k, p in get_task_class(name).params.items()}
+
+
+_CACHE: dict[tuple[Any, ...], Task] = {}
+
+
+def build_task(spec: TaskSpec, state: Mapping[str, Any] | None = None) -> Task:
+    """Generated-data tasks are cached by their parameters (and a checkpoint's vocabulary): building
+    some takes a second, and tasks are read-only once built. Tasks that read a user's file are always
+    rebuilt. A task rebuilt for a checkpoint must have the checkpoint's vocabulary (check_state)."""
+    cls = get_task_class(spec.name)
+    if spec.params.get("path"):
+        task = cls(spec.params, state=state)
+        if state is not None:
+            task.check_state(state)
+        return task
+    key = (spec.name, tuple(sorted(spec.params.items())), _state_key(state))
+    if key not in _CACHE:
+        task = cls(spec.params, state=state)
+        if state is not None:
+            task.check_state(state)
+        _CACHE[key] = task
+    return _CACHE[key]
+
+
+def _state_key(state: Mapping[str, Any] | None) -> str | None:
+    if state is None:
+        return None
+    try:
+        return json.dumps(state, sort_keys=True)
+    except (TypeError, ValueError):
+        return repr(state)

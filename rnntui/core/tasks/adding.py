@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from rnntui.core.spec import SpecError
+from rnntui.core.errors import SpecError
 from rnntui.core.tasks.base import Batch, Param, Task, Token
 from rnntui.core.tasks.series import tokenize_floats
 
@@ -27,7 +27,6 @@ class AddingTask(Task):
     output_kind = "value"
     kind = "regress"
     metric_name = "mse"
-    metric_direction = "min"
     input_dim = 2
     output_dim = 1
     prefix_hint = "values with two marked by *, e.g. 0.2 0.7* 0.1 0.4* 0.9"

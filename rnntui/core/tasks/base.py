@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
-from rnntui.core.spec import PATTERN_LABELS, ModelSpec, SpecError, coerce, short
+from rnntui.core.errors import SpecError
+from rnntui.core.spec_types import PATTERN_LABELS, ModelSpec, coerce, short
 
 if TYPE_CHECKING:
     from rnntui.core.model import SequenceModel
@@ -124,7 +125,6 @@ class Task:
     # "lm" (next token), "tag" (label per token), "classify", "regress", "generate", "seq2seq".
     kind: ClassVar[str] = "lm"
     metric_name: ClassVar[str] = "accuracy"
-    metric_direction: ClassVar[str] = "max"
     supports_tbptt: ClassVar[bool] = False
     prefix_hint: ClassVar[str] = "type a prefix"
     separator: ClassVar[str] = " "  # between output tokens: words and numbers; "" for characters

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from rnntui.core.spec import SpecError
+from rnntui.core.errors import SpecError
 from rnntui.core.tasks import corpora
 from rnntui.core.tasks.base import Batch, Metrics, Param, Task, Token, Vocab
 from rnntui.core.tasks.owntext import (

@@ -22,8 +22,8 @@ from typing import Any
 
 import torch
 
+from rnntui.core.errors import SpecError
 from rnntui.core.fileio import human_bytes, read_prefix
-from rnntui.core.spec import SpecError
 
 MIN_CHARS = 200
 MAX_TEXT_BYTES = 20_000_000

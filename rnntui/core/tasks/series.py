@@ -20,8 +20,8 @@ from typing import Any
 
 import torch
 
+from rnntui.core.errors import SpecError
 from rnntui.core.fileio import read_regular
-from rnntui.core.spec import SpecError
 from rnntui.core.tasks.base import Batch, Param, Task, Token
 from rnntui.core.tasks.owntext import MAX_TEXT_BYTES, Source, check_unchanged, fingerprint
 
@@ -104,7 +104,6 @@ class SineTask(Task):
     output_kind = "value"
     kind = "regress"
     metric_name = "mse"
-    metric_direction = "min"
     input_dim = 1
     output_dim = 1
     prefix_hint = "type values separated by spaces, e.g. 0 0.5 0.9 1 0.8"

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 import torch
 
-from rnntui.core.spec import SpecError
+from rnntui.core.errors import SpecError
 from rnntui.core.tasks.base import IGNORE, Batch, Task, Token, Vocab, pad_sequences
 
 WORD = re.compile(r"[\w'áéíóúñü]+|[^\w\s]")

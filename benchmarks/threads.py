@@ -115,13 +115,11 @@ def measure(name: str, rounds: int, seconds: float) -> tuple[dict[str, list[floa
 
 
 def rule_threads(name: str) -> tuple[int, str]:
-    from rnntui.core.experiment import build_task, task_sizes
     from rnntui.core.presets import resolve
     from rnntui.core.threads import step_work, training_threads
 
     spec = resolve(name)
-    sizes = task_sizes(build_task(spec.task))
-    return training_threads(spec, sizes), f"{step_work(spec) / 1e6:.1f}M"
+    return training_threads(spec), f"{step_work(spec) / 1e6:.1f}M"
 
 
 def main() -> None:

@@ -1,14 +1,19 @@
 """How many intra-op threads train a spec on the CPU: a rule on the size of its matrix products.
 
-PLACEHOLDER: threshold to be set from benchmarks/threads.py.
+Small recurrent networks spend a step in many tiny ops, where a second OpenMP thread buys little and
+costs a wake-up per op while the app's UI process wants a core too; bigger ones gain from every core.
+Measured on the 2-core CI machine (benchmarks/threads.py, steps/s, medians of 5 one-second turns):
+hello (0.7M multiply-adds a step) 619 on 1 thread, 712 on 2 in a bare process, but 0.95× vs 0.83× of
+the bare loop inside the app; long-memory (1.3M) 128 vs 161; char-lm (2.6M) 116 vs 192. The rule
+matched or beat the measuring tuner it replaces on every preset (rule/tuned 1.01, 1.05, 1.56: the
+tuner's short trial picked 1 thread for char-lm), so the threshold sits between 0.7M and 1.3M.
 """
 
 from __future__ import annotations
 
 import os
 
-from rnntui.core.size_table import TaskSizes
-from rnntui.core.sizes import GATES, param_count
+from rnntui.core.sizes import GATES
 from rnntui.core.spec_types import ExperimentSpec
 
 MIN_WORK_PER_THREAD = 1_000_000
@@ -25,10 +30,7 @@ def step_work(spec: ExperimentSpec) -> int:
     return spec.train.batch_size * work
 
 
-def params(spec: ExperimentSpec, sizes: TaskSizes) -> int:
-    return param_count(spec.model, sizes.input, sizes.output, sizes.tokens_in)
-
-
-def training_threads(spec: ExperimentSpec, sizes: TaskSizes, cores: int | None = None) -> int:
+def training_threads(spec: ExperimentSpec, cores: int | None = None) -> int:
+    """1 below MIN_WORK_PER_THREAD multiply-adds a step, else every core."""
     cores = cores or os.cpu_count() or 1
     return 1 if step_work(spec) < MIN_WORK_PER_THREAD else cores

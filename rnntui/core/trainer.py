@@ -26,7 +26,6 @@ from rnntui.core.events import RunEnd
 from rnntui.core.reporting import OnEvent, Window, recorder
 from rnntui.core.runs import RunDir
 from rnntui.core.spec import ExperimentSpec
-from rnntui.core.trainer_compat import run_pausable
 from rnntui.core.training import Training
 
 
@@ -104,15 +103,9 @@ class Trainer(Training):
         on_event: OnEvent | None = None,
         every_s: float = 0.1,
         steps: int | None = None,
-        *,
-        pause: threading.Event | None = None,  # compatibility: trainer_child.py until its rewrite
-        while_paused: Callable[[], None] | None = None,  # compatibility: (the same)
-        tune_threads: bool = False,  # compatibility: (the same)
     ) -> ev.Finished:
         """`run_until` (halted when `stop` is set) and `finish` ("stopped" when halted)."""
         halt = stop.is_set if stop is not None else lambda: False
-        if pause is not None or tune_threads:  # compatibility: trainer_child.py until its rewrite
-            return run_pausable(self, halt, on_event, every_s, steps, pause, while_paused, tune_threads)
         return self.finish(self.run_until(halt, on_event, every_s, steps).value, on_event)
 
     # ---- its parts ---------------------------------------------------------------------------

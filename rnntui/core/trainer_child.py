@@ -27,7 +27,9 @@ import torch
 
 from rnntui.core import events as ev
 from rnntui.core import trainer_protocol as p
+from rnntui.core.events import RunEnd
 from rnntui.core.runs import RunDir
+from rnntui.core.threads import training_threads
 from rnntui.core.trainer import Trainer
 
 WEIGHTS_EVERY_S = 0.5
@@ -53,10 +55,10 @@ def child_main(conn: Connection, order: p.Order) -> None:
     # This process writes to the app's terminal if it writes to stderr at all: a warning or a
     # traceback there would tear the screen. Its Python output goes nowhere; a crash goes to the app.
     sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (for the life of the process)
-    if order.threads:
-        torch.set_num_threads(order.threads)
     try:
         trainer = build(order)
+        # RNNTUI_TRAIN_THREADS (order.threads) is the user's choice; otherwise a rule on the model's size.
+        torch.set_num_threads(order.threads or training_threads(trainer.spec))
     except Exception as exc:  # reported to the parent, which shows it (e.g. "run … in use by pid N")
         send(conn, p.StartFailed(str(exc) or type(exc).__name__))
         conn.close()
@@ -74,8 +76,7 @@ def child_main(conn: Connection, order: p.Order) -> None:
     )
     send(conn, ready)
     try:
-        # RNNTUI_TRAIN_THREADS (order.threads) is the user's choice; otherwise the first run measures.
-        Child(conn, trainer, tune_threads=not order.threads).serve()
+        Child(conn, trainer).serve()
     except Exception:
         send(conn, p.Crashed(traceback.format_exc()))
     finally:
@@ -91,14 +92,13 @@ class WeightsNow(p.Command):
 
 
 class Child:
-    def __init__(self, conn: Connection, trainer: Trainer, tune_threads: bool) -> None:
-        self.conn, self.trainer, self.tune_threads = conn, trainer, tune_threads
+    def __init__(self, conn: Connection, trainer: Trainer) -> None:
+        self.conn, self.trainer = conn, trainer
         self.stop, self.pause = threading.Event(), threading.Event()
         self.jobs: queue.SimpleQueue[p.Command] = queue.SimpleQueue()
         self.deferred: list[p.Command] = []  # runs that came in during a run
         self.weights_wanted = False
         self.weights_t = 0.0
-        self.pause_told = False
 
     def listen(self) -> None:
         """Listener thread: flags take effect at once; runs and steps queue for the main thread."""
@@ -108,7 +108,6 @@ class Child:
             except (EOFError, OSError):  # the app is gone: finish the run cleanly and leave
                 cmd = p.Close()
             if isinstance(cmd, p.Pause):
-                self.pause_told = False
                 self.pause.set()
             elif isinstance(cmd, p.Resume):
                 self.pause.clear()
@@ -154,15 +153,13 @@ class Child:
                 send(self.conn, p.RunFailed(str(exc) or type(exc).__name__))
                 send(self.conn, p.Idle(t.step_count))
                 return
-        t.run(
-            stop=self.stop,
-            pause=self.pause,
-            on_event=self.emit,
-            every_s=cmd.every_s,
-            steps=cmd.steps,
-            while_paused=self.while_paused,
-            tune_threads=self.tune_threads,
-        )
+        halt = lambda: self.stop.is_set() or self.pause.is_set()  # noqa: E731 (asked before every step)
+        while True:
+            end = t.run_until(halt, self.emit, cmd.every_s, cmd.steps)
+            if end is not RunEnd.HALTED or self.stop.is_set():
+                break
+            self.wait_paused()
+        t.finish(end.value, self.emit)
         send(self.conn, p.Idle(t.step_count))
 
     def do_step(self) -> None:
@@ -170,20 +167,21 @@ class Child:
         self.send_weights()
         send(self.conn, p.Stepped(self.trainer.step_count))
 
-    def while_paused(self) -> None:
-        """Called by the run between steps while paused: say where, then wait for the next job."""
-        if not self.pause_told:
-            self.pause_told = True
+    def wait_paused(self) -> None:
+        """Between two steps of a run while paused: say where, then take single steps until resumed
+        or stopped (on this thread: OpenMP keeps a pool per thread)."""
+        if self.pause.is_set():
             send(self.conn, p.Paused(self.trainer.step_count))
-        cmd = self.jobs.get()  # a step, or Wake (resumed, stopped), or a run/close for later
-        if isinstance(cmd, p.Step):
-            self.do_step()
-        elif isinstance(cmd, WeightsNow):
-            self.send_weights()
-        elif isinstance(cmd, p.Close):
-            self.deferred.insert(0, cmd)
-        elif not isinstance(cmd, Wake):
-            self.deferred.append(cmd)
+        while self.pause.is_set() and not self.stop.is_set():
+            cmd = self.jobs.get()  # a step, or Wake (resumed, stopped), or a run/close for later
+            if isinstance(cmd, p.Step):
+                self.do_step()
+            elif isinstance(cmd, WeightsNow):
+                self.send_weights()
+            elif isinstance(cmd, p.Close):
+                self.deferred.insert(0, cmd)
+            elif not isinstance(cmd, Wake):
+                self.deferred.append(cmd)
 
     def emit(self, e: ev.Event) -> None:
         # Weights first: the app refreshes Predict when it handles the event.

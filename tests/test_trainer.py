@@ -66,30 +66,24 @@ def test_clipping_reports_the_pre_clip_norm_and_the_flag():
     assert all(p.clipped == (p.grad_norm > 0.5) for p in points)
 
 
-def test_stop_and_pause():
+def test_stop_and_halt():
     spec = tiny("char_lm", {"seq_len": 12})
     spec = dataclasses.replace(spec, train=dataclasses.replace(spec.train, steps=100_000))
-    stop, pause = threading.Event(), threading.Event()
-    seen: list[int] = []
+    stop = threading.Event()
 
     def on_event(e: ev.Event) -> None:
-        if isinstance(e, ev.Progress):
-            seen.append(e.points[-1].step)
-            if e.points[-1].step >= 30:
-                stop.set()
+        if isinstance(e, ev.Progress) and e.points[-1].step >= 30:
+            stop.set()
 
-    finished = Trainer(spec).run(stop=stop, pause=pause, on_event=on_event, every_s=0.0)
+    finished = Trainer(spec).run(stop=stop, on_event=on_event, every_s=0.0)
     assert finished.reason == "stopped" and 30 <= finished.step < 100_000
-    pause.set()
     t = Trainer(spec)
-    worker = threading.Thread(target=t.run, kwargs={"pause": pause, "stop": stop})
-    stop.clear()
-    worker.start()
-    worker.join(timeout=0.5)
-    assert t.step_count == 0, "a paused trainer takes no steps"
-    stop.set()
-    worker.join(timeout=10)
-    assert not worker.is_alive()
+    assert t.run_until(lambda: True, None, every_s=0.0) is ev.RunEnd.HALTED
+    assert t.step_count == 0, "a halted trainer takes no steps"
+    asked = iter([False] * 7 + [True])
+    assert t.run_until(lambda: next(asked), None, every_s=0.0) is ev.RunEnd.HALTED
+    assert t.step_count == 7, "halt is asked before every step"
+    assert t.finish("stopped").step == 7
 
 
 def test_same_seed_same_curve():

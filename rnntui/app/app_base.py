@@ -1,0 +1,111 @@
+"""What every part of the App shares: the one training state, the views, the chrome and notices.
+
+The App is this base plus one class per concern (loading.py, training_actions.py,
+compare_actions.py, view_actions.py), each a subclass of AppBase so its `@on` handlers register;
+app.py composes them. State changes only by replacing `training` (app/state.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App
+from textual.notifications import SeverityLevel
+from textual.reactive import reactive
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, Input, Static
+
+from rnntui.app.chrome import status_text, topbar_text
+from rnntui.app.comparison import CompareState, Comparison
+from rnntui.app.predictor_thread import PredictorThread
+from rnntui.app.state import TrainingState, status_line
+from rnntui.app.training_link import TrainingLink
+from rnntui.core import trainer_protocol as p
+from rnntui.core.presets import PresetEntry
+from rnntui.core.spec import ExperimentSpec
+from rnntui.core.textsafe import sanitize
+
+NOTICE_S = 4.0
+
+
+class AppBase(App[int]):
+    training: reactive[TrainingState] = reactive(TrainingState(), always_update=True)
+    compare_state: reactive[CompareState | None] = reactive(None, always_update=True)
+
+    def __init__(self, preset: str | None = None, runs_dir: str | None = None) -> None:
+        super().__init__()
+        self.initial_preset = preset
+        self.runs_dir = Path(runs_dir) if runs_dir else None
+        self.link = TrainingLink(self.post_message)
+        self.predictor = PredictorThread(self.post_message)
+        self.comparison: Comparison | None = None
+        self.preset_entries: list[PresetEntry] = []
+        self.views_ready = False
+        self.preview_name: str | None = None  # the first frame's preset, until the real one is built
+        self.notice: str | None = None  # a passing message, shown in the status line for NOTICE_S
+        self._notice_timer: Timer | None = None
+        self._edit_timer: Timer | None = None
+        self._fallback: ExperimentSpec | None = None  # rebuilt if opening a run fails
+        self._quitting = False
+
+    def view(self, name: str) -> Widget:
+        return self.query_one(f"#{name}")
+
+    @property
+    def current_view(self) -> str:
+        return self.query_one(ContentSwitcher).current or "build"
+
+    def action_view(self, name: str) -> None:
+        """Show a view; its first field (or the view itself) has the focus."""
+        if not self.views_ready:
+            return  # a key pressed in the first tenth of a second
+        self.query_one(ContentSwitcher).current = name
+        self.link.request(p.WantWeights(name == "predict"))  # Predict follows the weights live
+        self.update_chrome()
+        if name == "predict":
+            self.query_one("#prefix", Input).focus()
+        elif name == "runs":
+            self.query_one("#runs-table").focus()
+        else:
+            self.view(name).focus()
+
+    def watch_training(self, state: TrainingState) -> None:
+        self.update_chrome()
+
+    def update_chrome(self) -> None:
+        state = self.training
+        name = state.spec.name if state.spec else (self.preview_name or "…")
+        self.query_one("#topbar", Static).update(topbar_text(self.current_view, state.device, name))
+        shown = self.notice or status_line(state)
+        self.query_one("#status", Static).update(status_text(shown, bool(self.notice)))
+
+    @property
+    def status(self) -> str:
+        """The status line's text (without a passing notice)."""
+        return status_line(self.training)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Notices quote data (preset names, paths, errors): never markup, control characters shown.
+        Information goes to the status line (a toast covered the charts); warnings and errors are
+        toasts, at the top right."""
+        if severity == "information":
+            self.notice = message
+            if self._notice_timer is not None:
+                self._notice_timer.stop()
+            self._notice_timer = self.set_timer(NOTICE_S, self._clear_notice)
+            self.update_chrome()
+            return
+        super().notify(sanitize(message), title=sanitize(title), severity=severity, timeout=timeout, markup=False)
+
+    def _clear_notice(self) -> None:
+        self.notice = None
+        self.update_chrome()

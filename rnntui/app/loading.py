@@ -1,0 +1,120 @@
+"""Getting a network to train: torch and the presets load, a preset or a run opens, a Build edit
+rebuilds, and the training process's replies become the state (app/state.py: reduce)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from textual import on, work
+
+from rnntui.app.app_base import AppBase
+from rnntui.app.messages import OpenRun, SpecEdited, TorchLoaded, TrainerReplied
+from rnntui.app.predictor_thread import Network
+from rnntui.app.state import Phase, reduce
+from rnntui.app.torch_threads import threads_override
+from rnntui.core import events as ev
+from rnntui.core import trainer_protocol as p
+from rnntui.core.spec import ExperimentSpec
+
+EDIT_DEBOUNCE_S = 0.3  # typing "128" in Build builds once
+
+
+class Loading(AppBase):
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def load_torch(self) -> None:
+        """torch takes a second or more to import: the first frame is already on screen."""
+        try:
+            from rnntui.app.torch_threads import helper_thread
+            from rnntui.core.device import describe_device, resolve_device
+            from rnntui.core.presets import discover, sorted_entries
+
+            helper_thread()
+            device = describe_device(resolve_device("auto"))
+            self.post_message(TorchLoaded(sorted_entries(discover()), device))
+        except Exception as exc:  # pragma: no cover - shown to the user
+            self.post_message(TorchLoaded([], "?", error=str(exc)))
+
+    @on(TorchLoaded)
+    def _torch_loaded(self, message: TorchLoaded) -> None:
+        if message.error:
+            self.training = dataclasses.replace(self.training, phase=Phase.FAILED, error=message.error)
+            self.notify(f"could not load torch: {message.error}", severity="error")
+            return
+        self.preset_entries = message.presets
+        self.training = dataclasses.replace(self.training, device=message.device)
+        names = [e.name for e in self.preset_entries if e.spec is not None]
+        wanted = self.initial_preset if self.initial_preset in names else ("hello" if "hello" in names else None)
+        if wanted is None:
+            self.training = dataclasses.replace(self.training, phase=Phase.FAILED, error="no presets found")
+            return
+        self.action_load_preset(wanted)
+
+    def action_load_preset(self, name: str) -> None:
+        entry = next((e for e in self.preset_entries if e.name == name), None)
+        if entry is None or entry.spec is None:
+            self.notify(f"preset {name!r} cannot be loaded: {entry.error if entry else 'unknown'}", severity="error")
+            return
+        self._start(spec=entry.spec, new_lesson=True)
+
+    @on(OpenRun)
+    def _open_run(self, message: OpenRun) -> None:
+        self._fallback = self.training.spec
+        self._start(resume=message.path, new_lesson=True)
+        self.action_view("predict")
+
+    def _start(self, spec: ExperimentSpec | None = None, resume: Path | None = None, new_lesson: bool = False) -> None:
+        """A new training process for `spec` or the run at `resume` (the current one closes first;
+        its run is saved). RNNTUI_TRAIN_THREADS, when set, fixes its thread count."""
+        lesson = self.training.lesson + (1 if new_lesson else 0)
+        self.training = dataclasses.replace(self.training, phase=Phase.BUILDING, waiting=None, lesson=lesson)
+        where = str(resume) if resume is not None else None
+        self.link.start(p.Order(spec=spec, resume=where, threads=threads_override()))
+
+    # ---- replies from the training process ---------------------------------------------------
+    @on(TrainerReplied)
+    def _replied(self, message: TrainerReplied) -> None:
+        if not self.link.received(message) or not self.views_ready:
+            return
+        reply = message.reply
+        self.training = reduce(self.training, reply)
+        if isinstance(reply, p.Ready):
+            self._fallback = None
+            self.predictor.load(Network(reply.spec, reply.task_state, reply.weights))
+            self.link.request(p.WantWeights(self.current_view == "predict"))
+        elif isinstance(reply, p.WeightsCopy):
+            self.predictor.weights(reply.weights)
+        elif isinstance(reply, p.StartFailed):
+            self.notify(reply.reason, severity="error", timeout=10)
+            if self._fallback is not None:  # a run that cannot be opened: the network before it comes back
+                spec, self._fallback = self._fallback, None
+                self._start(spec=spec)
+        elif isinstance(reply, p.RunFailed):
+            self.notify(f"cannot train: {reply.reason}", severity="error", timeout=10)
+        elif isinstance(reply, p.Lost):
+            self.notify(f"{reply.reason}. Press r to start a new one (same seed).", severity="error", timeout=15)
+        elif isinstance(reply, p.Event):
+            self._event_notices(reply.event)
+        if self._quitting and isinstance(reply, p.Closed | p.Lost):
+            self.exit(0)
+
+    def _event_notices(self, e: ev.Event) -> None:
+        if isinstance(e, ev.Diverged):
+            self.notify("training diverged: see the Train view for what to try", severity="error", timeout=8)
+        elif isinstance(e, ev.GoalReached):
+            self.notify(f"goal reached at step {e.step}")
+
+    # ---- build edits -------------------------------------------------------------------------
+    @on(SpecEdited)
+    def _spec_edited(self, message: SpecEdited) -> None:
+        if self._edit_timer is not None:
+            self._edit_timer.stop()
+        if message.error:
+            self.training = dataclasses.replace(self.training, phase=Phase.BLOCKED, error=message.error)
+            return
+        if self.training.phase is Phase.BLOCKED:
+            phase = Phase.READY if self.link.running else Phase.BUILDING
+            self.training = dataclasses.replace(self.training, phase=phase, error=None)
+        if message.spec != self.training.spec:
+            spec = message.spec
+            self._edit_timer = self.set_timer(EDIT_DEBOUNCE_S, lambda: self._start(spec=spec))

@@ -1,0 +1,58 @@
+"""Moving around: fields and views, the presets menu, help, and Predict's round trip to the
+predictor thread (a keystroke is a request; the prediction comes back as a message)."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.widgets import Input
+
+from rnntui.app.loading import Loading
+from rnntui.app.messages import Predicted, PredictFailed, PredictorLoaded, PredictRequested
+from rnntui.app.predictor_thread import Feed
+
+
+class ViewActions(Loading):
+    """On top of Loading: a preset chosen in the menu loads (`action_load_preset`)."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_input":
+            return isinstance(self.focused, Input)  # shown (and needed) only while typing in a field
+        return True
+
+    def action_leave_input(self) -> None:
+        """Leave a field: the view itself has the focus, so its keys and the app's work again."""
+        if self.views_ready:
+            self.view(self.current_view).focus()
+
+    def action_presets(self) -> None:
+        if not self.preset_entries:
+            self.notify("presets are still loading…")
+            return
+        from rnntui.app.widgets.presets_screen import PresetsScreen
+
+        current = self.training.spec.name if self.training.spec else None
+        self.push_screen(PresetsScreen(self.preset_entries, current), self._preset_chosen)
+
+    def _preset_chosen(self, name: str | None) -> None:
+        if name:
+            self.action_load_preset(name)
+
+    def action_help(self) -> None:
+        from rnntui.app.widgets.help_screen import HelpScreen, help_sections
+
+        spec = self.training.spec
+        view = self.view(self.current_view) if self.views_ready else None
+        sections = help_sections(self, view)
+        self.push_screen(HelpScreen(sections, spec.title if spec else "", spec.lesson if spec else ""))
+
+    # ---- prediction --------------------------------------------------------------------------
+    @on(PredictRequested)
+    def _predict_requested(self, message: PredictRequested) -> None:
+        self.predictor.feed(Feed(message.prefix, message.top_k))
+
+    @on(PredictorLoaded)
+    @on(Predicted)
+    @on(PredictFailed)
+    def _predicted(self, message: PredictorLoaded | Predicted | PredictFailed) -> None:
+        if self.views_ready:
+            self.view("predict").show_prediction(message)

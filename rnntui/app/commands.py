@@ -1,66 +1,78 @@
-"""Command palette: every action, and "Load preset: NAME" for every preset.
+"""Command palette: the App's system commands (`App.get_system_commands`: Textual's own, every
+action, "Load preset: NAME" for every preset), shown by a provider that never parses them as markup.
 
 A preset's name and title are data: they are never spliced into an action string (a name with an
 apostrophe broke `load_preset('…')`, and a crafted one could have called any action) or into markup
-(the palette parses a str prompt or help as markup). Commands are callables; text is Content.
+(Textual's SystemCommandsProvider highlights a match with Matcher.highlight, which parses the title
+as markup: "[/]" crashed it). Commands are callables; text is Content.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from functools import partial
+from typing import TYPE_CHECKING
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.app import SystemCommand
+from textual.command import DiscoveryHit, Hit, Hits
 from textual.content import Content
 from textual.fuzzy import Matcher
+from textual.system_commands import SystemCommandsProvider
 
 from rnntui.core.textsafe import one_line
 
+if TYPE_CHECKING:
+    from rnntui.app.view_actions import ViewActions
+
+# (title, action on the App, help); an action "view.action" runs on that view after showing it.
 ACTIONS = (
     ("Show Build view", "view('build')", "choose the architecture and training settings"),
     ("Show Train view", "view('train')", "live charts of loss, gradient norm and gradient through time"),
     ("Show Predict view", "view('predict')", "type a prefix and watch the prediction and hidden state"),
+    ("Show Runs view", "view('runs')", "every run on disk; overlay, delete, open, resume"),
     ("Start / pause training", "toggle_training", "space"),
     ("One training step", "step", "s"),
     ("Reset weights", "reset", "r: same seed, fresh weights"),
-    ("Show Runs view", "view('runs')", "every run on disk; overlay, delete, open, resume"),
     ("Compare variants", "compare", "c: cells, depth, direction or clipping, same seed and batches"),
-    ("Toggle per-layer gradient norms", "toggle_layers", "g"),
+    ("Toggle per-layer gradient norms", "train.toggle_per_layer", "g in the Train view"),
     ("Presets menu", "presets", "p"),
     ("Help", "help", "?"),
-    ("Quit", "quit", "q"),
 )
 
 
-@dataclass(frozen=True)
-class PaletteCommand:
-    name: str  # shown and matched, already one visible line
-    run: Callable[[], object]
-    help: str
+def rnn_commands(app: ViewActions) -> Iterator[SystemCommand]:
+    for title, action, help_ in ACTIONS:
+        yield SystemCommand(title, help_, partial(run, app, action))
+    for entry in app.preset_entries:
+        help_ = one_line(entry.spec.title) if entry.spec else "(has an error)"
+        yield SystemCommand(one_line(f"Load preset: {entry.name}"), help_, partial(app.action_load_preset, entry.name))
 
 
-class RnnCommands(Provider):
-    def _commands(self) -> list[PaletteCommand]:
-        app = self.app
-        out = [PaletteCommand(name, partial(app.run_action, action), help_) for name, action, help_ in ACTIONS]
-        load = getattr(app, "action_load_preset", None)
-        for entry in getattr(app, "preset_entries", []):
-            title = entry.spec.title if entry.spec else "(has an error)"
-            if load is not None:
-                out.append(PaletteCommand(one_line(f"Load preset: {entry.name}"), partial(load, entry.name), title))
-        return out
+async def run(app: ViewActions, action: str) -> None:
+    view, _, name = action.rpartition(".")
+    if not view:
+        await app.run_action(name)
+    elif app.views_ready:  # a view's own key, from anywhere: that view comes up and acts
+        app.action_view(view)
+        await app.run_action(name, app.view(view))
+
+
+class SafeSystemCommands(SystemCommandsProvider):
+    """Textual's system-commands provider, with every title and help as plain text."""
+
+    def _commands(self) -> list[tuple[str, str, Callable[[], object], bool]]:
+        return [(c.title, c.help, c.callback, c.discover) for c in self.app.get_system_commands(self.screen)]
 
     async def discover(self) -> Hits:
-        for c in self._commands():
-            yield DiscoveryHit(Content(c.name), c.run, text=c.name, help=Content(one_line(c.help)))
+        for title, help_, callback, discover in sorted(self._commands(), key=lambda c: c[0]):
+            if discover:
+                yield DiscoveryHit(Content(title), callback, text=title, help=Content(help_))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for c in self._commands():
-            score = matcher.match(c.name)
-            if score > 0:
-                yield Hit(score, highlight(matcher, c.name), c.run, text=c.name, help=Content(one_line(c.help)))
+        for title, help_, callback, _ in self._commands():
+            if (score := matcher.match(title)) > 0:
+                yield Hit(score, highlight(matcher, title), callback, text=title, help=Content(help_))
 
 
 def highlight(matcher: Matcher, candidate: str) -> Content:

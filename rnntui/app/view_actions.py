@@ -3,7 +3,11 @@ predictor thread (a keystroke is a request; the prediction comes back as a messa
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from textual import on
+from textual.app import SystemCommand
+from textual.screen import Screen
 from textual.widgets import Input
 
 from rnntui.app.loading import Loading
@@ -13,6 +17,13 @@ from rnntui.app.predictor_thread import Feed
 
 class ViewActions(Loading):
     """On top of Loading: a preset chosen in the menu loads (`action_load_preset`)."""
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette: Textual's commands (theme, keys, screenshot, quit), then ours (commands.py)."""
+        from rnntui.app.commands import rnn_commands
+
+        yield from super().get_system_commands(screen)
+        yield from rnn_commands(self)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "leave_input":

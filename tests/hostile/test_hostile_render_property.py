@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.content import Content
 from textual.fuzzy import Matcher
 
-from rnntui.app.app import status_text, topbar_text
+from rnntui.app.chrome import status_text, topbar_text
 from rnntui.app.commands import highlight
 from rnntui.app.widgets.build_view import lesson_text
 from rnntui.app.widgets.heatmap import heat_text

@@ -4,6 +4,7 @@ rebuilds, and the training process's replies become the state (app/state.py: red
 from __future__ import annotations
 
 import dataclasses
+import gc
 from pathlib import Path
 
 from textual import on, work
@@ -18,6 +19,13 @@ from rnntui.core import trainer_protocol as p
 from rnntui.core.spec import ExperimentSpec
 
 EDIT_DEBOUNCE_S = 0.3  # typing "128" in Build builds once
+
+
+def settle_heap() -> None:
+    """What is loaded now lives as long as the app (torch, Textual, the views, the presets): out of
+    the collector's sight. A full collection walked all of it — 150–280 ms with the event loop
+    stopped, measured on the 2-core CI machine while training (tests/test_app_stall.py)."""
+    gc.freeze()  # (no collection first: that alone stops the loop as long)
 
 
 class Loading(AppBase):
@@ -43,6 +51,7 @@ class Loading(AppBase):
             return
         self.preset_entries = message.presets
         self.training = dataclasses.replace(self.training, device=message.device)
+        settle_heap()
         names = [e.name for e in self.preset_entries if e.spec is not None]
         wanted = self.initial_preset if self.initial_preset in names else ("hello" if "hello" in names else None)
         if wanted is None:
@@ -79,6 +88,7 @@ class Loading(AppBase):
         reply = message.reply
         self.training = reduce(self.training, reply)
         if isinstance(reply, p.Ready):
+            settle_heap()
             self._fallback = None
             self.predictor.load(Network(reply.spec, reply.task_state, reply.weights))
             self.link.request(p.WantWeights(self.current_view == "predict"))

@@ -20,6 +20,7 @@ from rnntui.app.plain import assemble, join, line
 from rnntui.app.state import Phase, TrainingState
 from rnntui.app.widgets.form import Choice, NumberField
 from rnntui.app.widgets.note import Note
+from rnntui.app.widgets.view_focus import RestylesItselfOnFocus
 from rnntui.core.errors import SpecError
 from rnntui.core.size_table import recall
 from rnntui.core.sizes import param_count
@@ -71,7 +72,7 @@ def lesson_text(spec: ExperimentSpec) -> Text:
     return join(lines)
 
 
-class BuildView(Vertical, can_focus=True):
+class BuildView(RestylesItselfOnFocus, Vertical, can_focus=True):
     BINDINGS = [Binding("down", "app.focus_next", "fields", show=False, tooltip="into the fields (↑/↓, tab move)")]
     FOCUS_ORDER = (
         "fields, with tab or ↓: cell, pattern, direction, optimizer, then layers, hidden, dropout, lr, batch, "

@@ -22,6 +22,7 @@ from rnntui.app.widgets.form import FIELD_KEYS, Choice
 from rnntui.app.widgets.heatmap import Heatmap, coloured_prefix, heat_text
 from rnntui.app.widgets.note import Note
 from rnntui.app.widgets.predict_text import continuation_text, hunt_text, output_text
+from rnntui.app.widgets.view_focus import RestylesItselfOnFocus
 from rnntui.core.errors import HuntError
 
 if TYPE_CHECKING:  # torch-side modules: importing them here would import torch on the UI thread
@@ -60,7 +61,7 @@ class PredictInput(PlainInput):
         )
 
 
-class PredictView(Vertical, can_focus=True):
+class PredictView(RestylesItselfOnFocus, Vertical, can_focus=True):
     @dataclass
     class Matched(Message):
         """A worker ranked the units against the hunt's regex, or could not (`error`)."""

@@ -20,6 +20,7 @@ from rnntui.app.state import Notice, TrainingState
 from rnntui.app.widgets.charts import ChartPanel
 from rnntui.app.widgets.note import Note
 from rnntui.app.widgets.train_charts import GradFlowChart, GradNormChart, LossChart
+from rnntui.app.widgets.view_focus import RestylesItselfOnFocus
 from rnntui.core import events as ev
 from rnntui.core.spec import GoalSpec
 
@@ -76,7 +77,7 @@ def metrics_text(s: TrainingState, goal: GoalSpec | None) -> Text:
     return join([first, second, third])
 
 
-class TrainView(Vertical, can_focus=True):
+class TrainView(RestylesItselfOnFocus, Vertical, can_focus=True):
     BINDINGS = [
         Binding("left", "chart(-1)", "chart", group=CHART_KEYS, tooltip="the previous chart"),
         Binding("right", "chart(1)", "chart", group=CHART_KEYS, tooltip="the next chart"),

@@ -43,18 +43,6 @@ class FixedBatches:
         return self.batches[step % len(self.batches)]
 
 
-def use_fixed_batches(name: str, steps: int, trainer) -> None:
-    """Run in the app's training process (Session.child_setup): the same 64 batches as the bare
-    loop, no evaluation, and 5 warm-up steps before the clock starts, as the bare loop gets."""
-    import dataclasses
-
-    task, batches = make_batches(spec_for(name), 64)
-    trainer.task = FixedBatches(task, batches)
-    train = dataclasses.replace(trainer.spec.train, steps=steps + 5, eval_every=10**9)
-    trainer.spec = dataclasses.replace(trainer.spec, train=train)
-    trainer.run(steps=5)
-
-
 def make_batches(spec: ExperimentSpec, n: int) -> tuple[Task, list[Batch]]:
     task = build_task(spec.task)
     return task, [task.train_batch(i, spec.train.batch_size, spec.train.seed) for i in range(n)]

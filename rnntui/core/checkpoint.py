@@ -179,9 +179,20 @@ def _check_optimizer(state: Mapping[str, Any], shapes: list[tuple[int, ...]], wh
     for key, entry in per_param.items():
         if not isinstance(key, int) or not 0 <= key < len(shapes) or not isinstance(entry, dict):
             raise bad
-        for value in entry.values():
-            if isinstance(value, torch.Tensor) and value.dim() > 0 and tuple(value.shape) != shapes[key]:
-                raise bad
+        if not all(moment_ok(value, shapes[key]) for value in entry.values()):
+            raise bad
+
+
+def moment_ok(value: object, shape: tuple[int, ...]) -> bool:
+    """A per-parameter optimizer value: a float tensor of the parameter's shape, a finite 0-d count
+    (Adam's `step`), or none (SGD without momentum yet). Nothing else reaches the optimizer."""
+    if value is None:
+        return True
+    if not isinstance(value, torch.Tensor) or not value.is_floating_point():
+        return False
+    if value.dim() == 0:
+        return bool(torch.isfinite(value))
+    return tuple(value.shape) == shape
 
 
 def write_checkpoint(

@@ -31,7 +31,10 @@ def resume(cls: type[Trainer], run: RunDir, device: torch.device | None, spec: E
         try:
             trainer.model.load_state_dict(cp.model_state)
             if cp.optimizer_state is not None:
-                trainer.optimizer.load_state_dict(cp.optimizer_state)
+                # The moments from the file, under the optimizer's own settings (lr, betas, eps from
+                # the spec, an edited lr included): a file's settings could be text or absurd.
+                groups = trainer.optimizer.state_dict()["param_groups"]
+                trainer.optimizer.load_state_dict({"state": cp.optimizer_state["state"], "param_groups": groups})
         except (RuntimeError, ValueError, KeyError, TypeError) as exc:
             raise RunError(f"{run.checkpoint_path} does not fit its spec: {str(exc).splitlines()[0][:200]}") from None
     except BaseException:

@@ -123,3 +123,48 @@ def test_a_broken_user_preset_named_like_a_built_in_does_not_hide_it(tmp_path: P
     with pytest.raises(SpecError) as caught:
         check_preset_name("mine")
     assert "mine.toml" in str(caught.value)
+
+
+def damage_optimizer(run_path: Path, change) -> None:
+    import torch
+
+    path = run_path / "checkpoint.pt"
+    data = torch.load(path, weights_only=True)
+    change(data["optimizer"])
+    torch.save(data, path)
+
+
+def test_damaged_optimizer_settings_in_a_checkpoint_are_not_trained_with(tmp_path: Path) -> None:
+    """A checkpoint's lr or betas as text (or absurd numbers) were loaded as they were: the run crashed
+    in its first step with a traceback. The settings come from the spec; the file gives the moments."""
+    from rnntui.core.trainer import Trainer
+
+    run = trained(tmp_path)
+
+    def change(opt: dict) -> None:
+        opt["param_groups"][0].update(lr="boom", betas=("a", 1e300), eps=-1.0)
+
+    damage_optimizer(run.path, change)
+    trainer = Trainer.resume(run)
+    assert trainer.optimizer.param_groups[0]["lr"] == trainer.spec.train.lr
+    trainer.run(steps=trainer.step_count + 2)
+    assert trainer.last_loss is not None and trainer.last_loss == trainer.last_loss  # trained, finite
+    trainer.close()
+
+
+@pytest.mark.parametrize("value", ["text", [1, 2], float("nan")])
+def test_a_damaged_optimizer_moment_is_refused_in_one_line(tmp_path: Path, value: object) -> None:
+    import torch
+
+    from rnntui.core.trainer import Trainer
+
+    run = trained(tmp_path)
+
+    def change(opt: dict) -> None:
+        first = next(iter(opt["state"].values()))
+        first["step"] = torch.tensor(value) if isinstance(value, float) else value
+
+    damage_optimizer(run.path, change)
+    with pytest.raises(RunError, match="damaged optimizer state"):
+        Trainer.resume(run)
+    assert json.loads((run.path / "run.json").read_text())["status"] != "running"

@@ -126,8 +126,9 @@ class TrainingState:
 
 
 def ready_state(state: TrainingState, ready: p.Ready) -> TrainingState:
-    """A new training process is up: a fresh state for its spec (the device and size it reports)."""
-    return TrainingState(
+    """A new training process is up: a fresh state for its spec (the device and size it reports),
+    with an opened run's past as if it had just been trained."""
+    fresh = TrainingState(
         lesson=state.lesson,
         phase=Phase.READY,
         spec=ready.spec,
@@ -138,6 +139,9 @@ def ready_state(state: TrainingState, ready: p.Ready) -> TrainingState:
         run_dir=ready.run_dir,
         baseline=ready.baseline,
     )
+    for e in ready.history:
+        fresh = on_event(fresh, e)
+    return replace(fresh, step=ready.step, notice=None)
 
 
 def reduce(state: TrainingState, reply: p.Reply) -> TrainingState:

@@ -20,9 +20,10 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rnntui.core.errors import RunError
+from rnntui.core.run_history import clean_metrics
 from rnntui.core.runs import RunDir, atomic_write_bytes
 from rnntui.core.textsafe import one_line
 
@@ -31,18 +32,6 @@ if TYPE_CHECKING:
 
 FORMATS = ("pytorch", "keras", "onnx", "csv", "jsonl")
 PROGRAMS = {"pytorch": ".pt", "keras": ".npz", "onnx": ".onnx"}  # format -> its weights' suffix
-
-
-def clean_metrics(run: RunDir) -> tuple[list[dict[str, Any]], list[str]]:
-    """Records in order; steps logged after a run's last checkpoint and then resumed are dropped."""
-    records, warnings = run.read_metrics()
-    out: list[dict[str, Any]] = []
-    for r in records:
-        if r.get("event") == "resumed":
-            cut = r.get("step", 0)
-            out = [x for x in out if x.get("step", 0) <= cut]
-        out.append(r)
-    return out, warnings
 
 
 def metrics_csv(run: RunDir) -> str:

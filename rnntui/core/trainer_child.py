@@ -28,6 +28,7 @@ import torch
 from rnntui.core import events as ev
 from rnntui.core import trainer_protocol as p
 from rnntui.core.events import RunEnd
+from rnntui.core.run_history import past_events
 from rnntui.core.runs import RunDir
 from rnntui.core.threads import training_threads
 from rnntui.core.trainer import Trainer
@@ -73,6 +74,7 @@ def child_main(conn: Connection, order: p.Order) -> None:
         weights=trainer.cpu_state(),
         task_state=trainer.task.state(),
         baseline=trainer.task.baseline,
+        history=tuple(past_events(trainer.run_dir, trainer.step_count)) if trainer.run_dir else (),
     )
     send(conn, ready)
     try:

@@ -96,6 +96,8 @@ class Ready(Reply):
     # trainer's vocabulary (a resumed run's is the checkpoint's, not one rebuilt from a changed file).
     task_state: dict[str, Any] = field(repr=False)
     baseline: float | None = None  # the task's reference loss, for the loss chart
+    # An opened run's past (its steps, evaluations and probes up to the checkpoint): its curves.
+    history: tuple[ev.Event, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)

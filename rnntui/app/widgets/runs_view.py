@@ -231,7 +231,7 @@ class RunsView(Vertical):
         self.action_toggle()
 
     def redraw(self) -> None:
-        from rnntui.core.export import clean_metrics
+        from rnntui.core.run_history import clean_metrics
         from rnntui.core.runs import RunDir
 
         loss, grad = self.query_one("#runs-loss", OverlayChart), self.query_one("#runs-grad", OverlayChart)

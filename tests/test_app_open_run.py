@@ -41,3 +41,24 @@ async def test_an_opened_run_brings_its_network_and_its_curves(tmp_path) -> None
         assert s.curves.steps == tuple(range(1, 31)), "the run's own steps, each once"
         assert [step for step, _ in s.curves.val] == [10, 20, 30]
         assert s.loss == s.curves.losses[-1] and s.flow is not None
+
+
+async def test_more_steps_for_an_opened_run_train_on_from_where_it_is(tmp_path) -> None:
+    run = saved_run(tmp_path / "runs")
+    app = RnnApp(runs_dir=str(tmp_path / "runs"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, "hello")
+        app.post_message(OpenRun(run.path))
+        await wait_for(pilot, lambda: app.training.phase is Phase.READY and app.training.step == 30)
+        process = app.link.current
+        await pilot.press("1")
+        steps = app.query_one("#steps", Input)
+        steps.focus()
+        steps.value = str(app.training.total + 20)
+        await pilot.press("enter", "escape")
+        await wait_for(pilot, lambda: app.training.total == 620)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app.training.phase is Phase.FINISHED)
+        # Training 590 steps outlasts the Build edit's debounce: a rebuild would be a new process.
+        assert app.link.current == process, "the opened run was started again from scratch"
+        assert app.training.step == 620 and app.training.curves.steps[:30] == tuple(range(1, 31))

@@ -28,6 +28,10 @@ def settle_heap() -> None:
     gc.freeze()  # (no collection first: that alone stops the loop as long)
 
 
+def only_steps_differ(a: ExperimentSpec, b: ExperimentSpec | None) -> bool:
+    return b is not None and a != b and dataclasses.replace(a, train=dataclasses.replace(a.train, steps=b.train.steps)) == b
+
+
 class Loading(AppBase):
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load_torch(self) -> None:
@@ -125,6 +129,10 @@ class Loading(AppBase):
         if self.training.phase is Phase.BLOCKED:
             phase = Phase.READY if self.link.running else Phase.BUILDING
             self.training = dataclasses.replace(self.training, phase=phase, error=None)
-        if message.spec != self.training.spec:
+        if only_steps_differ(message.spec, self.training.spec):
+            # More (or fewer) steps need no new network: the next run trains up to them (an opened
+            # run keeps its weights and curves instead of starting again from scratch).
+            self.training = dataclasses.replace(self.training, spec=message.spec)
+        elif message.spec != self.training.spec:
             spec = message.spec
             self._edit_timer = self.set_timer(EDIT_DEBOUNCE_S, lambda: self._start(spec=spec))

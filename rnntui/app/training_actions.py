@@ -51,7 +51,7 @@ class TrainingActions(Loading):
             self.notify("all steps are done: r resets the weights, or raise steps in Build", severity="warning")
         else:
             runs = str(self.runs_dir) if self.runs_dir is not None else None
-            self.link.request(p.Run(REPORT_EVERY_S, runs))
+            self.link.request(p.Run(REPORT_EVERY_S, runs, steps=s.total))  # Build may have changed it
             self.training = dataclasses.replace(s, phase=Phase.TRAINING, finished=None, notice=None, error=None)
 
     def action_step(self) -> None:

@@ -29,7 +29,9 @@ def settle_heap() -> None:
 
 
 def only_steps_differ(a: ExperimentSpec, b: ExperimentSpec | None) -> bool:
-    return b is not None and a != b and dataclasses.replace(a, train=dataclasses.replace(a.train, steps=b.train.steps)) == b
+    if b is None or a == b:
+        return False
+    return dataclasses.replace(a, train=dataclasses.replace(a.train, steps=b.train.steps)) == b
 
 
 class Loading(AppBase):

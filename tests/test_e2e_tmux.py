@@ -5,6 +5,7 @@ the way is checked for a cut status line or key bar."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -84,7 +85,7 @@ def nothing_cut(screen: str) -> None:
 
 
 def test_a_first_hour_at_80x24(tmp_path: Path):
-    term = Tmux("rnntui-e2e-80x24", WIDTH, HEIGHT)
+    term = Tmux(f"rnntui-e2e-80x24-{os.getpid()}", WIDTH, HEIGHT)  # two suites at once: two servers
     try:
         exe = Path(sys.executable).parent / "rnntui"
         cmd = str(exe) if exe.exists() else f"{sys.executable} -m rnntui"

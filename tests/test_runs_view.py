@@ -12,7 +12,6 @@ from textual.widgets import ContentSwitcher, DataTable
 from helpers import tiny
 from rnntui.app.app import RnnApp
 from rnntui.app.state import Phase
-from rnntui.core import trainer_protocol as p
 from rnntui.core.runs import RunDir
 from rnntui.core.trainer import Trainer
 
@@ -75,7 +74,7 @@ async def test_compare_trains_each_variant_and_overlays_exactly_them(tmp_path):
         await ready(pilot, "hello")
         spec = tiny("char_lm", {"seq_len": 12, "corpus": "hello", "case": "upper"}, cell="lstm")
         spec = dataclasses.replace(spec, train=dataclasses.replace(spec.train, steps=8, eval_every=4))
-        app._start(p.Order(spec=spec))
+        app._start(spec=spec)
         await wait_for(pilot, lambda: app.training.spec == spec and app.training.phase is Phase.READY)
         await pilot.press("c")
         await pilot.pause()

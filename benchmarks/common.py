@@ -10,7 +10,8 @@ from rnntui.core.experiment import build_model, build_task
 from rnntui.core.presets import resolve
 from rnntui.core.spec import ExperimentSpec, set_value
 from rnntui.core.step_engine import make_optimizer
-from rnntui.core.tasks.base import Batch, Task
+from rnntui.core.tasks.base import Task
+from rnntui.core.tasks.data import Batch
 
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 _clock = {"now": time.perf_counter}

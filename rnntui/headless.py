@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from rnntui.core import events as ev
-from rnntui.core.predictor import Prediction
+from rnntui.core.prediction import Prediction
 from rnntui.core.textsafe import one_line, sanitize
 
 Part = str | tuple[str, str]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from rnntui.core.model import SequenceModel
-from rnntui.core.tasks.base import Batch
+from rnntui.core.tasks.data import Batch
 from rnntui.core.trace import TraceRunner
 
 

@@ -19,7 +19,8 @@ import regex
 import torch
 
 from rnntui.core.errors import HuntError
-from rnntui.core.predictor import Prediction, Predictor
+from rnntui.core.prediction import Prediction
+from rnntui.core.predictor import Predictor
 
 
 @dataclass

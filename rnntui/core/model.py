@@ -18,7 +18,8 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnntui.core.spec import ModelSpec
-from rnntui.core.tasks.base import IGNORE, Batch, Task
+from rnntui.core.tasks.base import Task
+from rnntui.core.tasks.data import IGNORE, Batch
 
 State = Any  # h_n tensor (L*D, B, H), or an (h_n, c_n) tuple for LSTM
 Runner = Callable[[nn.RNNBase, torch.Tensor, State | None, torch.Tensor | None, str], tuple[torch.Tensor, State]]

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rnntui.core.errors import RunError
-from rnntui.core.runs import RunDir, atomic_write_bytes
+from rnntui.core.fileio import atomic_write_bytes
+from rnntui.core.runs import RunDir
 from rnntui.core.textsafe import one_line
 
 if TYPE_CHECKING:

@@ -4,8 +4,12 @@
 
 All three train the same model on the same batches: a bare loop and a Trainer each in a worker
 process of their own, and the app, headless (`App.run_test`) in this process with the Train view
-on screen, training in its child process as it always does (Session.child_setup swaps in the
+on screen, training in its child process as it always does (common.use_fixed_batches swaps in the
 batches there), its charts, metrics and event handling running as on screen.
+
+Out of date: `rounds_with_app` still drives the app through its former session object (a hook to run
+`use_fixed_batches` in the child, the trainer's events); the app (training_link.py, trainer_client.py)
+has no such seam yet, so the app column cannot run until it gets one.
 
 This VM's speed drifts by ±20 % within seconds, so one long run of each says little. Instead the
 three take turns, --rounds times, each training --steps steps per turn (the order rotates), and

@@ -45,8 +45,9 @@ class FixedBatches:
 
 
 def use_fixed_batches(name: str, steps: int, trainer) -> None:
-    """Run in the app's training process (Session.child_setup): the same 64 batches as the bare
-    loop, no evaluation, and 5 warm-up steps before the clock starts, as the bare loop gets."""
+    """Meant for the app's training process (core/trainer_child.py): the same 64 batches as the bare
+    loop, no evaluation, and 5 warm-up steps before the clock starts, as the bare loop gets. The app
+    has no seam to run it there today (see benchmarks/app_overhead.py)."""
     import dataclasses
 
     task, batches = make_batches(spec_for(name), 64)

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from rnntui import __version__
-from rnntui.cli_common import UserError, clean, emit_json
+from rnntui.cli_common import UserError, emit_json
 from rnntui.core.textsafe import one_line
 
-__all__ = ["UserError", "clean", "emit_json", "main", "build_parser"]
+__all__ = ["main", "build_parser"]
 
 
 class Parser(argparse.ArgumentParser):

@@ -64,7 +64,6 @@ class SequenceModel(nn.Module):
     def __init__(self, spec: ModelSpec, task: Task) -> None:
         super().__init__()
         self.spec = spec
-        self.task_kind = task.kind
         self.output_kind = task.output_kind
         self.pattern = spec.pattern
         h, e, layers = spec.hidden_size, spec.embedding_dim, spec.num_layers

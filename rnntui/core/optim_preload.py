@@ -1,4 +1,4 @@
-"""Imported by the trainer's fork server (trainer_process.py) for what it costs, once for all children.
+"""Imported by the trainer's fork server (trainer_client.py) for what it costs, once for all children.
 
 The first optimizer a process builds imports PyTorch's compiler stack (1.5–3 s here); building a
 throwaway one at import makes the server pay that, so a child's first optimizer costs nothing. (The

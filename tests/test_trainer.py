@@ -8,6 +8,7 @@ import torch
 
 from helpers import tiny
 from rnntui.core import events as ev
+from rnntui.core.events import RunEnd
 from rnntui.core.presets import resolve
 from rnntui.core.spec import set_value
 from rnntui.core.trainer import Trainer
@@ -66,10 +67,10 @@ def test_clipping_reports_the_pre_clip_norm_and_the_flag():
     assert all(p.clipped == (p.grad_norm > 0.5) for p in points)
 
 
-def test_stop_and_pause():
+def test_stop_ends_the_run_and_a_halted_trainer_takes_no_more_steps():
     spec = tiny("char_lm", {"seq_len": 12})
     spec = dataclasses.replace(spec, train=dataclasses.replace(spec.train, steps=100_000))
-    stop, pause = threading.Event(), threading.Event()
+    stop = threading.Event()
     seen: list[int] = []
 
     def on_event(e: ev.Event) -> None:
@@ -78,18 +79,19 @@ def test_stop_and_pause():
             if e.points[-1].step >= 30:
                 stop.set()
 
-    finished = Trainer(spec).run(stop=stop, pause=pause, on_event=on_event, every_s=0.0)
+    finished = Trainer(spec).run(stop=stop, on_event=on_event, every_s=0.0)
     assert finished.reason == "stopped" and 30 <= finished.step < 100_000
-    pause.set()
+    # Pausing is the training process's (test_trainer_client.py); the trainer's part is that halt()
+    # is asked before every step and a halted loop takes no step after it said so.
     t = Trainer(spec)
-    worker = threading.Thread(target=t.run, kwargs={"pause": pause, "stop": stop})
-    stop.clear()
-    worker.start()
-    worker.join(timeout=0.5)
-    assert t.step_count == 0, "a paused trainer takes no steps"
-    stop.set()
-    worker.join(timeout=10)
-    assert not worker.is_alive()
+    asked: list[int] = []
+
+    def halt() -> bool:
+        asked.append(t.step_count)
+        return len(asked) > 3
+
+    assert t.run_until(halt, None, every_s=0.1) is RunEnd.HALTED
+    assert asked == [0, 1, 2, 3] and t.step_count == 3
 
 
 def test_same_seed_same_curve():

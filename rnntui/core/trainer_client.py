@@ -29,8 +29,9 @@ START_TIMEOUT_S = 120.0  # a cold fork server imports torch first (2–4 s here;
 def _context() -> BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        # torch.optim imports torch._dynamo on first use (1.5 s here): the server pays it once.
-        ctx.set_forkserver_preload(["rnntui.core.trainer_child", "torch._dynamo"])
+        # A process's first optimizer imports PyTorch's compiler stack (1.5 s here): the server pays
+        # it once, through the public API (optim_preload.py), so a child's first optimizer is free.
+        ctx.set_forkserver_preload(["rnntui.core.trainer_child", "rnntui.core.optim_preload"])
         return ctx
     return multiprocessing.get_context("spawn")  # Windows
 

@@ -4,8 +4,9 @@
 
 Each column is a Trainer in a worker process of its own, as the app trains (its child process sets its
 thread count once, at start): "1" and "2" fix the count; "tuned" starts with torch's default (all cores)
-and, in its first turn, runs the trial the old ThreadTuner ran: blocks of ≥ 0.08 s and ≥ 3 steps,
-all cores then one, 3 rounds, median per count, one thread kept only if ≥ 3 % faster. "rule" is
+and, in its first turn, runs the trial of the measuring tuner that core/threads.py's rule replaced:
+blocks of ≥ 0.08 s and ≥ 3 steps, all cores then one, 3 rounds, median per count, one thread kept
+only if ≥ 3 % faster. "rule" is
 `core/threads.py: training_threads()`, computed from the spec; its rate is the measured column of the
 count it picks. The workers take turns, --rounds times, each training --seconds per turn with the
 order rotating (this shared VM's speed drifts by ±20 % within seconds); the table shows the median and

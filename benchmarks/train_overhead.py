@@ -4,7 +4,7 @@
 
 Each figure is the best of --repeats interleaved runs.
 Target: Trainer ≥ 0.95 × bare (the telemetry, events and checks cost ≤ 5 %). The trainer runs
-with its default reporting (≤ 10×/s), evaluation and gradient probe turned off so both sides do
+with its default reporting (every 0.1 s), evaluation and gradient probe turned off so both sides do
 the same work; a second Trainer column keeps the probe on (its default cadence).
 """
 

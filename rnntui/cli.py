@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from rnntui import __version__
-from rnntui.cli_common import UserError, clean, emit_json
+from rnntui.cli_common import UserError, emit_json
 from rnntui.core.textsafe import one_line
 
-__all__ = ["UserError", "clean", "emit_json", "main", "build_parser"]
+__all__ = ["main", "build_parser"]
 
 
 class Parser(argparse.ArgumentParser):
@@ -31,7 +31,17 @@ def build_parser() -> Parser:
     p.add_argument("--preset", help="open the app with this preset loaded")
     p.add_argument("--runs-dir", help="where runs are saved (default: the user data dir; or RNNTUI_RUNS_DIR)")
     sub = p.add_subparsers(dest="command", parser_class=Parser)
+    _add_training_commands(sub)
+    _add_use_commands(sub)
+    _add_inspect_commands(sub)
+    return p
 
+
+Subparsers = argparse._SubParsersAction  # argparse's type for `add_subparsers()`; no public alias
+
+
+def _add_training_commands(sub: Subparsers[Parser]) -> None:
+    """presets, train, resume, compare: the commands that choose a preset or train a run."""
     pr = sub.add_parser("presets", help="list the presets")
     pr.add_argument("--json", action="store_true", help="one JSON object per preset")
 
@@ -74,6 +84,9 @@ def build_parser() -> Parser:
     cp.add_argument("--runs-dir", dest="train_runs_dir")
     cp.add_argument("--json", action="store_true", help="one JSON object per variant")
 
+
+def _add_use_commands(sub: Subparsers[Parser]) -> None:
+    """export, predict, serve: use what was trained (in a program, on a prefix, in a browser)."""
     ex = sub.add_parser("export", help="a run as a PyTorch, Keras or ONNX program with its weights, or its metrics")
     ex.add_argument("run_dir", metavar="RUN_DIR")
     ex.add_argument("--format", required=True, choices=("pytorch", "keras", "onnx", "csv", "jsonl"))
@@ -100,6 +113,9 @@ def build_parser() -> Parser:
         "--no-token", action="store_true", help="open the page without the printed token (loopback hosts only)"
     )
 
+
+def _add_inspect_commands(sub: Subparsers[Parser]) -> None:
+    """runs, hunt: list the saved runs, look inside one."""
     ru = sub.add_parser("runs", help="list the saved runs (unreadable ones with the reason)")
     ru.add_argument("--json", action="store_true", help="one JSON object per run")
     ru.add_argument("--runs-dir", dest="runs_runs_dir", help="where the runs are (default: the user data dir)")
@@ -110,7 +126,6 @@ def build_parser() -> Parser:
     hu.add_argument("regex", metavar="REGEX")
     hu.add_argument("--top", type=int, default=10)
     hu.add_argument("--json", action="store_true")
-    return p
 
 
 # ---- commands ------------------------------------------------------------------------------------

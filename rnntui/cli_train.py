@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from rnntui.core.textsafe import one_line
 
 if TYPE_CHECKING:
     from rnntui.core import events as ev
+    from rnntui.core.runs import RunDir
     from rnntui.core.spec import ExperimentSpec
     from rnntui.core.tasks.base import Task
     from rnntui.core.trainer import Trainer
@@ -85,39 +86,47 @@ def event_json(e: ev.Event) -> dict[str, Any]:
     return d
 
 
-def _train(trainer: Trainer, stop: threading.Event, as_json: bool) -> ev.Finished:
-    if as_json:
-        return trainer.run(stop=stop, on_event=lambda e: emit_json(event_json(e)))
-    from rnntui.headless import train_with_progress
+def train_to_end(open_trainer: Callable[[], AbstractContextManager[Trainer]], as_json: bool) -> int:
+    """The one path of `train` and `resume`: get the Trainer (Ctrl+C already handled, so a stop while
+    it is built still saves cleanly), train it to its end with progress (or JSON events) and the final
+    summary, close it. Exit status 1 when the run ended in an error."""
+    with interrupts() as stop, open_trainer() as trainer:
+        if as_json:
+            finished = trainer.run(stop=stop, on_event=lambda e: emit_json(event_json(e)))
+        else:
+            from rnntui.headless import train_with_progress
 
-    return train_with_progress(trainer, stop)
+            finished = train_with_progress(trainer, stop)
+    return 0 if finished.reason != "error" else 1
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    spec = load_spec(args)
+    return train_to_end(lambda: new_run(spec, args.train_runs_dir or args.runs_dir), args.json)
+
+
+@contextmanager
+def new_run(spec: ExperimentSpec, runs_dir: str | None) -> Iterator[Trainer]:
+    """A Trainer in a new run folder, made only once the task's data and the model are built."""
     from rnntui.core.device import resolve_device
     from rnntui.core.experiment import build_task
     from rnntui.core.runs import RunDir
     from rnntui.core.trainer import Trainer
 
-    spec = load_spec(args)
     device = resolve_device(spec.train.device)
-    with interrupts() as stop:
-        task = build_task(spec.task)  # reads the user's file now: its errors come before a run folder
-        notices(task)
-        trainer = Trainer(spec, task=task, device=device)  # builds the model: so do its errors
-        try:
-            trainer.attach(RunDir.create(args.train_runs_dir or args.runs_dir, spec))
-            finished = _train(trainer, stop, args.json)
-        finally:
-            trainer.close()
-    return 0 if finished.reason != "error" else 1
+    task = build_task(spec.task)  # reads the user's file now: its errors come before a run folder
+    notices(task)
+    trainer = Trainer(spec, task=task, device=device)  # builds the model: so do its errors
+    try:
+        trainer.attach(RunDir.create(runs_dir, spec))
+        yield trainer
+    finally:
+        trainer.close()
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from rnntui.core.device import resolve_device
     from rnntui.core.runs import RunDir, read_checkpoint
     from rnntui.core.spec import set_value, validate
-    from rnntui.core.trainer import Trainer
 
     run = RunDir.open(args.run_dir)
     spec = read_checkpoint(run.checkpoint_path).spec  # the header only; Trainer.resume checks the rest
@@ -126,15 +135,22 @@ def cmd_resume(args: argparse.Namespace) -> int:
     if args.device is not None:
         spec = set_value(spec, "train", "device", args.device)
     validate(spec)
-    with interrupts() as stop:
-        trainer = Trainer.resume(run, device=resolve_device(spec.train.device), spec=spec)
-        try:
-            if trainer.step_count >= spec.train.steps:
-                raise UserError(f"the run is already at step {trainer.step_count}; give --steps above that to continue")
-            _train(trainer, stop, args.json)
-        finally:
-            trainer.close()
-    return 0
+    return train_to_end(lambda: resumed_run(run, spec), args.json)
+
+
+@contextmanager
+def resumed_run(run: RunDir, spec: ExperimentSpec) -> Iterator[Trainer]:
+    """The run's Trainer from its checkpoint, refused when it has no steps left to take."""
+    from rnntui.core.device import resolve_device
+    from rnntui.core.trainer import Trainer
+
+    trainer = Trainer.resume(run, device=resolve_device(spec.train.device), spec=spec)
+    try:
+        if trainer.step_count >= spec.train.steps:
+            raise UserError(f"the run is already at step {trainer.step_count}; give --steps above that to continue")
+        yield trainer
+    finally:
+        trainer.close()
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

@@ -7,15 +7,19 @@ every control character made visible (core/textsafe.py). `--json` output keeps t
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from rnntui.core import events as ev
-from rnntui.core.predictor import Prediction
+from rnntui.core.prediction import Prediction
 from rnntui.core.textsafe import one_line, sanitize
+
+if TYPE_CHECKING:
+    from rnntui.core.trainer import Trainer
 
 Part = str | tuple[str, str]
 
@@ -30,18 +34,10 @@ def safe(*parts: Part, lines: bool = False) -> Text:
     return out
 
 
-def train_with_progress(trainer: Any, stop: threading.Event) -> ev.Finished:
+def train_with_progress(trainer: Trainer, stop: threading.Event) -> ev.Finished:
+    """Train to the end with a progress bar, samples and notices as they come, then one summary line."""
     console = Console(stderr=False)
-    spec = trainer.spec
-    console.print(
-        safe(
-            (spec.name, "bold"),
-            f" · {trainer.start_event().description} · {trainer.model.param_count():,} params · device ",
-            (trainer.device_name, "bold"),
-        )
-    )
-    if trainer.run_dir is not None:
-        console.print(safe("run: ", str(trainer.run_dir.path)))
+    print_header(console, trainer)
     columns = (
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -50,44 +46,66 @@ def train_with_progress(trainer: Any, stop: threading.Event) -> ev.Finished:
         TimeElapsedColumn(),
     )
     elapsed_before = trainer.elapsed
+    start = trainer.step_count  # a resumed run starts past 0: say how many steps this run took
     with Progress(*columns, console=console) as progress:
-        bar = progress.add_task("train", total=spec.train.steps, status="")
-        state: dict[str, Any] = {"loss": None, "val": None, "metric": None}
+        bar = progress.add_task("train", total=trainer.spec.train.steps, status="")
+        finished = trainer.run(stop=stop, on_event=progress_reporter(progress, bar))
+    console.print(safe(summary(finished, start, trainer.elapsed - elapsed_before)))
+    if finished.run_dir:
+        console.print(safe("predict with: rnntui predict ", finished.run_dir, " PREFIX"))
+    return finished
 
-        def on_event(e: ev.Event) -> None:
-            if isinstance(e, ev.Progress) and e.points:
-                state["loss"] = e.points[-1].loss
-                progress.update(bar, completed=e.points[-1].step, status=status_line(state, e))
-            elif isinstance(e, ev.Evaluated):
-                state["val"], state["metric"] = e.val_loss, (e.metric_name, e.metric)
-                for s in e.samples[:1]:
-                    progress.console.print(safe((f"sample @{e.step}: ", "dim"), s[:100]), highlight=False)
-            elif isinstance(e, ev.GoalReached):
-                progress.console.print(
-                    safe(
-                        ("goal reached", "green"),
-                        f" at step {e.step}: {e.metric} = {e.value:.4g} (goal {e.threshold:g})",
-                    )
+
+def print_header(console: Console, trainer: Trainer) -> None:
+    console.print(
+        safe(
+            (trainer.spec.name, "bold"),
+            f" · {trainer.start_event().description} · {trainer.model.param_count():,} params · device ",
+            (trainer.device_name, "bold"),
+        )
+    )
+    if trainer.run_dir is not None:
+        console.print(safe("run: ", str(trainer.run_dir.path)))
+
+
+def progress_reporter(progress: Progress, bar: TaskID) -> Callable[[ev.Event], None]:
+    """The trainer's event handler: moves the bar, prints samples, goals and divergence as they come."""
+    state: dict[str, Any] = {"loss": None, "val": None, "metric": None}
+
+    def on_event(e: ev.Event) -> None:
+        if isinstance(e, ev.Progress) and e.points:
+            state["loss"] = e.points[-1].loss
+            progress.update(bar, completed=e.points[-1].step, status=status_line(state, e))
+        elif isinstance(e, ev.Evaluated):
+            state["val"], state["metric"] = e.val_loss, (e.metric_name, e.metric)
+            for s in e.samples[:1]:
+                progress.console.print(safe((f"sample @{e.step}: ", "dim"), s[:100]), highlight=False)
+        elif isinstance(e, ev.GoalReached):
+            progress.console.print(
+                safe(
+                    ("goal reached", "green"),
+                    f" at step {e.step}: {e.metric} = {e.value:.4g} (goal {e.threshold:g})",
                 )
-            elif isinstance(e, ev.Diverged):
-                progress.console.print(safe(("diverged", "red"), f" at step {e.step}: {e.advice}"))
+            )
+        elif isinstance(e, ev.Diverged):
+            progress.console.print(safe(("diverged", "red"), f" at step {e.step}: {e.advice}"))
 
-        start = trainer.step_count  # a resumed run starts past 0: say how many steps this run took
-        finished = trainer.run(stop=stop, on_event=on_event)
+    return on_event
+
+
+def summary(finished: ev.Finished, start: int, seconds: float) -> str:
+    """The final line: why it ended, the steps this run took, the validation loss and the goal."""
     final = finished.final
     done = finished.step - start
     took = f"{done} steps" if not start else f"{done} steps (from step {start} to {finished.step})"
-    parts = [f"{finished.reason} after {took} in {trainer.elapsed - elapsed_before:.1f}s"]
+    parts = [f"{finished.reason} after {took} in {seconds:.1f}s"]
     if final.get("val_loss") is not None:
         parts.append(f"val loss {final['val_loss']:.4f}")
     if finished.goal:
         g = finished.goal
         value = "n/a" if g["value"] is None else f"{g['value']:.4g}"
         parts.append(f"goal {g['metric']} {value} ({'met' if g['met'] else 'not met'}, target {g['threshold']:g})")
-    console.print(safe(" · ".join(parts)))
-    if finished.run_dir:
-        console.print(safe("predict with: rnntui predict ", finished.run_dir, " PREFIX"))
-    return finished
+    return " · ".join(parts)
 
 
 def status_line(state: dict[str, Any], e: ev.Progress) -> str:

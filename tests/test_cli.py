@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 
 def rnntui(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -106,7 +107,16 @@ def test_user_errors_exit_2_with_one_line(tmp_path):
     assert "does not exist" in user_error(rnntui("predict", str(tmp_path / "missing"), "HELL"))
     assert "unknown" in user_error(rnntui("train", "hello", "--device", "tpu"))
     assert "error" in user_error(rnntui("train"))
-    assert "no CUDA" in user_error(rnntui("train", "hello", "--device", "cuda", "--steps", "1"))
+
+
+def test_device_cuda_trains_where_there_is_a_gpu_and_is_refused_where_there_is_none(tmp_path):
+    out = rnntui("train", "hello", "--device", "cuda", "--steps", "1", "--json", "--runs-dir", str(tmp_path))
+    if torch.cuda.is_available():
+        assert out.returncode == 0, out.stderr
+        started = json.loads(out.stdout.splitlines()[0])
+        assert started["event"] == "started" and started["device"].startswith("cuda")
+    else:
+        assert "no CUDA" in user_error(out)
 
 
 def test_own_text_file_errors(tmp_path):

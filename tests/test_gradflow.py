@@ -11,7 +11,7 @@ from rnntui.core.experiment import build
 from rnntui.core.gradflow import gradient_through_time
 from rnntui.core.presets import resolve
 from rnntui.core.spec import set_value
-from rnntui.core.tasks.base import Batch
+from rnntui.core.tasks.data import Batch
 
 CELL_CLASSES = {"lstm": nn.LSTMCell, "gru": nn.GRUCell, "rnn_tanh": nn.RNNCell, "rnn_relu": nn.RNNCell}
 

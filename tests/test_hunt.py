@@ -5,8 +5,8 @@ import torch
 
 from rnntui.core.errors import HuntError
 from rnntui.core.hunt import hunt, match_targets, rank_units, unit_activation_per_char
-from rnntui.core.predictor import Prediction, StepView
-from rnntui.core.tasks.base import Token
+from rnntui.core.prediction import Prediction, StepView
+from rnntui.core.tasks.data import Token
 from test_predictor import LM
 
 

@@ -11,7 +11,7 @@ from helpers import tiny
 from rnntui.core import predictor as predictor_mod
 from rnntui.core.experiment import build
 from rnntui.core.predictor import WINDOW, Predictor
-from rnntui.core.tasks.base import Batch
+from rnntui.core.tasks.data import Batch
 
 HYPO = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -17,6 +17,7 @@ from rnntui.app.app import RnnApp
 from rnntui.app.messages import OpenRun
 from rnntui.app.state import Phase
 from rnntui.core import events as ev
+from rnntui.core.experiment import build_model, build_task
 from rnntui.core.presets import resolve
 from rnntui.core.runs import FORMAT_VERSION, RunDir
 from rnntui.core.tomlwrite import spec_to_toml
@@ -81,6 +82,11 @@ def fixed_run(base: Path, name: str, cell: str, scale: float) -> Path:
     return path
 
 
+def hello_params() -> int:
+    spec = resolve("hello")
+    return build_model(spec, build_task(spec.task)).param_count()
+
+
 def training_events(steps: int = 240) -> list[ev.Event]:
     """A fixed run of hello as the trainer reports it."""
     points = [
@@ -97,7 +103,7 @@ def training_events(steps: int = 240) -> list[ev.Event]:
     flow0 = {"layer 1": [0.001 * 1.4**t for t in range(24)]}
     flow = {"layer 1": [0.002 * 1.2**t for t in range(24)]}
     return [
-        ev.Started(run_dir=None, device="cpu", params=22855, spec_name="hello", description="", step=0),
+        ev.Started(run_dir=None, device="cpu", params=hello_params(), spec_name="hello", description="", step=0),
         ev.GradientFlow(step=0, norms=flow0, probe_s=0.01),
         ev.Progress(points=points, tokens_per_s=254_000.0, steps_per_s=180.0, elapsed_s=1.3),
         ev.Evaluated(step=100, val_loss=1.1, metric_name="accuracy", metric=0.6, metrics={"p_probe": 0.42}),

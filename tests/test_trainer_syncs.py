@@ -19,7 +19,8 @@ import rnntui.core
 from rnntui.core import events as ev
 from rnntui.core.presets import resolve
 from rnntui.core.spec import set_value
-from rnntui.core.tasks.base import Batch, Task
+from rnntui.core.tasks.base import Task
+from rnntui.core.tasks.data import Batch
 from rnntui.core.trainer import Trainer
 
 

@@ -11,7 +11,8 @@ import torch
 from rnntui.core import events as ev
 from rnntui.core.model import SequenceModel
 from rnntui.core.spec_types import ExperimentSpec
-from rnntui.core.tasks.base import Batch, Metrics, Task
+from rnntui.core.tasks.base import Metrics, Task
+from rnntui.core.tasks.data import Batch
 
 PROBE_BATCH = 16  # examples in the gradient probe's batch: its cost grows with them, its curve barely
 

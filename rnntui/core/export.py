@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rnntui.core.errors import RunError
+from rnntui.core.fileio import atomic_write_bytes
 from rnntui.core.run_history import clean_metrics
-from rnntui.core.runs import RunDir, atomic_write_bytes
+from rnntui.core.runs import RunDir
 from rnntui.core.textsafe import one_line
 
 if TYPE_CHECKING:

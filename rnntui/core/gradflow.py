@@ -11,17 +11,10 @@ from __future__ import annotations
 
 import torch
 
+from rnntui.core.labels import layer_label
 from rnntui.core.model import SequenceModel
-from rnntui.core.tasks.base import Batch
+from rnntui.core.tasks.data import Batch
 from rnntui.core.trace import TraceRunner
-
-
-def layer_label(role: str, layer: int, direction: int, dirs: int, encoder_decoder: bool) -> str:
-    prefix = ""
-    if encoder_decoder:
-        prefix = "dec " if role == "decoder" else "enc "
-    arrow = (" →" if direction == 0 else " ←") if dirs == 2 else ""
-    return f"{prefix}layer {layer + 1}{arrow}"
 
 
 def gradient_through_time(model: SequenceModel, batch: Batch) -> dict[str, list[float]]:
@@ -41,7 +34,8 @@ def gradient_through_time(model: SequenceModel, batch: Batch) -> dict[str, list[
                 stack = traces[0]
                 for row in stack.layers:
                     for lt in row:
-                        labels.append(layer_label(role, lt.layer, lt.direction, len(row), enc_dec))
+                        part = ("dec" if role == "decoder" else "enc") if enc_dec else ""
+                        labels.append(layer_label(lt.layer, lt.direction, mark_forward=len(row) == 2, part=part))
                         tensors.extend(lt.steps)
                         spans.append(len(lt.steps))
             if not tensors:

@@ -19,7 +19,9 @@ import regex
 import torch
 
 from rnntui.core.errors import HuntError
-from rnntui.core.predictor import Prediction, Predictor
+from rnntui.core.labels import layer_label
+from rnntui.core.prediction import Prediction
+from rnntui.core.predictor import Predictor
 
 
 @dataclass
@@ -30,8 +32,7 @@ class Unit:
     score: float  # Pearson r between activation and "inside a match"
 
     def label(self) -> str:
-        arrow = " ←" if self.direction else ""
-        return f"layer {self.layer + 1}{arrow} unit {self.unit}"
+        return f"{layer_label(self.layer, self.direction)} unit {self.unit}"
 
 
 TIMEOUT_S = 1.0  # matching longer than this is refused ("too slow"), in the app and the CLI

@@ -17,8 +17,10 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from rnntui.core.labels import layer_label
 from rnntui.core.spec import ModelSpec
-from rnntui.core.tasks.base import IGNORE, Batch, Task
+from rnntui.core.tasks.base import Task
+from rnntui.core.tasks.data import IGNORE, Batch
 
 State = Any  # h_n tensor (L*D, B, H), or an (h_n, c_n) tuple for LSTM
 Runner = Callable[[nn.RNNBase, torch.Tensor, State | None, torch.Tensor | None, str], tuple[torch.Tensor, State]]
@@ -62,7 +64,6 @@ class SequenceModel(nn.Module):
     def __init__(self, spec: ModelSpec, task: Task) -> None:
         super().__init__()
         self.spec = spec
-        self.task_kind = task.kind
         self.output_kind = task.output_kind
         self.pattern = spec.pattern
         h, e, layers = spec.hidden_size, spec.embedding_dim, spec.num_layers
@@ -130,9 +131,9 @@ class SequenceModel(nn.Module):
         for name, p in self.named_parameters():
             m = re.match(r"(rnn|decoder)\.\w+_l(\d+)", name)
             if m:
-                prefix = "enc " if (self.pattern == "encoder_decoder" and m.group(1) == "rnn") else ""
-                prefix = "dec " if m.group(1) == "decoder" else prefix
-                label = f"{prefix}layer {int(m.group(2)) + 1}"
+                part = "enc" if (self.pattern == "encoder_decoder" and m.group(1) == "rnn") else ""
+                part = "dec" if m.group(1) == "decoder" else part
+                label = layer_label(int(m.group(2)), part=part)
             elif name.startswith(("embed", "dec_embed", "init_state")):
                 label = "input"
             else:

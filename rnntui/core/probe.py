@@ -12,7 +12,7 @@ from collections.abc import Callable
 from rnntui.core import events as ev
 from rnntui.core.gradflow import gradient_through_time
 from rnntui.core.model import SequenceModel
-from rnntui.core.tasks.base import Batch
+from rnntui.core.tasks.data import Batch
 
 PROBE_BUDGET = 0.04
 

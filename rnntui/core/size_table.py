@@ -84,4 +84,4 @@ def remember(task: TaskSpec, sizes: TaskSizes) -> None:
 def write_builtin_table(entries: dict[str, TaskSizes]) -> None:
     """Rewrite the shipped table (tests/newcomer/test_newcomer_first_frame.py says when and how)."""
     body = {name: [s.input, s.output, s.tokens_in] for name, s in sorted(entries.items())}
-    (builtin_dir() / BUILTIN).write_text(json.dumps(body, indent=1) + "\n", encoding="utf-8")
+    atomic_write_bytes(builtin_dir() / BUILTIN, (json.dumps(body, indent=1) + "\n").encode("utf-8"))

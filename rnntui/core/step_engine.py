@@ -15,7 +15,7 @@ from torch import nn
 
 from rnntui.core.model import SequenceModel, State
 from rnntui.core.spec_types import TrainSpec
-from rnntui.core.tasks.base import Batch
+from rnntui.core.tasks.data import Batch
 
 
 class Row:

@@ -53,6 +53,29 @@ def _weights(rnn: nn.RNNBase, layer: int, direction: int) -> tuple[torch.Tensor,
     )
 
 
+def cell_step(
+    cell: str, xt: torch.Tensor, hw: torch.Tensor, h: torch.Tensor, c: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor | None, tuple[torch.Tensor, ...]]:
+    """One step of PyTorch's cell equations from the projections xt = W_ih x + b_ih, hw = W_hh h + b_hh.
+    Returns (h, c or None, the gates in GATE_NAMES order)."""
+    if cell == "lstm":
+        pre = xt + hw
+        i, f, g, o = pre.chunk(4, dim=-1)
+        i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+        assert c is not None
+        c_new = f * c + i * g
+        return o * torch.tanh(c_new), c_new, (i, f, g, o)
+    if cell == "gru":
+        xr, xz, xn = xt.chunk(3, dim=-1)
+        hr, hz, hn = hw.chunk(3, dim=-1)
+        r = torch.sigmoid(xr + hr)
+        z = torch.sigmoid(xz + hz)
+        n = torch.tanh(xn + r * hn)  # the reset gate scales W_hn h + b_hn, after the matmul
+        return (1 - z) * n + z * h, None, (r, z, n)
+    pre = xt + hw
+    return torch.relu(pre) if cell == "rnn_relu" else torch.tanh(pre), None, ()
+
+
 def run_direction(
     rnn: nn.RNNBase,
     x: torch.Tensor,
@@ -66,65 +89,56 @@ def run_direction(
     """Run one layer in one direction. x (B, T, I); h0, c0 (B, H); mask (B, T) or None."""
     cell = cell_of(rnn)
     w_ih, w_hh, b_ih, b_hh = _weights(rnn, layer, direction)
-    hsz = rnn.hidden_size
     xw = F.linear(x, w_ih, b_ih)  # (B, T, G*H), all input projections at once
     t_len = x.shape[1]
     order = range(t_len - 1, -1, -1) if direction else range(t_len)
     h, c = h0, c0
-    hs: list[torch.Tensor | None] = [None] * t_len
-    cs: list[torch.Tensor | None] = [None] * t_len
-    names = GATE_NAMES[cell]
-    gs: dict[str, list[torch.Tensor | None]] = {n: [None] * t_len for n in names}
-    for t in order:
-        hw = F.linear(h, w_hh, b_hh)
-        xt = xw[:, t]
-        if cell == "lstm":
-            pre = xt + hw
-            i, f, g, o = pre.chunk(4, dim=-1)
-            i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
-            assert c is not None
-            c_new = f * c + i * g
-            h_new = o * torch.tanh(c_new)
-            gates = (i, f, g, o)
-        elif cell == "gru":
-            xr, xz, xn = xt.chunk(3, dim=-1)
-            hr, hz, hn = hw.chunk(3, dim=-1)
-            r = torch.sigmoid(xr + hr)
-            z = torch.sigmoid(xz + hz)
-            n = torch.tanh(xn + r * hn)
-            h_new = (1 - z) * n + z * h
-            c_new = None
-            gates = (r, z, n)
-        else:
-            pre = xt + hw
-            h_new = torch.relu(pre) if cell == "rnn_relu" else torch.tanh(pre)
-            c_new = None
-            gates = ()
+    hs: list[torch.Tensor] = []
+    cs: list[torch.Tensor | None] = []
+    gs: list[tuple[torch.Tensor, ...]] = []
+    for t in order:  # in the direction's order; reversed into time order below
+        h_new, c_new, gates = cell_step(cell, xw[:, t], F.linear(h, w_hh, b_hh), h, c)
         if mask is not None:
             # Past a sequence's end the state is frozen, as with packed sequences.
             valid = mask[:, t].unsqueeze(-1)
             h_new = torch.where(valid, h_new, h)
             if c_new is not None:
                 c_new = torch.where(valid, c_new, c)
-        h = h_new
-        c = c_new if cell == "lstm" else None
-        hs[t] = h
-        cs[t] = c
-        for name, value in zip(names, gates, strict=True):
-            gs[name][t] = value
-    steps = [s for s in hs if s is not None] if keep_steps else []
-    if t_len == 0:
+        h, c = h_new, c_new
+        hs.append(h)
+        cs.append(c)
+        gs.append(gates)
+    if direction:
+        hs.reverse()
+        cs.reverse()
+        gs.reverse()
+    return _layer_trace(layer, direction, cell, x, rnn.hidden_size, hs, cs, gs, keep_steps), h, c
+
+
+def _layer_trace(
+    layer: int,
+    direction: int,
+    cell: str,
+    x: torch.Tensor,
+    hsz: int,
+    hs: list[torch.Tensor],
+    cs: list[torch.Tensor | None],
+    gs: list[tuple[torch.Tensor, ...]],
+    keep_steps: bool,
+) -> LayerTrace:
+    """Per-step tensors (in time order) stacked into (B, T, H)."""
+    names = GATE_NAMES[cell]
+    if not hs:
         empty = x.new_zeros(x.shape[0], 0, hsz)
-        return LayerTrace(layer, direction, empty, empty if cell == "lstm" else None, {n: empty for n in names}), h, c
-    trace = LayerTrace(
+        return LayerTrace(layer, direction, empty, empty if cell == "lstm" else None, {n: empty for n in names})
+    return LayerTrace(
         layer=layer,
         direction=direction,
-        h=torch.stack(hs, dim=1),  # type: ignore[arg-type]
+        h=torch.stack(hs, dim=1),
         c=torch.stack(cs, dim=1) if cell == "lstm" else None,  # type: ignore[arg-type]
-        gates={n: torch.stack(v, dim=1) for n, v in gs.items()},  # type: ignore[arg-type]
-        steps=steps,
+        gates={n: torch.stack([g[j] for g in gs], dim=1) for j, n in enumerate(names)},
+        steps=list(hs) if keep_steps else [],
     )
-    return trace, h, c
 
 
 def trace_stack(
@@ -181,7 +195,9 @@ class TraceRunner:
         self.keep_steps = keep_steps
         self.traces: dict[str, list[StackTrace]] = {}
 
-    def __call__(self, rnn: nn.RNNBase, x: torch.Tensor, h0: State | None, lengths: torch.Tensor | None, role: str):
+    def __call__(
+        self, rnn: nn.RNNBase, x: torch.Tensor, h0: State | None, lengths: torch.Tensor | None, role: str
+    ) -> tuple[torch.Tensor, State]:
         tr = trace_stack(rnn, x, h0, lengths, role, self.keep_steps)
         self.traces.setdefault(role, []).append(tr)
         return tr.output, tr.h_n

@@ -12,7 +12,8 @@ from hostile_util import cli, one_error, rnntui, trained
 from rnntui.core.model import SequenceModel
 from rnntui.core.runs import RunDir
 from rnntui.core.spec import CELLS, PATTERNS, ModelSpec
-from rnntui.core.tasks.base import Task, Vocab
+from rnntui.core.tasks.base import Task
+from rnntui.core.tasks.data import Vocab
 
 
 class Stub(Task):

@@ -25,8 +25,9 @@ from hypothesis import strategies as st
 from export_helpers import FRAMEWORKS, load_program, need, quiet_main, train
 from rnntui import cli
 from rnntui.core.export_program import DATA_LINE, RUNNERS, program, runner_source
+from rnntui.core.fileio import atomic_write_bytes
 from rnntui.core.model import SequenceModel
-from rnntui.core.runs import atomic_write_bytes, read_checkpoint, write_checkpoint
+from rnntui.core.runs import read_checkpoint, write_checkpoint
 from rnntui.core.tasks.charlm import CharLMTask
 from rnntui.core.tomlwrite import spec_to_toml
 

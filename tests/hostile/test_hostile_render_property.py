@@ -19,7 +19,7 @@ from rnntui.app.widgets.heatmap import heat_text
 from rnntui.app.widgets.predict_text import continuation_text, hunt_text, output_text, shown_token
 from rnntui.app.widgets.presets_screen import preset_details, preset_line
 from rnntui.core.hunt import Unit
-from rnntui.core.predictor import Prediction
+from rnntui.core.prediction import Prediction
 from rnntui.core.presets import PresetEntry
 from rnntui.core.spec import ExperimentSpec, GoalSpec
 from rnntui.core.textsafe import is_safe, one_line, sanitize

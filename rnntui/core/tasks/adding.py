@@ -14,7 +14,8 @@ from typing import Any
 import torch
 
 from rnntui.core.errors import SpecError
-from rnntui.core.tasks.base import Batch, Param, Task, Token
+from rnntui.core.tasks.base import Param, Task
+from rnntui.core.tasks.data import Batch, Token
 from rnntui.core.tasks.series import tokenize_floats
 
 

@@ -15,83 +15,10 @@ import torch
 
 from rnntui.core.errors import SpecError
 from rnntui.core.spec_types import PATTERN_LABELS, ModelSpec, coerce, short
+from rnntui.core.tasks.data import IGNORE, Batch, Token, Vocab
 
 if TYPE_CHECKING:
     from rnntui.core.model import SequenceModel
-
-IGNORE = -100  # target id that the loss skips (padding)
-
-
-class Vocab:
-    """Token list with optional specials; ids are positions in `itos`."""
-
-    PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<s>", "</s>"
-
-    def __init__(self, tokens: Sequence[str], specials: Sequence[str] = ()) -> None:
-        self.itos: list[str] = list(specials) + [t for t in tokens if t not in specials]
-        self.stoi: dict[str, int] = {t: i for i, t in enumerate(self.itos)}
-
-    def __len__(self) -> int:
-        return len(self.itos)
-
-    def id(self, token: str) -> int | None:
-        return self.stoi.get(token)
-
-    @property
-    def pad(self) -> int | None:
-        return self.stoi.get(self.PAD)
-
-    @property
-    def unk(self) -> int | None:
-        return self.stoi.get(self.UNK)
-
-    @property
-    def bos(self) -> int | None:
-        return self.stoi.get(self.BOS)
-
-    @property
-    def eos(self) -> int | None:
-        return self.stoi.get(self.EOS)
-
-    def decode(self, ids: Sequence[int]) -> list[str]:
-        return [self.itos[i] if 0 <= i < len(self.itos) else self.UNK for i in ids]
-
-
-@dataclass
-class Token:
-    """One unit of a typed prefix: its text, where it sits in the prefix, and how it is fed."""
-
-    text: str
-    start: int
-    end: int
-    id: int | None = None  # for token inputs
-    value: tuple[float, ...] | None = None  # for vector inputs
-    unknown: bool = False
-
-
-@dataclass
-class Batch:
-    """Model inputs and targets. Shapes: x (B,T) long or (B,T,F) float; one_to_many x (B,F)."""
-
-    x: torch.Tensor
-    y: torch.Tensor
-    lengths: torch.Tensor | None = None  # (B,) on the CPU (pack_padded_sequence wants it there)
-    y_in: torch.Tensor | None = None  # (B,U) decoder inputs: BOS then the shifted targets
-
-    def to(self, device: torch.device) -> Batch:
-        return Batch(
-            x=self.x.to(device, non_blocking=True),
-            y=self.y.to(device, non_blocking=True),
-            lengths=self.lengths,
-            y_in=None if self.y_in is None else self.y_in.to(device, non_blocking=True),
-        )
-
-    @property
-    def tokens(self) -> int:
-        """Input tokens in the batch, for throughput; computed from shapes (no device sync)."""
-        # x is (B, T) or (B, T, F), except one_to_many's single input (B, F); decoders add (B, U).
-        steps_in = 1 if self.y_in is not None and self.x.dim() == 2 and self.x.is_floating_point() else self.x.shape[1]
-        return self.x.shape[0] * (steps_in + (self.y_in.shape[1] if self.y_in is not None else 0))
 
 
 @dataclass
@@ -280,25 +207,3 @@ def _num(x: float | None) -> str:
     if x is None:
         return "…"
     return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
-
-
-def pad_sequences(seqs: Sequence[Sequence[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad id lists into (N, T_max) and return lengths (N,)."""
-    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
-    width = int(lengths.max()) if len(seqs) else 0
-    out = torch.full((len(seqs), max(1, width)), pad, dtype=torch.long)
-    for i, s in enumerate(seqs):
-        if s:
-            out[i, : len(s)] = torch.tensor(s, dtype=torch.long)
-    return out, lengths
-
-
-def exact_match(pred: torch.Tensor, target: torch.Tensor, eos: int) -> torch.Tensor:
-    """(B,) bool: the decoded sequence equals the target up to and including its EOS."""
-    b, u = target.shape
-    pred = pred[:, :u]
-    if pred.shape[1] < u:
-        pred = torch.cat([pred, torch.full((b, u - pred.shape[1]), -1, dtype=pred.dtype)], 1)
-    valid = target != IGNORE
-    # Positions after the target's EOS are ignored; positions up to it must all agree.
-    return ((pred == target) | ~valid).all(dim=1) & valid.any(dim=1) & (target == eos).any(dim=1)

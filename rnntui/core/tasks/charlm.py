@@ -10,7 +10,8 @@ import torch
 
 from rnntui.core.errors import SpecError
 from rnntui.core.tasks import corpora
-from rnntui.core.tasks.base import Batch, Metrics, Param, Task, Token, Vocab
+from rnntui.core.tasks.base import Metrics, Param, Task
+from rnntui.core.tasks.data import Batch, Token, Vocab
 from rnntui.core.tasks.owntext import (
     MAX_VOCAB,
     Source,

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from rnntui.core.tasks.base import IGNORE, Batch, Metrics, Param, Task, Token, Vocab, pad_sequences
+from rnntui.core.tasks.base import Metrics, Param, Task
+from rnntui.core.tasks.data import IGNORE, Batch, Token, Vocab, pad_sequences
 
 if TYPE_CHECKING:
     from rnntui.core.model import SequenceModel

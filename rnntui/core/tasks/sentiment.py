@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from rnntui.core.tasks.base import Batch, Metrics, Param, Vocab
+from rnntui.core.tasks.base import Metrics, Param
+from rnntui.core.tasks.data import Batch, Vocab
 from rnntui.core.tasks.words import PoolTask, classify_pool, is_held_out, vocab_of, words
 
 if TYPE_CHECKING:

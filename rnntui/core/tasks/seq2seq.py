@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from rnntui.core.tasks.base import Batch, Metrics, Param, Token, Vocab, exact_match, pad_sequences
+from rnntui.core.tasks.base import Metrics, Param
+from rnntui.core.tasks.data import Batch, Token, Vocab, exact_match, pad_sequences
 from rnntui.core.tasks.words import Pool, PoolTask, decoder_targets, is_held_out, vocab_of
 
 if TYPE_CHECKING:

@@ -22,7 +22,8 @@ import torch
 
 from rnntui.core.errors import SpecError
 from rnntui.core.fileio import read_regular
-from rnntui.core.tasks.base import Batch, Param, Task, Token
+from rnntui.core.tasks.base import Param, Task
+from rnntui.core.tasks.data import Batch, Token
 from rnntui.core.tasks.owntext import MAX_TEXT_BYTES, Source, check_unchanged, fingerprint
 
 FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
-from rnntui.core.tasks.base import IGNORE, Batch, Metrics, Param, Vocab
+from rnntui.core.tasks.base import Metrics, Param
+from rnntui.core.tasks.data import IGNORE, Batch, Vocab
 from rnntui.core.tasks.words import PoolTask, is_held_out, tagging_pool, vocab_of
 
 if TYPE_CHECKING:

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 import torch
 
 from rnntui.core.errors import SpecError
-from rnntui.core.tasks.base import IGNORE, Batch, Task, Token, Vocab, pad_sequences
+from rnntui.core.tasks.base import Task
+from rnntui.core.tasks.data import IGNORE, Batch, Token, Vocab, pad_sequences
 
 WORD = re.compile(r"[\w'áéíóúñü]+|[^\w\s]")
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 from rnntui.app.messages import Predicted, PredictFailed, PredictorLoaded
+from rnntui.core.labels import layer_label
 from rnntui.core.spec import ExperimentSpec
 
 if TYPE_CHECKING:  # torch-side: imported in the thread, never on the UI thread
@@ -113,7 +114,7 @@ class PredictorThread:
         m = model.spec
         dirs = model.num_directions
         layers = [
-            (f"layer {layer + 1}" + ((" →" if d == 0 else " ←") if dirs == 2 else ""), f"{layer},{d}")
+            (layer_label(layer, d, mark_forward=dirs == 2), f"{layer},{d}")
             for layer in range(m.num_layers)
             for d in range(dirs)
         ]

@@ -1,7 +1,5 @@
-"""rnntui's Keras 3 export of a trained network: `KERAS_BACKEND=torch python THIS_FILE PREFIX [--json]`
-prints what `rnntui predict` prints. Any backend works; it needs keras and numpy. The PyTorch weights
-come from the .npz file beside it (read without pickle), converted where the frameworks differ.
-"""
+"""rnntui's Keras 3 export: `KERAS_BACKEND=torch python THIS_FILE PREFIX [--json]` prints what `rnntui predict`
+prints. Any backend works (keras, numpy); the weights come from the .npz beside it (no pickle), converted here."""
 
 from __future__ import annotations
 

@@ -1,0 +1,43 @@
+"""What the second newcomer walk found at 80×24 (WALK.md): each a Pilot test, waiting on state."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from app_helpers import ready, wait_for
+
+from rnntui.app.app import RnnApp
+from rnntui.app.state import Phase
+
+SIZE = (80, 24)
+
+
+async def test_samples_take_one_line_each_so_the_legend_stays_on_screen(tmp_path) -> None:
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("2")
+        await pilot.pause()
+        long = " ".join(["HIDDEN TOKEN GATE LAYER"] * 6)
+        app.training = dataclasses.replace(app.training, samples=(long, long), samples_at=600)
+        samples = app.query_one("#samples")
+        await wait_for(pilot, lambda: samples.display and samples.region.height > 0)
+        assert samples.region.height == 2
+        legend = app.query_one("#chart-loss .legend")
+        assert legend.region.bottom <= SIZE[1] - 2  # above the status line and the keys
+
+
+async def test_a_chart_shown_by_its_tab_lays_its_legend_out_on_one_line(tmp_path) -> None:
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("2", "space")
+        await wait_for(pilot, lambda: app.training.phase is Phase.FINISHED)
+        await pilot.press("right")  # the loss chart is hidden now, and redrawn there
+        await pilot.pause()
+        await pilot.press("left")
+        await pilot.pause()
+        await pilot.pause()
+        legend = app.query_one("#chart-loss .legend")
+        assert "baseline" in str(legend.content) and "val" in str(legend.content)
+        assert legend.region.height == 1

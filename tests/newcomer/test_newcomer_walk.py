@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from app_helpers import ready, wait_for
+from app_helpers import ready, screen_lines, wait_for
 
 from rnntui.app.app import RnnApp
 from rnntui.app.state import Phase
@@ -41,3 +41,25 @@ async def test_a_chart_shown_by_its_tab_lays_its_legend_out_on_one_line(tmp_path
         legend = app.query_one("#chart-loss .legend")
         assert "baseline" in str(legend.content) and "val" in str(legend.content)
         assert legend.region.height == 1
+
+
+async def test_help_scrolls_with_the_keys_and_long_rows_wrap_under_their_text(tmp_path) -> None:
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("4")
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        dialog = app.screen.query_one("#help-dialog")
+        assert dialog.max_scroll_y > 0  # at 80×24 the lesson is below the fold
+        await pilot.press("pagedown", "pagedown", "pagedown")
+        await wait_for(pilot, lambda: dialog.scroll_y == dialog.max_scroll_y)
+        lines = screen_lines(app)
+        assert any("esc closes" in row for row in lines)
+        await pilot.press("home")
+        await wait_for(pilot, lambda: dialog.scroll_y == 0)
+        lines = screen_lines(app)
+        first = next(i for i, row in enumerate(lines) if "switch the overlay chart" in row)
+        column = lines[first].index("switch")
+        assert lines[first + 1][:column].strip("█ ") == ""  # the sentence goes on under itself

@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 from app_helpers import ready, screen_lines, wait_for
+from textual.widgets import Input, Static
 
 from rnntui.app.app import RnnApp
 from rnntui.app.state import Phase
+from rnntui.app.widgets.predict_view import PredictView
 
 SIZE = (80, 24)
 
@@ -63,3 +65,34 @@ async def test_help_scrolls_with_the_keys_and_long_rows_wrap_under_their_text(tm
         first = next(i for i, row in enumerate(lines) if "switch the overlay chart" in row)
         column = lines[first].index("switch")
         assert lines[first + 1][:column].strip("█ ") == ""  # the sentence goes on under itself
+
+
+async def test_predict_doubling_at_80x24_keeps_the_heatmap_on_screen(tmp_path) -> None:
+    """An untrained network's continuation went on for 11 lines; the heatmap's note was cut."""
+    app = RnnApp("doubling", runs_dir=str(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, "doubling")
+        await pilot.press("3")
+        view = app.query_one(PredictView)
+        await wait_for(pilot, lambda: view.prediction is not None and view.prediction.continuation != "")
+        await pilot.pause()
+        assert app.query_one("#continuation").region.height <= 4
+        heat = app.query_one("#heatmap")
+        assert heat.region.height >= 4 and heat.region.y + 4 <= SIZE[1] - 2  # ruler and two rows of units
+        assert any("a wider terminal shows more" in row for row in screen_lines(app))
+
+
+async def test_predict_without_a_focused_field_backspace_and_a_taller_terminal(tmp_path) -> None:
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("3")
+        view, prefix = app.query_one(PredictView), app.query_one("#prefix", Input)
+        await wait_for(pilot, lambda: view.prediction is not None and len(view.prediction.next) == 5)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "esc" not in str(app.query_one("#predict-hint", Static).content)  # no field to leave
+        await pilot.press("backspace")
+        await wait_for(pilot, lambda: prefix.value == "HEL" and app.focused is prefix)
+        await pilot.resize_terminal(120, 40)
+        await wait_for(pilot, lambda: view.prediction.prefix == "HEL" and len(view.prediction.next) == 10)

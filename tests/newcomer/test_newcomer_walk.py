@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+import shutil
+import time
+from pathlib import Path
 
 from app_helpers import ready, screen_lines, wait_for
-from textual.widgets import Input, Static
+from textual.widgets import DataTable, Input, Static
 
+from helpers import tiny
 from rnntui.app.app import RnnApp
 from rnntui.app.state import Phase
 from rnntui.app.widgets.predict_view import PredictView
+from rnntui.app.widgets.runs_view import ConfirmDelete, OverlayChart, RunsView
+from rnntui.core.runs import RunDir
+from rnntui.core.trainer import Trainer
 
 SIZE = (80, 24)
 
@@ -96,3 +105,45 @@ async def test_predict_without_a_focused_field_backspace_and_a_taller_terminal(t
         await wait_for(pilot, lambda: prefix.value == "HEL" and app.focused is prefix)
         await pilot.resize_terminal(120, 40)
         await wait_for(pilot, lambda: view.prediction.prefix == "HEL" and len(view.prediction.next) == 10)
+
+
+def two_runs_of_one_network(base: Path) -> list[Path]:
+    spec = tiny("char_lm", {"seq_len": 12, "corpus": "hello", "case": "upper"}, cell="gru", bidirectional=False)
+    spec = dataclasses.replace(spec, name="same", train=dataclasses.replace(spec.train, steps=3))
+    paths = []
+    for _ in range(2):
+        run = RunDir.create(base, spec)
+        Trainer(spec, run=run).run()
+        paths.append(run.path)
+        time.sleep(1.1)  # a second apart: the start time tells them apart
+    return paths
+
+
+async def test_runs_legend_tells_runs_apart_the_cursor_keeps_its_run_a_running_run_stays(tmp_path) -> None:
+    first, second = two_runs_of_one_network(tmp_path)
+    status = json.loads((first / "run.json").read_text())
+    (first / "run.json").write_text(json.dumps({**status, "status": "running", "pid": os.getpid()}))
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("4")
+        view = app.query_one(RunsView)
+        await wait_for(pilot, lambda: len(view.runs) == 2)
+        table = app.query_one("#runs-table", DataTable)
+        await pilot.press("enter", "down", "enter")
+        await wait_for(pilot, lambda: len(app.query_one("#runs-loss", OverlayChart).series) == 2)
+        labels = [label for label, _, _ in app.query_one("#runs-loss", OverlayChart).series]
+        assert len(set(labels)) == 2 and all("GRU" in label and "×" in label for label in labels)
+        on = view.current().path
+        newer = tmp_path / "20990101-000000-newer"  # a new run, listed above the cursor
+        shutil.copytree(second, newer)
+        status = json.loads((newer / "run.json").read_text())
+        (newer / "run.json").write_text(json.dumps({**status, "created": status["created"] + 60}))
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: len(view.runs) == 3)
+        assert view.current().path == on
+        table.move_cursor(row=[r.path for r in view.runs].index(first))
+        await pilot.pause()
+        await pilot.press("d")  # the running run: not offered for deletion
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmDelete) and first.is_dir()

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Input, Static
 from helpers import tiny
 from rnntui.app.app import RnnApp
 from rnntui.app.state import Phase
+from rnntui.app.widgets.key_bar import KeyBar
 from rnntui.app.widgets.predict_view import PredictView
 from rnntui.app.widgets.runs_view import ConfirmDelete, OverlayChart, RunsView
 from rnntui.core.runs import RunDir
@@ -147,3 +148,15 @@ async def test_runs_legend_tells_runs_apart_the_cursor_keeps_its_run_a_running_r
         await pilot.press("d")  # the running run: not offered for deletion
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmDelete) and first.is_dir()
+
+
+async def test_the_key_bar_keeps_space_while_a_build_field_has_focus(tmp_path) -> None:
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, "hello")
+        for field in ("#cell", "#hidden_size"):
+            widget = app.query_one(field)
+            widget.focus()
+            await wait_for(pilot, lambda w=widget: app.focused is w)
+            await pilot.pause()
+            assert "space" in app.query_one(KeyBar).shown_keys and "space" in screen_lines(app)[-1]

@@ -35,7 +35,9 @@ def test_values_have_three_significant_digits_and_logs_read_as_powers() -> None:
     ticks, labels = log_ticks(-6, 1)
     assert labels == ["1e-6", "1e-4", "0.01", "1"] and ticks == [-6, -4, -2, 0]
     _, labels = log_ticks(-3.4, -2.2)  # less than two decades: 2× and 5× fill in
-    assert labels == ["5e-4", "1e-3", "0.002", "0.005"]
+    assert labels == ["5e-4", "1e-3", "2e-3", "5e-3"]  # one notation on one axis
+    _, labels = log_ticks(-2.4, -0.9)
+    assert labels == ["0.005", "0.01", "0.02", "0.05", "0.1"]
     assert not any("0.0000" in label for label in labels)
 
 

@@ -86,7 +86,17 @@ def log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
                 ticks.append(t)
     if len(ticks) < 2:
         return [lo, hi], [value_label(10**lo), value_label(10**hi)]
-    return ticks, [value_label(10**t) if abs(t - round(t)) > 1e-9 else decade_label(round(t)) for t in ticks]
+    exponents = [math.floor(t + 1e-9) for t in ticks]
+    sci = min(exponents) < -3 or max(exponents) > 3
+    return ticks, [log_label(t, sci) for t in ticks]
+
+
+def log_label(t: float, sci: bool) -> str:
+    """A tick at 10**t (t a decade plus log10 of 1, 2 or 5), every tick of an axis in one notation:
+    5e-4 1e-3 2e-3, or 0.005 0.01 0.02 ("1e-3" beside "0.002" read as two scales)."""
+    exponent = math.floor(t + 1e-9)
+    mantissa = round(10 ** (t - exponent))
+    return f"{mantissa}e{exponent}" if sci else f"{mantissa * 10.0**exponent:g}"
 
 
 def finite(ys: Sequence[float]) -> list[float]:

@@ -201,11 +201,24 @@ class ChartPanel(Vertical):
         super().__init__(id=id)
         self.chart = chart
         self.empty = empty  # said in the legend's place while the chart has nothing to draw
+        self._series: list[Series] = []
 
     def compose(self) -> ComposeResult:
         yield self.chart
         yield Static("", classes="legend")
 
     def on_chart_replotted(self, message: Chart.Replotted) -> None:
-        legend = legend_text(message.series, max(10, self.content_size.width - 2))
+        self._series = message.series
+        self._show_legend()
+
+    def on_resize(self) -> None:
+        """A panel replotted while hidden (a tab at 80 columns) laid its legend out for no width:
+        one entry a line, taking the chart's rows. Its real width is known only now."""
+        self._show_legend()
+
+    def _show_legend(self) -> None:
+        width = self.content_size.width
+        if width <= 0:
+            return  # hidden: laid out when it is shown
+        legend = legend_text(self._series, max(10, width - 2))
         self.query_one(".legend", Static).update(legend if legend or not self.empty else Text(self.empty, style="dim"))

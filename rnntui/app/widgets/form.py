@@ -28,7 +28,7 @@ from rnntui.app.plain import PlainInput
 FIELD_KEYS = [
     Binding("down", "app.focus_next", "next field", show=False),
     Binding("up", "app.focus_previous", "previous field", show=False),
-    Binding("space", "app.toggle_training", "train/pause", show=False, priority=True),
+    Binding("space", "app.toggle_training", "train", priority=True, tooltip="start or pause training"),
 ]
 
 
@@ -121,3 +121,12 @@ class NumberField(PlainInput):
 
     def __init__(self, *, id: str) -> None:
         super().__init__(compact=True, select_on_focus=True, id=id, classes="number-input")
+
+
+class PredictInput(PlainInput):
+    BINDINGS = FIELD_KEYS[:2]  # ↑/↓ move between fields; space types a space here
+
+    def __init__(self, *, placeholder: str, id: str, max_length: int = 0, type: str = "text") -> None:
+        super().__init__(
+            placeholder=placeholder, id=id, max_length=max_length, type=type, compact=True, select_on_focus=False
+        )

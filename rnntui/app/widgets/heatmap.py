@@ -66,10 +66,14 @@ def heat_text(
         v = lo + (hi - lo) * k / 7
         text.append(" ", style=Style(bgcolor=diverging(v if signed else 2 * v - scale, scale)))
     text.append(f" {hi:.2g}")
+    notes = []
     if len(rows) < t_len:
-        text.append(f"   the last {len(rows)} of {t_len} steps", style="dim")
+        notes.append(f"the last {len(rows)} of {t_len} steps")
     if units < n_units:
-        text.append(f"   units 0–{units - 1} of {n_units} (a wider terminal shows more)", style="dim")
+        notes.append(f"units 0–{units - 1} of {n_units} (a wider terminal shows more)")
+    if notes:  # beside the title where they fit, else on a line of their own (the text is cropped)
+        said = "   ".join(notes)
+        text.append("   " + said if text.cell_len + 3 + len(said) <= width else "\n" + said, style="dim")
     text.append("\n")
     ruler = [" "] * (units * cell)
     for u in range(0, units, 8 if cell == 1 else 4):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Static
@@ -84,12 +84,25 @@ def help_sections(app: App[object], view: Widget | None) -> list[HelpSection]:
 
 
 def section_text(section: HelpSection) -> Text:
+    """The section as one text (tests and the plain help read it); the screen lays it out as rows."""
     lines = [Text(section.title, style="bold")]
     for keys, text in section.rows:
         lines.append(assemble((f"  {keys:<{KEY_WIDTH}}", "bold"), line(text)))
     if section.note:
         lines.append(assemble(("  ", ""), (section.note, "dim")))
     return join(lines)
+
+
+def section_rows(section: HelpSection) -> ComposeResult:
+    """A title, then a row per key: the key in its column, the sentence beside it (a long one wraps
+    under itself, not under the key), and the focus order last, under the sentences."""
+    with Vertical(classes="help-section"):
+        yield Static(Text(section.title, style="bold"))
+        rows = [*section.rows, *([("", section.note)] if section.note else [])]
+        for keys, text in rows:
+            with Horizontal(classes="help-row"):
+                yield Static(Text(keys, style="bold"), classes="help-keys")
+                yield Static(line(text, "" if keys else "dim"), classes="help-text")
 
 
 class HelpScreen(ModalScreen[None]):
@@ -106,10 +119,15 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-dialog"):
             for section in self.sections:
-                yield Static(section_text(section), classes="help-section")
+                yield from section_rows(section)
             if self.lesson:
                 yield Static(assemble(("Lesson: ", "bold"), line(self.title_text, "bold"), "\n", self.lesson))
             yield Static(Text("esc closes · ↑/↓ scroll", style="dim"))
+
+    def on_mount(self) -> None:
+        # ↑/↓ and page keys scroll it: the app focuses nothing by itself, and at 80×24 the lesson
+        # and "esc closes" are below the fold.
+        self.query_one("#help-dialog", VerticalScroll).focus()
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -10,6 +11,28 @@ from rnntui.app.plain import assemble, join, line
 
 if TYPE_CHECKING:  # torch-side modules: importing them here would import torch on the UI thread
     from rnntui.core.hunt import Unit
+
+
+QUANTITY_NAMES = {
+    "hidden": "hidden h",
+    "cell": "cell c",
+    "i": "input gate i",
+    "f": "forget gate f",
+    "g": "candidate g",
+    "o": "output gate o",
+    "r": "reset gate r",
+    "z": "update gate z",
+    "n": "candidate n",
+}
+
+
+@dataclass(frozen=True)
+class HuntOutcome:
+    """The last neuron hunt: the regex, its ranked units, or why it could not rank."""
+
+    pattern: str
+    units: tuple[Unit, ...] = ()
+    error: str | None = None
 
 
 def prob_bar(p: float, width: int = 24) -> str:
@@ -55,16 +78,29 @@ def output_text(pred: Any) -> Text:
     return join(lines)
 
 
-def continuation_text(prefix: str, greedy: str, sampled: str) -> Text:
+def clipped(text: str, room: int) -> str:
+    """`text` cut to `room` characters, at a space where there is one, with … where it was cut."""
+    if room <= 0 or len(text) <= room:
+        return text
+    cut = text[: room - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > room // 2 else cut) + " …"
+
+
+def continuation_text(prefix: str, greedy: str, sampled: str, width: int = 0, max_lines: int = 0) -> Text:
+    """The greedy and the sampled continuation after the prefix's tail; with `width`, each in at
+    most `max_lines` lines (an untrained network goes on for lines, and the heatmap is under it)."""
     tail = prefix[-30:]
+    # word wrapping loses up to a word's length a line: leave that much room
+    room = max_lines * max(10, width - 6) - 9 - len(tail) if width > 0 and max_lines > 0 else 0
     return assemble(
         ("greedy   ", "bold"),
         line(tail, "dim"),
-        line(greedy),
+        line(clipped(greedy, room)),
         "\n",
         ("sampled  ", "bold"),
         line(tail, "dim"),
-        line(sampled),
+        line(clipped(sampled, room - 8 if room else 0)),
         (" (T=0.8)", "dim"),
     )
 

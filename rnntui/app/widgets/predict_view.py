@@ -16,49 +16,22 @@ from textual.reactive import reactive
 from textual.widgets import Input, Label, Static
 
 from rnntui.app.messages import Predicted, PredictFailed, PredictorLoaded, PredictRequested
-from rnntui.app.plain import PlainInput, assemble, line
+from rnntui.app.plain import assemble, line
 from rnntui.app.state import Phase, TrainingState
-from rnntui.app.widgets.form import FIELD_KEYS, Choice
+from rnntui.app.widgets.form import Choice, PredictInput
 from rnntui.app.widgets.heatmap import Heatmap, coloured_prefix, heat_text
 from rnntui.app.widgets.note import Note
-from rnntui.app.widgets.predict_text import continuation_text, hunt_text, output_text
+from rnntui.app.widgets.predict_text import QUANTITY_NAMES, HuntOutcome, continuation_text, hunt_text, output_text
 from rnntui.app.widgets.view_focus import RestylesItselfOnFocus
 from rnntui.core.errors import HuntError
+from rnntui.core.labels import layer_label
 
 if TYPE_CHECKING:  # torch-side modules: importing them here would import torch on the UI thread
     from rnntui.core.hunt import Unit
     from rnntui.core.predictor import Prediction
 
 MAX_INPUT = 100_000
-QUANTITY_NAMES = {
-    "hidden": "hidden h",
-    "cell": "cell c",
-    "i": "input gate i",
-    "f": "forget gate f",
-    "g": "candidate g",
-    "o": "output gate o",
-    "r": "reset gate r",
-    "z": "update gate z",
-    "n": "candidate n",
-}
-
-
-@dataclass(frozen=True)
-class HuntOutcome:
-    """The last neuron hunt: the regex, its ranked units, or why it could not rank."""
-
-    pattern: str
-    units: tuple[Unit, ...] = ()
-    error: str | None = None
-
-
-class PredictInput(PlainInput):
-    BINDINGS = FIELD_KEYS[:2]  # ↑/↓ move between fields; space types a space here
-
-    def __init__(self, *, placeholder: str, id: str, max_length: int = 0, type: str = "text") -> None:
-        super().__init__(
-            placeholder=placeholder, id=id, max_length=max_length, type=type, compact=True, select_on_focus=False
-        )
+TALL = 36  # rows of the view from which it shows the top 10 (else 5) and longer continuations
 
 
 class PredictView(RestylesItselfOnFocus, Vertical, can_focus=True):
@@ -101,11 +74,18 @@ class PredictView(RestylesItselfOnFocus, Vertical, can_focus=True):
             yield Heatmap("", id="heatmap")
 
     def on_key(self, event: Key) -> None:
-        """Typing with no field focused goes to the prefix (keys bound to something still do it)."""
-        if self.app.focused is self and event.is_printable and event.key not in self.screen.active_bindings:
-            prefix = self.query_one("#prefix", Input)
+        """Typing with no field focused goes to the prefix (keys bound to something still do it),
+        and so does backspace: it deletes the last character typed."""
+        if self.app.focused is not self or event.key in self.screen.active_bindings:
+            return
+        prefix = self.query_one("#prefix", Input)
+        if event.is_printable:
             prefix.focus()
             prefix.insert_text_at_cursor(event.character or "")
+            event.stop()
+        elif event.key == "backspace":
+            prefix.focus()
+            prefix.action_delete_left()
             event.stop()
 
     def action_scroll_heatmap(self, pages: int) -> None:
@@ -122,6 +102,7 @@ class PredictView(RestylesItselfOnFocus, Vertical, can_focus=True):
         self._lesson = -1
         self._hunt_generation = 0  # a match result for an older hunt is dropped
         self._hunt_waits = False  # a hunt asked for before the prediction of the current text arrived
+        self._top_k = 5
 
     # ---- from the app ------------------------------------------------------------------------
     def watch_training(self, old: TrainingState, new: TrainingState) -> None:
@@ -132,8 +113,8 @@ class PredictView(RestylesItselfOnFocus, Vertical, can_focus=True):
     def show_prediction(self, message: PredictorLoaded | Predicted | PredictFailed) -> None:
         """What the predictor thread answered (the App hands it over)."""
         if isinstance(message, PredictorLoaded):
-            hint = assemble((message.hint, "dim"), ("  · esc leaves the field", "dim"))
-            self.query_one("#predict-hint", Static).update(hint)
+            # (how to leave a field is in the key bar while one has focus: here it went stale)
+            self.query_one("#predict-hint", Static).update(assemble((message.hint, "dim")))
             self.query_one("#layer", Choice).set_options(message.layers)
             self.query_one("#quantity", Choice).set_options(message.quantities)
             self.ready = True
@@ -194,7 +175,18 @@ class PredictView(RestylesItselfOnFocus, Vertical, can_focus=True):
         """Ask for the prefix's prediction (the predictor thread answers; a tall terminal shows more)."""
         if self.ready:
             prefix = self.query_one("#prefix", Input).value
-            self.post_message(PredictRequested(prefix, 10 if self.size.height >= 36 else 5))
+            self._top_k = self.top_k()
+            self.post_message(PredictRequested(prefix, self._top_k))
+
+    def top_k(self) -> int:
+        return 10 if self.size.height >= TALL else 5
+
+    def on_resize(self) -> None:
+        """A taller or shorter terminal: as many candidates as fit, and the text laid out again."""
+        if self.ready and self.top_k() != self._top_k:
+            self.request_prediction()
+        else:
+            self.redraw()
 
     def redraw(self) -> None:
         pred = self.prediction
@@ -204,7 +196,9 @@ class PredictView(RestylesItselfOnFocus, Vertical, can_focus=True):
         self.query_one("#prediction", Static).update(output_text(pred))
         cont = self.query_one("#continuation", Static)
         if pred.kind == "lm" and (pred.continuation or pred.sampled):
-            cont.update(continuation_text(pred.prefix, pred.continuation, pred.sampled))
+            lines = 2 if self.size.height < TALL else 4
+            width = cont.content_size.width or max(20, self.content_size.width - 46)
+            cont.update(continuation_text(pred.prefix, pred.continuation, pred.sampled, width, lines))
         else:
             cont.update("")
         self.render_heatmap()
@@ -221,7 +215,7 @@ class PredictView(RestylesItselfOnFocus, Vertical, can_focus=True):
         rows = mat.tolist() if mat.numel() else []
         tokens = [s.token.text for s in pred.steps]
         signed = what in ("hidden", "cell", "g", "n")
-        title = f"{QUANTITY_NAMES.get(what, what)} · layer {layer + 1}{' ←' if direction else ''}"
+        title = f"{QUANTITY_NAMES.get(what, what)} · {layer_label(layer, direction)}"
         width = self.query_one("#heat-box").content_size.width or self.content_size.width or 78
         self.query_one(Heatmap).update(
             heat_text(rows, tokens, width=width, signed=signed, highlight=self.unit, title=title)

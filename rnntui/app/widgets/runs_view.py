@@ -97,6 +97,22 @@ def run_cells(r: RunSummary, selected: bool) -> list[str]:
     ]
 
 
+def run_label(r: RunSummary, runs: list[RunSummary]) -> str:
+    """The run in the overlay's legend, in the table's words; its start time tells apart the
+    runs that would read the same."""
+    bi = " bi" if r.bidirectional else ""
+    label = f"{r.name} {CELL_LABELS.get(r.cell, r.cell)}{bi} {r.layers}×{r.hidden}"
+    same = [
+        o
+        for o in runs
+        if (o.name, o.cell, o.bidirectional, o.layers, o.hidden)
+        == (r.name, r.cell, r.bidirectional, r.layers, r.hidden)
+    ]
+    if len(same) > 1:
+        label += time.strftime(" %H:%M:%S", time.localtime(r.created))
+    return one_line(label)
+
+
 class RunsView(Vertical):
     FOCUS_ORDER = "↑/↓ move through the runs"
     BINDINGS = [
@@ -157,6 +173,7 @@ class RunsView(Vertical):
     def reload(self) -> None:
         from rnntui.core.run_list import list_runs
 
+        was = self.current()  # the cursor stays on its run when rows come or go above it
         self.runs, problems = list_runs(self.runs_dir)
         self.selected &= {r.path for r in self.runs}
         table = self.query_one(DataTable)
@@ -166,7 +183,9 @@ class RunsView(Vertical):
             # Every cell as Text: a str cell is parsed as markup, and names and statuses are data.
             table.add_row(*[line(c) for c in run_cells(r, r.path in self.selected)], key=str(r.path))
         if self.runs:
-            table.move_cursor(row=min(cursor, len(self.runs) - 1))
+            paths = [r.path for r in self.runs]
+            row = paths.index(was.path) if was is not None and was.path in paths else cursor
+            table.move_cursor(row=min(row, len(self.runs) - 1))
         shown = self.query_one("#runs-problems", Static)
         shown.update(join([line(p) for p in problems]) if problems else ("" if self.runs else "no runs yet: train one"))
         shown.display = bool(problems) or not self.runs
@@ -241,7 +260,7 @@ class RunsView(Vertical):
                 continue
             records, _ = clean_metrics(RunDir(r.path))
             steps = [x for x in records if x.get("event") == "step"]
-            label = one_line(f"{r.name} {r.cell}{' bi' if r.bidirectional else ''} ×{r.layers}")
+            label = run_label(r, self.runs)
             xs = [float(x["step"]) for x in steps]
             loss.series.append((label, xs, [x["loss"] if x["loss"] is not None else float("nan") for x in steps]))
             grad.series.append(
@@ -254,6 +273,9 @@ class RunsView(Vertical):
     def action_delete(self) -> None:
         run = self.current()
         if run is None:
+            return
+        if run.status == "running":  # its files are being written: deleting them breaks the run
+            self.notify("this run is training: stop it first (space, or c for a comparison)", severity="warning")
             return
 
         def done(yes: bool | None) -> None:

@@ -73,11 +73,20 @@ class AppBase(App[int]):
     def watch_training(self, state: TrainingState) -> None:
         self.update_chrome()
 
+    def watch_compare_state(self, state: CompareState | None) -> None:
+        self.update_chrome()
+        self.refresh_bindings()  # the training keys go while a comparison trains, and come back
+
+    @property
+    def comparing(self) -> bool:
+        """A comparison is training: the loaded network's keys wait until it is done."""
+        return self.compare_state is not None and not self.compare_state.done
+
     def update_chrome(self) -> None:
         state = self.training
         name = state.spec.name if state.spec else (self.preview_name or "…")
         self.query_one("#topbar", Static).update(topbar_text(self.current_view, state.device, name))
-        shown = self.notice or status_line(state)
+        shown = self.notice or (self.compare_state.line if self.comparing else status_line(state))
         self.query_one("#status", Static).update(status_text(shown, bool(self.notice)))
 
     @property

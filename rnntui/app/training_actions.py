@@ -23,7 +23,7 @@ class TrainingActions(Loading):
     def _refuse(self) -> bool:
         """True (and said why) when no training request can be taken now."""
         s = self.training
-        if self.compare_state is not None and not self.compare_state.done:
+        if self.comparing:
             self.notify("a comparison is training: c stops it", severity="warning")
         elif s.phase is Phase.BLOCKED:
             self.notify(f"cannot train: {s.error}", severity="error")

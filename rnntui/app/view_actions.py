@@ -28,6 +28,8 @@ class ViewActions(Loading):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "leave_input":
             return isinstance(self.focused, Input)  # shown (and needed) only while typing in a field
+        if action in ("toggle_training", "step", "reset") and self.comparing:
+            return False  # not offered: c stops the comparison first
         return True
 
     def action_leave_input(self) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -47,7 +46,7 @@ NUMBER_FIELDS = (
 )
 
 
-def field_text(value: Any) -> str:
+def field_text(value: str | int | float | bool | None) -> str:
     return "none" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,9 +11,10 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from rnntui.app.plain import assemble, line
+from rnntui.core.spec_types import ExperimentSpec
 
 
-def axes(spec: Any) -> list[tuple[str, str]]:
+def axes(spec: ExperimentSpec) -> list[tuple[str, str]]:
     """(vary override, what it shows) for the comparisons a course makes, given the current spec."""
     clip = spec.train.clip_norm if spec.train.clip_norm is not None else 1.0
     return [
@@ -29,7 +28,7 @@ def axes(spec: Any) -> list[tuple[str, str]]:
 class CompareScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "cancel")]
 
-    def __init__(self, spec: Any) -> None:
+    def __init__(self, spec: ExperimentSpec) -> None:
         super().__init__()
         self.spec = spec
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
@@ -11,6 +11,7 @@ from rnntui.app.plain import assemble, join, line
 
 if TYPE_CHECKING:  # torch-side modules: importing them here would import torch on the UI thread
     from rnntui.core.hunt import Unit
+    from rnntui.core.prediction import Prediction
 
 
 QUANTITY_NAMES = {
@@ -48,7 +49,7 @@ def shown_token(tok: str) -> str:
     return tok if tok.isprintable() else repr(tok)
 
 
-def output_text(pred: Any) -> Text:
+def output_text(pred: Prediction) -> Text:
     """What the network says for the prefix, by the task's kind; tokens and labels are data."""
     lines: list[Text] = []
     if pred.kind == "lm":

@@ -65,3 +65,20 @@ async def test_while_a_comparison_trains_the_chrome_says_so_and_offers_no_traini
         await pilot.press("c")  # stops it
         await wait_for(pilot, lambda: app.compare_state.done)
         assert {"train", "step", "reset"} <= {h.label for h in hints(app.screen)}
+
+
+async def test_under_a_menu_the_key_bar_lists_the_menus_keys(tmp_path) -> None:
+    from rnntui.app.widgets.key_bar import KeyBar
+    from rnntui.app.widgets.presets_screen import PresetsScreen
+
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, "hello")
+        bar = app.query_one(KeyBar)
+        assert "space" in bar.shown_keys
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, PresetsScreen))
+        await wait_for(pilot, lambda: "esc" in bar.shown_keys)
+        assert "space" not in bar.shown_keys  # the view's keys do nothing under the menu
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: "space" in bar.shown_keys)

@@ -87,7 +87,7 @@ async def test_compare_trains_each_variant_and_overlays_exactly_them(tmp_path):
         assert all(r.steps == 8 and r.status == "complete" for r in compared)
         assert len(view.runs) == 4  # plus the older run, listed but not overlaid
         labels = [s[0] for s in app.query_one("#runs-loss").series]
-        assert len(labels) == 3 and {label.split()[1] for label in labels} == {"rnn_tanh", "lstm", "gru"}
+        assert len(labels) == 3 and {label.split()[1] for label in labels} == {"RNN-tanh", "LSTM", "GRU"}  # the table's words
 
         # A variant that is not a valid network: a bidirectional next-character model.
         before = app.compare_state
@@ -112,3 +112,19 @@ async def test_runs_from_another_format_version_say_so(tmp_path):
         await pilot.pause()
         problems = str(app.query_one("#runs-problems").render())
         assert "written by run format 0" in problems and "reads format 1" in problems
+
+
+async def test_the_delete_confirmation_names_the_run_as_the_table_shows_it(tmp_path):
+    from rnntui.app.widgets.runs_view import ConfirmDelete
+
+    make_runs(tmp_path, cells=("gru",))
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("4")
+        await pilot.pause()
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDelete))
+        shown = str(app.screen.query_one("Label").content)
+        assert "GRU" in shown and "6 steps" in shown and "complete" in shown, shown  # the folder name only
+        await pilot.press("n")

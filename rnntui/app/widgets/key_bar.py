@@ -14,6 +14,7 @@ from itertools import groupby
 from rich.text import Text
 from textual.app import App
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -51,7 +52,7 @@ def hints(screen: Screen[object]) -> list[KeyHint]:
                 continue
             seen.add(b.action)
             target.append(KeyHint(key_display(app, b), b.description, is_app))
-    if app.ENABLE_COMMAND_PALETTE:
+    if app.ENABLE_COMMAND_PALETTE and not isinstance(screen, CommandPalette):
         app_wide.append(KeyHint(format_key_name(app.COMMAND_PALETTE_BINDING), "palette", True))
     return own + app_wide
 
@@ -90,24 +91,32 @@ class KeyBar(Static):
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        # A dialog or menu on top (presets, help, compare, delete, a choice's list) has keys of its
+        # own: the bar lists those while it is up (the view's keys below it do nothing there).
+        self.app.screen_change_signal.subscribe(self, self._bindings_changed)
         self.redraw()  # in the first frame already
         self.call_after_refresh(self.redraw)
 
     def on_unmount(self) -> None:
         self.screen.bindings_updated_signal.unsubscribe(self)
+        self.app.screen_change_signal.unsubscribe(self)
 
     def _bindings_changed(self, screen: Screen[object]) -> None:
-        if screen is self.screen:
-            self.call_after_refresh(self.redraw)
+        self.call_after_refresh(self.redraw)
 
     def on_resize(self) -> None:
         self.redraw()
 
+    @property
+    def keys_of(self) -> Screen[object]:
+        """The screen whose keys work now: the top one."""
+        return self.app.screen if self.app.screen_stack else self.screen
+
     def redraw(self) -> None:
         if self.is_attached:
-            self.update(render_hints(hints(self.screen), max(20, self.size.width)))
+            self.update(render_hints(hints(self.keys_of), max(20, self.size.width)))
 
     @property
     def shown_keys(self) -> list[str]:
         """The keys the bar lists now (tests and help read it)."""
-        return [h.keys for h in hints(self.screen)]
+        return [h.keys for h in hints(self.keys_of)]

@@ -42,14 +42,15 @@ class OverlayChart(Chart):
 class ConfirmDelete(ModalScreen[bool]):
     BINDINGS = [Binding("escape", "no", "cancel"), Binding("y", "yes", "delete"), Binding("n", "no", "keep")]
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, detail: str = "") -> None:
         super().__init__()
-        self.run_name = name
+        self.run_name, self.detail = name, detail  # detail: the run as the table shows it
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog"):
             # The name on a line of its own: run folder names are long, and 80 columns are few.
-            yield Label(assemble("Delete the run\n", line(self.run_name, "bold"), "\nand all its files?"))
+            name = line(self.run_name, "bold")
+            yield Label(assemble("Delete the run\n", name, "\n", line(self.detail), "\nand all its files?"))
             with Horizontal():
                 yield Button("Delete (y)", id="yes", variant="error", compact=True)
                 yield Button("Keep (n)", id="no", compact=True)
@@ -284,7 +285,8 @@ class RunsView(Vertical):
                 self.notify(f"deleted {run.path.name}")
                 self.reload()
 
-        self.app.push_screen(ConfirmDelete(run.path.name), done)
+        detail = f"{run_label(run, [run])} · {run.steps:,} steps · {run.status}"
+        self.app.push_screen(ConfirmDelete(run.path.name, detail), done)
 
     def action_open(self) -> None:
         run = self.current()

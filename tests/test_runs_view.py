@@ -87,7 +87,7 @@ async def test_compare_trains_each_variant_and_overlays_exactly_them(tmp_path):
         assert all(r.steps == 8 and r.status == "complete" for r in compared)
         assert len(view.runs) == 4  # plus the older run, listed but not overlaid
         labels = [s[0] for s in app.query_one("#runs-loss").series]
-        assert len(labels) == 3 and {label.split()[1] for label in labels} == {"RNN-tanh", "LSTM", "GRU"}  # the table's words
+        assert len(labels) == 3 and {label.split()[1] for label in labels} == {"RNN-tanh", "LSTM", "GRU"}
 
         # A variant that is not a valid network: a bidirectional next-character model.
         before = app.compare_state

@@ -66,3 +66,32 @@ def rewrite() -> None:
     from rnntui.core.size_table import write_builtin_table
 
     write_builtin_table({key(e.spec.task): task_sizes(build_task(e.spec.task)) for e in discover()})
+
+
+FIRST_FRAME = """
+import sys
+from rnntui.app.app import RnnApp
+
+
+class FirstFrame(RnnApp):
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.done)  # before the app's own after-first-frame work
+        super().on_mount()
+
+    def done(self) -> None:
+        print("torch" in sys.modules)
+        self.exit()
+
+
+if __name__ == "__main__":
+    FirstFrame().run(headless=True)
+"""
+
+
+def test_nothing_imports_torch_before_the_first_frame(tmp_path) -> None:
+    """The predictor's thread imported torch as the app started: the import held the GIL and the
+    first frame took 0.8 s instead of 0.35 (benchmarks/startup.py)."""
+    script = tmp_path / "first_frame.py"
+    script.write_text(FIRST_FRAME)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip().splitlines()[-1] == "False"

@@ -83,6 +83,8 @@ class AppBase(App[int]):
         return self.compare_state is not None and not self.compare_state.done
 
     def update_chrome(self) -> None:
+        if not self.query("#topbar"):  # the app is closing: a last reply finds its screen gone
+            return
         state = self.training
         name = state.spec.name if state.spec else (self.preview_name or "…")
         self.query_one("#topbar", Static).update(topbar_text(self.current_view, state.device, name))

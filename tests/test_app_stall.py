@@ -1,7 +1,7 @@
 """The event loop never waits: every key during training is a request answered by a message.
 
 A heartbeat timer ticks every 10 ms while the training keys are pressed as a person would (space,
-s, view switches, pause, reset, Predict); the largest gap between two ticks is the longest the
+s, view switches, pause, reset, Predict); the largest gap between two ticks, less the beat itself, is the longest the
 event loop was blocked (a `join`, a blocking `recv`, a sleep or torch work on it would show here).
 
 On a 2-core machine the training process and the UI share the cores, so the kernel sometimes
@@ -42,7 +42,7 @@ async def one_round(app: RnnApp, pilot: Pilot) -> list[float]:
     def beat() -> None:
         nonlocal last, queued
         now, waited = time.perf_counter(), run_queue_s()
-        gaps.append(now - last - (waited - queued))
+        gaps.append(now - last - BEAT_S - (waited - queued))  # a stall: the gap beyond the beat itself
         last, queued = now, waited
 
     timer = app.set_interval(BEAT_S, beat)

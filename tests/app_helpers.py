@@ -41,6 +41,24 @@ async def ready(pilot, name: str | None = None) -> None:
     await pilot.pause()
 
 
+async def compare_cells(pilot, steps: int, eval_every: int) -> None:
+    """Load a tiny next-character LSTM (`steps` steps) and start comparing it across cells (c, the
+    first axis); returns once the comparison has started."""
+    import dataclasses
+
+    from helpers import tiny
+
+    app = pilot.app
+    spec = tiny("char_lm", {"seq_len": 12, "corpus": "hello", "case": "upper"}, cell="lstm")
+    spec = dataclasses.replace(spec, train=dataclasses.replace(spec.train, steps=steps, eval_every=eval_every))
+    app._start(spec=spec)
+    await wait_for(pilot, lambda: app.training.spec == spec and app.training.phase is Phase.READY)
+    await pilot.press("c")
+    await pilot.pause()
+    await pilot.press("enter")  # the first axis: cells
+    await wait_for(pilot, lambda: app.compare_state is not None)
+
+
 def inject(app, event) -> None:
     """A trainer event, as if the current training process had reported it."""
     app.post_message(TrainerReplied(app.link.current, p.Event(event)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app_helpers import ready, wait_for
+from app_helpers import compare_cells, ready, wait_for
 from textual.command import CommandList, CommandPalette
 
 from rnntui.app.app import RnnApp
@@ -42,21 +42,12 @@ async def test_quitting_while_training_says_the_run_is_being_saved(tmp_path) -> 
 
 
 async def test_while_a_comparison_trains_the_chrome_says_so_and_offers_no_training_keys(tmp_path) -> None:
-    import dataclasses
-
-    from helpers import tiny
     from rnntui.app.widgets.key_bar import hints
 
     app = RnnApp(runs_dir=str(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, "hello")
-        spec = tiny("char_lm", {"seq_len": 12, "corpus": "hello", "case": "upper"}, cell="lstm")
-        spec = dataclasses.replace(spec, train=dataclasses.replace(spec.train, steps=4000, eval_every=1000))
-        app._start(spec=spec)
-        await wait_for(pilot, lambda: app.training.spec == spec and app.training.phase is Phase.READY)
-        await pilot.press("c")
-        await pilot.pause()
-        await pilot.press("enter")  # the first axis: cells
+        await compare_cells(pilot, steps=4000, eval_every=1000)
         await wait_for(pilot, lambda: app.compare_state is not None and app.compare_state.step > 0)
         status = str(app.query_one("#status").content)
         words = {h.label for h in hints(app.screen)}

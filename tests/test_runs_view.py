@@ -6,12 +6,11 @@ import dataclasses
 import json
 from pathlib import Path
 
-from app_helpers import ready, wait_for
+from app_helpers import compare_cells, ready, wait_for
 from textual.widgets import ContentSwitcher, DataTable
 
 from helpers import tiny
 from rnntui.app.app import RnnApp
-from rnntui.app.state import Phase
 from rnntui.core.runs import RunDir
 from rnntui.core.trainer import Trainer
 
@@ -72,13 +71,7 @@ async def test_compare_trains_each_variant_and_overlays_exactly_them(tmp_path):
     app = RnnApp(runs_dir=str(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, "hello")
-        spec = tiny("char_lm", {"seq_len": 12, "corpus": "hello", "case": "upper"}, cell="lstm")
-        spec = dataclasses.replace(spec, train=dataclasses.replace(spec.train, steps=8, eval_every=4))
-        app._start(spec=spec)
-        await wait_for(pilot, lambda: app.training.spec == spec and app.training.phase is Phase.READY)
-        await pilot.press("c")
-        await pilot.pause()
-        await pilot.press("enter")  # the first axis: cells
+        await compare_cells(pilot, steps=8, eval_every=4)
         view = app.query_one("#runs")
         await wait_for(pilot, lambda: app.compare_state is not None and app.compare_state.done, timeout=120)
         assert app.compare_state.error is None and app.query_one(ContentSwitcher).current == "runs"

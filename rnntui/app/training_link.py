@@ -54,6 +54,8 @@ class TrainingLink:
         ended = isinstance(message.reply, ENDINGS)
         if message.client != self.current:
             return False
+        if self._next is not None and not ended:
+            return False  # it is closing to be replaced: its last steps and pauses are not the new state
         if ended:
             self.running = False
             if self._next is not None:

@@ -6,6 +6,7 @@ from app_helpers import inject, ready, wait_for
 from textual.widgets import Input, Static
 
 from rnntui.app.app import RnnApp
+from rnntui.app.messages import TrainerReplied
 from rnntui.app.state import Phase
 from rnntui.app.widgets.form import Choice
 from rnntui.app.widgets.predict_view import PredictView
@@ -93,6 +94,28 @@ async def test_loading_a_preset_resets_predict_to_its_example(tmp_path) -> None:
         assert app.query_one("#hunt", Input).value == "" and app.query_one("#unit", Input).value == ""
         assert view.hunt_outcome is None and not str(app.query_one("#hunt-result", Static).content)
         assert view.prediction.tokens[-1].text == "8"
+
+
+async def test_a_preset_loaded_while_training_resets_predict_to_its_own_example(tmp_path) -> None:
+    """The old process's last replies (it pauses and goes idle while it closes) are not the new
+    lesson's: they once moved the state out of 'building' with the old spec, so Predict started the
+    new lesson over with the old example (the tmux walk saw HELL under doubling)."""
+    from rnntui.core import trainer_protocol as p
+
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("2", "space")
+        await wait_for(pilot, lambda: app.training.step > 0)
+        app.action_load_preset("doubling")
+        closing = app.link.current
+        for reply in (p.Paused(app.training.step), p.Idle(app.training.step)):
+            app.post_message(TrainerReplied(closing, reply))  # as the closing process sends them
+        await pilot.pause()
+        assert app.training.phase is Phase.BUILDING
+        await ready(pilot, "doubling")
+        await pilot.pause()
+        assert app.query_one("#prefix", Input).value == "2 4 8"
 
 
 async def test_predict_focus_typing_and_fields(tmp_path) -> None:

@@ -184,15 +184,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
         args.prefix, generate=args.generate, temperature=args.temperature, seed=args.seed
     )
     if args.json:
-        out = pred.to_json(trace=args.trace)
-        if args.generate:
-            out["continuation"] = pred.continuation
-            out["sampled"] = pred.sampled
-        emit_json(out)
+        emit_json(pred.to_json(trace=args.trace))
         return 0
     from rnntui.headless import print_prediction
 
-    print_prediction(pred, args.generate)
+    print_prediction(pred)
     return 0
 
 

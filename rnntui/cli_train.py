@@ -18,6 +18,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from rnntui.cli_common import UserError, emit_json
+from rnntui.core.events import RunEnd
 from rnntui.core.textsafe import one_line
 
 if TYPE_CHECKING:
@@ -89,7 +90,8 @@ def event_json(e: ev.Event) -> dict[str, Any]:
 def train_to_end(open_trainer: Callable[[], AbstractContextManager[Trainer]], as_json: bool) -> int:
     """The one path of `train` and `resume`: get the Trainer (Ctrl+C already handled, so a stop while
     it is built still saves cleanly), train it to its end with progress (or JSON events) and the final
-    summary, close it. Exit status 1 when the run ended in an error."""
+    summary, close it. Exit status 1 when training diverged (NaN/Inf: the network did not train),
+    0 when it completed, reached its goal or was stopped."""
     with interrupts() as stop, open_trainer() as trainer:
         if as_json:
             finished = trainer.run(stop=stop, on_event=lambda e: emit_json(event_json(e)))
@@ -97,7 +99,7 @@ def train_to_end(open_trainer: Callable[[], AbstractContextManager[Trainer]], as
             from rnntui.headless import train_with_progress
 
             finished = train_with_progress(trainer, stop)
-    return 0 if finished.reason != "error" else 1
+    return 1 if finished.reason is RunEnd.DIVERGED else 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:

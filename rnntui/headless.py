@@ -98,7 +98,7 @@ def summary(finished: ev.Finished, start: int, seconds: float) -> str:
     final = finished.final
     done = finished.step - start
     took = f"{done} steps" if not start else f"{done} steps (from step {start} to {finished.step})"
-    parts = [f"{finished.reason} after {took} in {seconds:.1f}s"]
+    parts = [f"{finished.reason.value} after {took} in {seconds:.1f}s"]
     if final.get("val_loss") is not None:
         parts.append(f"val loss {final['val_loss']:.4f}")
     if finished.goal:
@@ -118,13 +118,10 @@ def status_line(state: dict[str, Any], e: ev.Progress) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def print_prediction(pred: Prediction, generate: int) -> None:
+def print_prediction(pred: Prediction) -> None:
     """The prediction as `rnntui.exported.shared.result_lines` writes it, so the exported programs, which
     carry the same function, print exactly this; every character from the run or the prefix is visible."""
     from rnntui.exported.shared import result_lines
 
-    result = pred.to_json()
-    if generate and pred.kind == "lm":
-        result |= {"continuation": pred.continuation, "sampled": pred.sampled}
-    for line in result_lines(result):
+    for line in result_lines(pred.to_json()):
         print(line)

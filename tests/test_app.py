@@ -12,6 +12,7 @@ from rnntui.app.widgets.form import Choice
 from rnntui.app.widgets.presets_screen import PresetsScreen
 from rnntui.core import events as ev
 from rnntui.core import trainer_protocol as p
+from rnntui.core.events import RunEnd
 
 
 async def test_views_and_first_preset(tmp_path):
@@ -132,13 +133,13 @@ async def test_divergence_shows_a_message_and_pauses(tmp_path):
         await ready(pilot, "hello")
         advice = "set gradient clipping"
         inject(app, ev.Diverged(step=7, loss=float("nan"), grad_norm=float("inf"), restored_step=6, advice=advice))
-        done = ev.Finished(6, "diverged", run_dir=None, initial_loss=3.0, final={}, goal=None, elapsed_s=1.0)
+        done = ev.Finished(6, RunEnd.DIVERGED, run_dir=None, initial_loss=3.0, final={}, goal=None, elapsed_s=1.0)
         inject(app, done)
         app.post_message(TrainerReplied(app.link.current, p.Idle(6)))
         await wait_for(pilot, lambda: app.training.phase is Phase.FINISHED)
         notice = str(app.query_one("#notice", Static).content)
         assert "diverged at step 7" in notice and "clipping" in notice
-        assert app.training.finished == "diverged" and app.training.step == 6
+        assert app.training.finished is RunEnd.DIVERGED and app.training.step == 6
 
 
 async def test_quit_during_training_leaves_a_consistent_run(tmp_path):

@@ -127,3 +127,24 @@ def test_own_text_file_errors(tmp_path):
     assert "empty" in user_error(rnntui("train", "hello", "--set", f"task.path={empty}"))
     assert "binary" in user_error(rnntui("train", "hello", "--set", f"task.path={binary}"))
     assert "does not exist" in user_error(rnntui("train", "hello", "--set", f"task.path={tmp_path / 'x.txt'}"))
+
+
+def test_a_run_that_diverged_exits_1_and_says_so(tmp_path):
+    """`train` said exit 1 "when the run ended in an error", compared with a reason no run has: every
+    run exited 0. A run that diverged did not train: a script can tell it by the status."""
+    out = rnntui(
+        "train",
+        "exploding",
+        "--set",
+        "train.clip_norm=none",
+        "--steps",
+        "200",
+        "--device",
+        "cpu",
+        "--json",
+        "--runs-dir",
+        str(tmp_path),
+    )
+    assert out.returncode == 1, out.stderr
+    finished = json.loads(out.stdout.splitlines()[-1])
+    assert finished["event"] == "finished" and finished["reason"] == "diverged"

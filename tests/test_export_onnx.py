@@ -21,7 +21,7 @@ from rnntui.exported import onnx_predict as op  # noqa: E402  (it imports onnxru
 def exported(spec):
     task = build_task(spec.task)
     model = randomised(build_model(spec, task), 5)
-    return task, model, onnx_graphs(model, task.input_kind == "tokens", task.input_dim)
+    return task, model, onnx_graphs(model, task.reads_tokens, task.input_dim)
 
 
 def session(blob: bytes):
@@ -31,7 +31,7 @@ def session(blob: bytes):
 def example(task, model, b: int, t: int, g: torch.Generator) -> torch.Tensor:
     if model.pattern == "one_to_many":
         return torch.rand(b, task.input_dim, generator=g)
-    if task.input_kind == "tokens":
+    if task.reads_tokens:
         return torch.randint(0, len(task.in_vocab), (b, t), generator=g)
     return torch.randn(b, t, task.input_dim, generator=g)
 

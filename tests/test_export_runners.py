@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import rnntui.exported
 from export_helpers import need, program_data, train
 from rnntui.core.export import export
-from rnntui.core.export_program import DATA_LINE, RUNNERS, input_spec
+from rnntui.core.export_program import DATA_LINE, RUNNERS
 from rnntui.core.tasks.adding import AddingTask
 from rnntui.core.tasks.charlm import CharLMTask
 from rnntui.core.tasks.numbers import NumberSequenceTask
@@ -84,10 +84,10 @@ TYPED = st.text(alphabet=st.sampled_from(list("HELOhelo wrldTHE cat movie not 01
 @given(text=TYPED, name=st.sampled_from(sorted(TASKS)))
 def test_a_runner_reads_a_prefix_as_the_task_does(text, name):
     task = TASKS[name]
-    tokens, inputs, unknown = shared.read_prefix(text, input_spec(task))
+    tokens, inputs, unknown = shared.read_prefix(text, task.prefix_reading())
     want = task.tokenize(text)
     assert tokens == [t.text for t in want]
-    assert inputs == [t.id if task.input_kind == "tokens" else list(t.value) for t in want]
+    assert inputs == [t.id if task.reads_tokens else list(t.value) for t in want]
     assert unknown == [t.text for t in want if t.unknown]
 
 
@@ -107,6 +107,6 @@ def test_a_runner_reads_a_prefix_as_the_task_does(text, name):
 )
 def test_a_prefix_the_network_cannot_read_is_refused(name, prefix, why):
     """Where `predict` reads an unknown token as <unk> and notes it, a program refuses it: one line, exit 2."""
-    data = {"input": input_spec(TASKS[name]), "output": {"kind": "lm"}, "window": 512}
+    data = {"input": TASKS[name].prefix_reading(), "output": {"kind": "lm"}, "window": 512}
     with pytest.raises(shared.UserError, match="^" + why.replace("?", r"\?") + "$"):
         shared.predict(lambda: pytest.fail("the network is not loaded for a refused prefix"), prefix, data, 3)

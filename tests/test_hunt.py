@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from rnntui.core.errors import HuntError
-from rnntui.core.hunt import hunt, match_targets, rank_units, unit_activation_per_char
+from rnntui.core.hunt import hunt, match_targets, rank_units
+from rnntui.core.outputs import NextToken
 from rnntui.core.prediction import Prediction, StepView
 from rnntui.core.tasks.data import Token
 from test_predictor import LM
@@ -16,7 +17,7 @@ def fake_prediction(text: str, unit_values: list[float]) -> Prediction:
         hidden = torch.randn(1, 1, 8, generator=torch.Generator().manual_seed(i)) * 0.1
         hidden[0, 0, 5] = unit_values[i]
         steps.append(StepView(Token(ch, i, i + 1), hidden, None, {}))
-    return Prediction(prefix=text, tokens=[s.token for s in steps], window_start=0, kind="lm", steps=steps)
+    return Prediction(prefix=text, tokens=[s.token for s in steps], window_start=0, output=NextToken(()), steps=steps)
 
 
 def test_the_unit_that_tracks_the_matches_ranks_first():
@@ -28,8 +29,9 @@ def test_the_unit_that_tracks_the_matches_ranks_first():
     best = rank_units(pred, targets, top=3)[0]
     assert (best.layer, best.direction, best.unit) == (0, 0, 5)
     assert best.score == pytest.approx(-1.0)
-    colours = unit_activation_per_char(pred, text, 0, 0, 5)
-    assert colours[2] == -2.0 and colours[0] == 0.0
+    colours = pred.table().unit_per_char(len(text), 0, 0, 5)  # what the Predict view colours the text by
+    assert colours is not None and colours[2] == -2.0 and colours[0] == 0.0
+    assert pred.table().unit_per_char(len(text), 0, 0, 8) is None  # not a unit of this layer
 
 
 def test_bad_regex_and_constant_targets_are_explained():

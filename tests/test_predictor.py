@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 from helpers import tiny
 from rnntui.core import predictor as predictor_mod
 from rnntui.core.experiment import build
+from rnntui.core.hunt import hunt
+from rnntui.core.outputs import ClassOfPrefix, Forecast, Produced, TagPerToken, Translated
 from rnntui.core.predictor import WINDOW, Predictor
 from rnntui.core.tasks.data import Batch
 
@@ -27,8 +29,10 @@ LM = make("char_lm", {"corpus": "hello", "case": "upper", "seq_len": 12}, cell="
 
 def same(a, b) -> None:
     assert [t.text for t in a.tokens] == [t.text for t in b.tokens]
-    assert [t for t, _ in a.next] == [t for t, _ in b.next]
-    assert torch.allclose(torch.tensor([p for _, p in a.next]), torch.tensor([p for _, p in b.next]), atol=1e-6)
+    assert [r.label for r in a.output.top] == [r.label for r in b.output.top]
+    assert torch.allclose(
+        torch.tensor([r.p for r in a.output.top]), torch.tensor([r.p for r in b.output.top]), atol=1e-6
+    )
     assert len(a.steps) == len(b.steps)
     for x, y in zip(a.steps, b.steps, strict=True):
         assert torch.allclose(x.hidden, y.hidden, atol=1e-6)
@@ -85,13 +89,13 @@ def test_last_hidden_state_matches_the_fused_model():
     assert torch.allclose(pred.steps[-1].hidden[:, 0], h_n[:, 0], atol=1e-6)
     assert torch.allclose(pred.steps[-1].cell[:, 0], c_n[:, 0], atol=1e-6)
     logits = LM.model(Batch(x=x, y=x))[0, -1]
-    assert pred.next[0][0] == LM.task.out_vocab.itos[int(logits.argmax())]
+    assert pred.output.top[0].label == LM.task.out_vocab.itos[int(logits.argmax())]
 
 
 def test_empty_prefix_predicts_from_the_initial_state():
     pred = LM.feed("")
-    assert pred.tokens == [] and len(pred.next) == 3 and pred.steps == []
-    assert abs(sum(p for _, p in LM.feed("").next) - sum(p for _, p in pred.next)) < 1e-9
+    assert pred.tokens == [] and len(pred.output.top) == 3 and pred.steps == []
+    assert abs(sum(r.p for r in LM.feed("").output.top) - sum(r.p for r in pred.output.top)) < 1e-9
 
 
 def test_unknown_tokens_are_marked_and_named():
@@ -135,13 +139,33 @@ def test_any_text_never_raises(name, text):
 
 
 def test_each_pattern_gives_its_kind_of_output():
-    assert PREDICTORS["tag"].feed("the dog sees a cat").tags[1][0] == "dog"
-    cls = PREDICTORS["classify"].feed("the movie was not good")
-    assert {c for c, _ in cls.classes} == {"positive", "negative"} and len(cls.per_step) == 5
-    reg = PREDICTORS["regress"].feed("0.1 0.5 0.9")
-    assert len(reg.forecasts) == 3
+    tags = PREDICTORS["tag"].feed("the dog sees a cat").output
+    assert isinstance(tags, TagPerToken) and tags.tags[1].token == "dog"
+    cls = PREDICTORS["classify"].feed("the movie was not good").output
+    assert isinstance(cls, ClassOfPrefix)
+    assert {r.label for r in cls.top} == {"positive", "negative"} and len(cls.per_step) == 5
+    reg = PREDICTORS["regress"].feed("0.1 0.5 0.9").output
+    assert isinstance(reg, Forecast) and len(reg.values) == 3 and reg.next == reg.values[-1]
     gen = PREDICTORS["generate"].feed("342")
-    assert gen.kind == "generate" and len(gen.steps) == len(gen.output) + (0 if len(gen.output) >= 16 else 1)
+    words = gen.output.tokens
+    assert gen.kind == "generate" and isinstance(gen.output, Produced)
+    assert len(gen.steps) == len(words) + (1 if gen.output.ended else 0)
     s2s = PREDICTORS["seq2seq"].feed("the cat sees a dog")
-    assert s2s.kind == "seq2seq" and len(s2s.steps) == 5
+    assert s2s.kind == "seq2seq" and isinstance(s2s.output, Translated) and len(s2s.steps) == 5
     assert PREDICTORS["adding"].feed("0.5 0.2* 0.1 0.7*").tokens[1].value == (0.2, 1.0)
+
+
+def test_unknown_tokens_are_named_in_the_order_typed():
+    pred = LM.feed("HE€LO ¤Ω €")
+    assert pred.notice == "not in the vocabulary, read as unknown: '€', '¤', 'Ω'"  # sorted, it read ¤ Ω €
+
+
+def test_the_layers_are_named_as_the_gradient_chart_names_them():
+    """Predict's layer list and the hunt said "layer 1 ←" where Train's chart said "enc layer 1 ←"."""
+    from rnntui.core.gradflow import gradient_through_time
+
+    p = PREDICTORS["seq2seq"]
+    charted = gradient_through_time(p.model, p.task.val_batches(4)[0])
+    assert set(p.layer_names.values()) == {k for k in charted if k.startswith("enc ")}
+    units, _ = hunt(p, "the cat sees a dog", "cat", top=1)
+    assert units[0].label().startswith("enc layer 1")

@@ -8,6 +8,7 @@ import torch
 
 from helpers import tiny
 from rnntui.core import events as ev
+from rnntui.core.events import RunEnd
 from rnntui.core.presets import resolve
 from rnntui.core.spec import set_value
 from rnntui.core.trainer import Trainer
@@ -43,7 +44,7 @@ def test_divergence_is_an_event_and_keeps_the_weights_from_before_the_bad_step()
     trainer = Trainer(spec)
     finished = trainer.run(on_event=events.append)
     diverged = [e for e in events if isinstance(e, ev.Diverged)]
-    assert len(diverged) == 1 and finished.reason == "diverged"
+    assert len(diverged) == 1 and finished.reason is RunEnd.DIVERGED
     bad = diverged[0]
     assert not (math.isfinite(bad.loss) and math.isfinite(bad.grad_norm))
     assert "clip" in bad.advice
@@ -76,14 +77,14 @@ def test_stop_and_halt():
             stop.set()
 
     finished = Trainer(spec).run(stop=stop, on_event=on_event, every_s=0.0)
-    assert finished.reason == "stopped" and 30 <= finished.step < 100_000
+    assert finished.reason is RunEnd.HALTED and 30 <= finished.step < 100_000
     t = Trainer(spec)
     assert t.run_until(lambda: True, None, every_s=0.0) is ev.RunEnd.HALTED
     assert t.step_count == 0, "a halted trainer takes no steps"
     asked = iter([False] * 7 + [True])
     assert t.run_until(lambda: next(asked), None, every_s=0.0) is ev.RunEnd.HALTED
     assert t.step_count == 7, "halt is asked before every step"
-    assert t.finish("stopped").step == 7
+    assert t.finish(RunEnd.HALTED).step == 7
 
 
 def test_same_seed_same_curve():

@@ -16,6 +16,7 @@ import torch
 
 from rnntui.core import events as ev
 from rnntui.core import trainer_protocol as p
+from rnntui.core.events import RunEnd
 from rnntui.core.presets import resolve
 from rnntui.core.runs import RunDir
 from rnntui.core.spec import set_value
@@ -98,7 +99,7 @@ def test_pause_is_exact_a_paused_step_is_one_step_and_nothing_is_lost(tmp_path) 
     client.request(p.Stop())
     idle = replies.next(p.Idle)
     finished = [e for e in replies.events() if isinstance(e, ev.Finished)][-1]
-    assert finished.reason == "stopped" and idle.step == finished.step
+    assert finished.reason is RunEnd.HALTED and idle.step == finished.step
     assert replies.steps() == list(range(1, finished.step + 1))
     client.close()
     replies.next(p.Closed)

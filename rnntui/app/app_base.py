@@ -18,6 +18,7 @@ from textual.widgets import ContentSwitcher, Input, Static
 
 from rnntui.app.chrome import status_text, topbar_text
 from rnntui.app.comparison import CompareState, Comparison
+from rnntui.app.predict_state import PredictState
 from rnntui.app.predictor_thread import PredictorThread
 from rnntui.app.state import TrainingState, status_line
 from rnntui.app.training_link import TrainingLink
@@ -32,6 +33,7 @@ NOTICE_S = 4.0
 class AppBase(App[int]):
     training: reactive[TrainingState] = reactive(TrainingState(), always_update=True)
     compare_state: reactive[CompareState | None] = reactive(None, always_update=True)
+    predicting: reactive[PredictState] = reactive(PredictState, always_update=True)
 
     def __init__(self, preset: str | None = None, runs_dir: str | None = None) -> None:
         super().__init__()

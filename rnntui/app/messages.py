@@ -19,6 +19,7 @@ from rnntui.core.spec import ExperimentSpec
 
 if TYPE_CHECKING:  # torch-side types: never imported on the UI thread at run time
     from rnntui.core.predictor import Prediction
+    from rnntui.core.trace_table import TraceTable
 
 
 @dataclass
@@ -81,8 +82,11 @@ class PredictorLoaded(Message):
 
 @dataclass
 class Predicted(Message):
+    """The prediction for `prefix`, with its values as plain numbers (`table`) for drawing."""
+
     prefix: str
     prediction: Prediction
+    table: TraceTable
 
 
 @dataclass

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 from rnntui.app.messages import Predicted, PredictFailed, PredictorLoaded
-from rnntui.core.labels import layer_label
 from rnntui.core.spec import ExperimentSpec
 
 if TYPE_CHECKING:  # torch-side: imported in the thread, never on the UI thread
@@ -115,14 +114,8 @@ class PredictorThread:
         predictor = Predictor(model, task)
         self._predictor = predictor
         self._last = None
-        m = model.spec
-        dirs = model.num_directions
-        layers = [
-            (layer_label(layer, d, mark_forward=dirs == 2), f"{layer},{d}")
-            for layer in range(m.num_layers)
-            for d in range(dirs)
-        ]
-        self.post(PredictorLoaded(network.spec, task.prefix_hint, layers, quantities(m.cell)))
+        layers = [(name, f"{layer},{d}") for (layer, d), name in predictor.layer_names.items()]
+        self.post(PredictorLoaded(network.spec, task.prefix_hint, layers, quantities(model.spec.cell)))
 
     def _predict(self, feed: Feed) -> None:
         predictor = self._predictor
@@ -130,7 +123,7 @@ class PredictorThread:
         predictor.top_k = feed.top_k
         prediction = predictor.feed(feed.prefix, generate=GENERATE, temperature=TEMPERATURE, seed=0)
         self._last = feed
-        self.post(Predicted(feed.prefix, prediction))
+        self.post(Predicted(feed.prefix, prediction, prediction.table()))
 
 
 def quantities(cell: str) -> list[tuple[str, str]]:

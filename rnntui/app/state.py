@@ -111,7 +111,7 @@ class TrainingState:
     samples: tuple[str, ...] = ()
     samples_at: int = 0  # the step the samples were drawn at
     notice: Notice | None = None
-    finished: str | None = None  # why the last run ended (completed, goal, stopped, diverged)
+    finished: ev.RunEnd | None = None  # why the last run ended
     error: str | None = None  # why training cannot happen (blocked, failed, lost)
     waiting: Waiting | None = None
     lesson: int = 0  # counts the presets and runs opened: a new lesson starts Predict over
@@ -235,9 +235,10 @@ def status_line(state: TrainingState) -> str:
     if ph is Phase.READY and s.error:
         return "cannot train: see the notice (the runs folder?)"
     if ph is Phase.FINISHED:
-        words = {"completed": "all steps done", "goal": "goal reached", "stopped": "stopped", "diverged": "diverged"}
+        words = {ev.RunEnd.TARGET: "all steps done", ev.RunEnd.GOAL: "goal reached"}
+        why = words.get(s.finished, s.finished.value) if s.finished else ""
         tail = "r resets" if not s.steps_left else "space trains on"
-        return f"finished at step {s.step:,}: {words.get(s.finished or '', s.finished or '')} · {tail}"
+        return f"finished at step {s.step:,}: {why} · {tail}"
     if s.step:
         return f"ready at step {s.step:,}: space trains on"
     return "ready: space to train"

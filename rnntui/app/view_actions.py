@@ -67,5 +67,4 @@ class ViewActions(Loading):
     @on(Predicted)
     @on(PredictFailed)
     def _predicted(self, message: PredictorLoaded | Predicted | PredictFailed) -> None:
-        if self.views_ready:
-            self.view("predict").show_prediction(message)
+        self.predicting = self.predicting.after(message)

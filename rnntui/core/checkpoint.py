@@ -30,6 +30,7 @@ from rnntui.core.fileio import atomic_write, human_bytes, open_regular
 from rnntui.core.presets import spec_from_mapping
 from rnntui.core.sizes import MAX_PARAMS, param_shapes
 from rnntui.core.spec import ExperimentSpec, validate
+from rnntui.core.tasks.kinds import InputKind
 from rnntui.core.tomlwrite import spec_to_toml
 
 if TYPE_CHECKING:
@@ -139,11 +140,7 @@ def read_checkpoint(path: Path) -> Checkpoint:
 
 def io_sizes(task: Task) -> tuple[int, int, bool]:
     """(input size, output size, token input) of the model a task needs, as SequenceModel computes them."""
-    tokens = task.input_kind == "tokens"
-    n_in = len(task.in_vocab) if tokens and task.in_vocab is not None else task.input_dim
-    classes = task.output_kind == "classes" and task.out_vocab is not None
-    n_out = len(task.out_vocab) if classes and task.out_vocab is not None else task.output_dim
-    return n_in, n_out, tokens
+    return task.n_in, task.n_out, task.input_kind is InputKind.TOKENS
 
 
 def check_tensors(cp: Checkpoint, task: Task, where: Path) -> None:

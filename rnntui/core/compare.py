@@ -84,7 +84,7 @@ def compare(
                 finished.initial_loss,
                 finished.final,
                 finished.goal,
-                finished.reason,
+                finished.reason.value,
                 finished.run_dir,
             )
         )

@@ -43,7 +43,7 @@ class Scores:
     def evaluate(self, model: SequenceModel, step: int) -> ev.Evaluated:
         model.eval()
         m = self.task.evaluate(model, self.val_batches())
-        samples = self.task.samples(model) if self.task.kind == "lm" else []
+        samples = self.task.samples(model)  # [] but for language models
         model.train()
         self.last = m
         return ev.Evaluated(

@@ -8,15 +8,16 @@ from enum import Enum
 from typing import Any
 
 
-@dataclass
+@dataclass(frozen=True)
 class Event:
     kind = "event"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"event": self.kind, **dataclasses.asdict(self)}
+        plain = {k: v.value if isinstance(v, Enum) else v for k, v in dataclasses.asdict(self).items()}
+        return {"event": self.kind, **plain}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Started(Event):
     kind = "started"
     run_dir: str | None
@@ -27,7 +28,7 @@ class Started(Event):
     step: int = 0
 
 
-@dataclass
+@dataclass(frozen=True)
 class StepPoint:
     step: int
     loss: float
@@ -37,7 +38,7 @@ class StepPoint:
     lr: float
 
 
-@dataclass
+@dataclass(frozen=True)
 class Progress(Event):
     """Every step since the last report; nothing is dropped between reports."""
 
@@ -49,7 +50,7 @@ class Progress(Event):
     threads: int = 0  # intra-op threads training on the CPU (0: another device)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Evaluated(Event):
     kind = "evaluated"
     step: int
@@ -60,7 +61,7 @@ class Evaluated(Event):
     samples: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(frozen=True)
 class GradientFlow(Event):
     """‖∂L/∂h_t‖ per step t, mean over the batch, for each layer (and direction) of the stack."""
 
@@ -70,7 +71,7 @@ class GradientFlow(Event):
     probe_s: float
 
 
-@dataclass
+@dataclass(frozen=True)
 class Diverged(Event):
     kind = "diverged"
     step: int
@@ -80,7 +81,7 @@ class Diverged(Event):
     advice: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class GoalReached(Event):
     kind = "goal_reached"
     step: int
@@ -89,7 +90,7 @@ class GoalReached(Event):
     threshold: float
 
 
-@dataclass
+@dataclass(frozen=True)
 class Checkpointed(Event):
     kind = "checkpointed"
     step: int
@@ -105,11 +106,11 @@ class RunEnd(Enum):
     HALTED = "stopped"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Finished(Event):
     kind = "finished"
     step: int
-    reason: str  # a RunEnd value: completed | stopped | diverged | goal
+    reason: RunEnd
     run_dir: str | None
     initial_loss: float | None
     final: dict[str, float | str | None]  # loss, val_loss, metric and metric_name

@@ -13,11 +13,7 @@ from rnntui.core.tasks.base import Task
 
 def task_sizes(task: Task) -> TaskSizes:
     """What the parameter count needs of a task (the first frame's count, by arithmetic)."""
-    tokens_in = task.input_kind == "tokens" and task.in_vocab is not None
-    n_in = len(task.in_vocab) if tokens_in and task.in_vocab is not None else task.input_dim
-    classes = task.output_kind == "classes" and task.out_vocab is not None
-    n_out = len(task.out_vocab) if classes and task.out_vocab is not None else task.output_dim
-    return TaskSizes(n_in, n_out, tokens_in)
+    return TaskSizes(task.n_in, task.n_out, task.reads_tokens)
 
 
 def build_model(spec: ExperimentSpec, task: Task, seed: int | None = None) -> SequenceModel:

@@ -26,6 +26,7 @@ from rnntui.core.errors import RunError
 from rnntui.core.fileio import atomic_write_bytes
 from rnntui.core.run_history import clean_metrics
 from rnntui.core.runs import RunDir
+from rnntui.core.tasks.kinds import InputKind
 from rnntui.core.textsafe import one_line
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ def program_files(run: RunDir, fmt: str, path: Path) -> list[tuple[Path, bytes]]
     if fmt == "onnx":
         from rnntui.core.export_onnx import onnx_graphs
 
-        blobs = onnx_graphs(model, task.input_kind == "tokens", task.input_dim)
+        blobs = onnx_graphs(model, task.input_kind is InputKind.TOKENS, task.input_dim)
         names = {r: f"{path.stem}.onnx" if r == "network" else f"{path.stem}.{r}.onnx" for r in blobs}
     else:
         state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}

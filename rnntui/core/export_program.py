@@ -13,7 +13,6 @@ import json
 from importlib import resources
 from typing import Any
 
-from rnntui.core.errors import RunError
 from rnntui.core.spec import ExperimentSpec, ModelSpec
 from rnntui.core.tasks.base import Task
 
@@ -39,45 +38,20 @@ def fill(source: str, data: dict[str, Any]) -> str:
     return "".join(lines)
 
 
-def input_spec(task: Task) -> dict[str, Any]:
-    """How the runner turns a prefix into inputs, as data (the runner holds no rnntui code)."""
-    from rnntui.core.tasks.adding import AddingTask
-    from rnntui.core.tasks.charlm import CharLMTask
-    from rnntui.core.tasks.numbers import NumberSequenceTask
-    from rnntui.core.tasks.seq2seq import SpellNumberTask
-    from rnntui.core.tasks.series import SineTask
-    from rnntui.core.tasks.words import PoolTask
-
-    vocab = task.in_vocab
-    if isinstance(task, CharLMTask) and vocab is not None:
-        return {"kind": "chars", "case": task.p["case"], "vocab": vocab.itos, "unk": vocab.unk}
-    if isinstance(task, NumberSequenceTask) and vocab is not None:
-        return {"kind": "numbers", "vocab": vocab.itos, "unk": vocab.unk}
-    if isinstance(task, SineTask):
-        return {"kind": "floats", "marker": None, "norm": list(task.norm)}
-    if isinstance(task, AddingTask):
-        return {"kind": "floats", "marker": "*", "norm": [0.0, 1.0]}
-    if isinstance(task, SpellNumberTask):
-        return {"kind": "digits3"}
-    if isinstance(task, PoolTask) and type(task).tokenize is PoolTask.tokenize and vocab is not None:
-        return {"kind": "words", "vocab": vocab.itos, "unk": vocab.unk}
-    raise RunError(f"the export does not know how task {task.name!r} reads a prefix")
-
-
 def output_spec(task: Task) -> dict[str, Any]:
-    out: dict[str, Any] = {"kind": task.kind}
+    out: dict[str, Any] = {"kind": task.family.value}
     if task.out_vocab is not None:
         v = task.out_vocab
         out |= {"vocab": v.itos, "bos": v.bos, "eos": v.eos}
         # A language model never predicts these (as Predictor._without_specials)
         out["specials"] = [i for i in (v.pad, v.unk, v.bos) if i is not None]
-    out["norm"] = list(getattr(task, "norm", (0.0, 1.0)))  # a forecast is de-normalised with these
-    out["max_len"] = getattr(task, "max_output", 16)  # as the predictor's greedy decoding
+    out["norm"] = list(task.norm)  # a forecast is de-normalised with these
+    out["max_len"] = task.max_output  # as the predictor's greedy decoding
     return out
 
 
 def arch_spec(m: ModelSpec, task: Task) -> dict[str, Any]:
-    tokens = task.input_kind == "tokens" and task.in_vocab is not None
+    tokens = task.reads_tokens
     return {
         "cell": m.cell,
         "hidden": m.hidden_size,
@@ -86,10 +60,10 @@ def arch_spec(m: ModelSpec, task: Task) -> dict[str, Any]:
         "dropout": m.dropout if m.num_layers > 1 else 0.0,
         "embedding_dim": m.embedding_dim,
         "pattern": m.pattern,
-        "vocab_in": len(task.in_vocab) if tokens and task.in_vocab is not None else None,
+        "vocab_in": task.n_in if tokens else None,
         "pad": task.in_vocab.pad if tokens and task.in_vocab is not None else None,
         "input_dim": None if tokens else task.input_dim,
-        "out_size": len(task.out_vocab) if task.output_kind == "classes" and task.out_vocab else task.output_dim,
+        "out_size": task.n_out,
     }
 
 
@@ -98,7 +72,7 @@ def program(fmt: str, run_name: str, spec: ExperimentSpec, task: Task, weights: 
     data = {
         "about": {"run": run_name, "preset": spec.name, "title": spec.title},
         "arch": arch_spec(spec.model, task),
-        "input": input_spec(task),
+        "input": task.prefix_reading(),
         "output": output_spec(task),
         "window": WINDOW,
         "weights": weights,

@@ -30,9 +30,10 @@ class Unit:
     direction: int
     unit: int
     score: float  # Pearson r between activation and "inside a match"
+    layer_name: str = ""  # as the Predict view's layer list names it
 
     def label(self) -> str:
-        return f"{layer_label(self.layer, self.direction)} unit {self.unit}"
+        return f"{self.layer_name or layer_label(self.layer, self.direction)} unit {self.unit}"
 
 
 TIMEOUT_S = 1.0  # matching longer than this is refused ("too slow"), in the app and the CLI
@@ -101,7 +102,7 @@ def rank_units(pred: Prediction, targets: torch.Tensor, top: int = 10) -> list[U
     for k in order.tolist():
         layer, rest = divmod(k, dirs * hsz)
         direction, unit = divmod(rest, hsz)
-        units.append(Unit(layer, direction, unit, float(r[k])))
+        units.append(Unit(layer, direction, unit, float(r[k]), pred.layer_names.get((layer, direction), "")))
     return units
 
 
@@ -117,13 +118,3 @@ def hunt(predictor: Predictor, text: str, pattern: str, top: int = 10) -> tuple[
     spans = match_spans(text, pattern)  # first: a bad or slow regex costs no forward pass
     pred = predictor.feed(text)
     return rank_against(pred, pattern, targets_from_spans(pred, len(text), spans), top), pred
-
-
-def unit_activation_per_char(pred: Prediction, text: str, layer: int, direction: int, unit: int) -> list[float | None]:
-    """One value per character of `text` (None where no fed token covers it), for colouring."""
-    out: list[float | None] = [None] * len(text)
-    for s in pred.steps:
-        v = float(s.hidden[layer, direction, unit])
-        for i in range(s.token.start, min(s.token.end, len(text))):
-            out[i] = v
-    return out

@@ -15,3 +15,12 @@ def layer_label(layer: int, direction: int = 0, *, mark_forward: bool = False, p
     by side, so the forward one needs a mark too)."""
     arrow = " ←" if direction else (" →" if mark_forward else "")
     return f"{part + ' ' if part else ''}layer {layer + 1}{arrow}"
+
+
+def stack_labels(layers: int, directions: int, part: str = "") -> dict[tuple[int, int], str]:
+    """Every (layer, direction) of a stack named as a list of them shows it (both directions marked)."""
+    return {
+        (layer, d): layer_label(layer, d, mark_forward=directions == 2, part=part)
+        for layer in range(layers)
+        for d in range(directions)
+    }

@@ -21,6 +21,7 @@ from rnntui.core.labels import layer_label
 from rnntui.core.spec import ModelSpec
 from rnntui.core.tasks.base import Task
 from rnntui.core.tasks.data import IGNORE, Batch
+from rnntui.core.tasks.kinds import InputKind, OutputKind
 
 State = Any  # h_n tensor (L*D, B, H), or an (h_n, c_n) tuple for LSTM
 Runner = Callable[[nn.RNNBase, torch.Tensor, State | None, torch.Tensor | None, str], tuple[torch.Tensor, State]]
@@ -70,13 +71,12 @@ class SequenceModel(nn.Module):
         self.num_directions = 2 if spec.bidirectional else 1
         d = self.num_directions
 
-        if task.input_kind == "tokens":
+        if task.input_kind is InputKind.TOKENS:
             assert task.in_vocab is not None
             self.embed: nn.Module = nn.Embedding(len(task.in_vocab), e, padding_idx=task.in_vocab.pad)
         else:
             self.embed = nn.Linear(task.input_dim, e)
-        out_size = len(task.out_vocab) if task.output_kind == "classes" and task.out_vocab else task.output_dim
-        self.out_size = out_size
+        out_size = self.out_size = task.n_out
 
         if self.pattern in ("many_to_many", "many_to_one"):
             self.rnn = make_rnn(spec.cell, e, h, layers, spec.bidirectional, spec.dropout)
@@ -176,7 +176,7 @@ class SequenceModel(nn.Module):
         return self._decode_teacher(self.decoder, h0, batch.y_in, run, teacher_forcing)
 
     def _squeeze(self, out: torch.Tensor) -> torch.Tensor:
-        return out.squeeze(-1) if self.output_kind == "value" and self.out_size == 1 else out
+        return out.squeeze(-1) if self.output_kind is OutputKind.VALUES and self.out_size == 1 else out
 
     def final_features(self, h_n: State) -> torch.Tensor:
         """(B, D*H): last layer's forward state at the last step, backward state at the first."""
@@ -228,7 +228,7 @@ class SequenceModel(nn.Module):
         return torch.cat(outs, dim=1), state
 
     def loss(self, out: torch.Tensor, batch: Batch) -> torch.Tensor:
-        if self.output_kind == "value":
+        if self.output_kind is OutputKind.VALUES:
             return F.mse_loss(out, batch.y)
         return F.cross_entropy(out.reshape(-1, out.shape[-1]), batch.y.reshape(-1), ignore_index=IGNORE)
 

@@ -11,8 +11,10 @@ from typing import Any
 
 import torch
 
+from rnntui.core.outputs import Output
 from rnntui.core.tasks.data import Token
 from rnntui.core.trace import StackTrace
+from rnntui.core.trace_table import HEAT_STEPS, Rows, TraceTable
 
 
 @dataclass
@@ -28,20 +30,24 @@ class StepView:
 
 @dataclass
 class Prediction:
+    """A typed prefix as the network read it: its tokens (the window's first fed one at
+    `window_start`), the steps fed (or generated), what the network says, and notes on the reading."""
+
     prefix: str
     tokens: list[Token]
     window_start: int
-    kind: str
-    notice: str | None = None
-    next: list[tuple[str, float]] = field(default_factory=list)  # lm: top-k next tokens
-    tags: list[tuple[str, str, float]] = field(default_factory=list)  # tag: (token, tag, p)
-    classes: list[tuple[str, float]] = field(default_factory=list)  # classify: after the whole prefix
-    per_step: list[tuple[str, float]] = field(default_factory=list)  # classify: top class after each step
-    forecasts: list[float] = field(default_factory=list)  # regress: forecast after each step
-    output: list[str] = field(default_factory=list)  # generate / seq2seq: the produced sequence
-    continuation: str = ""
-    sampled: str = ""
+    output: Output
     steps: list[StepView] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
+    layer_names: dict[tuple[int, int], str] = field(default_factory=dict)  # (layer, direction) of the steps
+
+    @property
+    def kind(self) -> str:
+        return self.output.family.value
+
+    @property
+    def notice(self) -> str | None:
+        return "; ".join(self.notes) or None
 
     @property
     def unknown(self) -> list[str]:
@@ -59,6 +65,30 @@ class Prediction:
             return torch.zeros(0, 0)
         return torch.stack(rows)
 
+    def table(self) -> TraceTable:
+        """The steps' values as plain numbers (built off the UI thread; the view draws from it)."""
+        if not self.steps:
+            return TraceTable((), (), 0)
+        first = max(0, len(self.steps) - HEAT_STEPS)
+        shown = self.steps[first:]
+        layers, dirs = self.steps[0].hidden.shape[:2]
+        names = ["hidden"] + (["cell"] if self.steps[0].cell is not None else []) + list(self.steps[0].gates)
+        heat: dict[tuple[str, int, int], Rows] = {}
+        hidden: dict[tuple[int, int], Rows] = {}
+        for name in names:
+            src = [s.hidden if name == "hidden" else s.cell if name == "cell" else s.gates[name] for s in shown]
+            values = torch.stack(src).tolist()  # type: ignore[arg-type]  # (T, L, D, H)
+            for layer in range(layers):
+                for d in range(dirs):
+                    heat[(name, layer, d)] = tuple(tuple(step[layer][d]) for step in values)
+        everything = torch.stack([s.hidden for s in self.steps]).tolist()
+        for layer in range(layers):
+            for d in range(dirs):
+                hidden[(layer, d)] = tuple(tuple(step[layer][d]) for step in everything)
+        tokens = tuple(s.token.text for s in self.steps)
+        spans = tuple((s.token.start, s.token.end) for s in self.steps)
+        return TraceTable(tokens, spans, first, heat, hidden)
+
     def to_json(self, trace: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {"prefix": self.prefix, "tokens": [t.text for t in self.tokens], "kind": self.kind}
         if self.unknown:
@@ -67,18 +97,7 @@ class Prediction:
             out["notice"] = self.notice
         if self.window_start:
             out["window_start"] = self.window_start
-        if self.kind == "lm":
-            out["next"] = [{"token": t, "p": p} for t, p in self.next]
-        elif self.kind == "tag":
-            out["tags"] = [{"token": t, "tag": g, "p": p} for t, g, p in self.tags]
-        elif self.kind == "classify":
-            out["next"] = [{"token": c, "p": p} for c, p in self.classes]
-            out["per_step"] = [{"class": c, "p": p} for c, p in self.per_step]
-        elif self.kind == "regress":
-            out["forecast"] = self.forecasts[-1] if self.forecasts else None
-            out["forecasts"] = self.forecasts
-        else:
-            out["output"] = " ".join(self.output)
+        out |= self.output.to_json()
         if trace:
             out["steps"] = [
                 {

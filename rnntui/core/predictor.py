@@ -16,10 +16,14 @@ from typing import Any
 
 import torch
 
+from rnntui.core.labels import stack_labels
 from rnntui.core.model import SequenceModel, State
+from rnntui.core.outputs import Ranked
 from rnntui.core.prediction import Prediction, StepView, step_views
+from rnntui.core.readers import READERS, ReadOptions
 from rnntui.core.tasks.base import Task
 from rnntui.core.tasks.data import Token
+from rnntui.core.tasks.kinds import InputKind
 from rnntui.core.trace import StackTrace, TraceRunner, trace_stack
 
 WINDOW = 512
@@ -53,7 +57,7 @@ class Predictor:
 
     # ---- feeding -----------------------------------------------------------------------------
     def _inputs(self, toks: list[Token]) -> torch.Tensor:
-        if self.task.input_kind == "tokens":
+        if self.task.input_kind is InputKind.TOKENS:
             return torch.tensor([[t.id for t in toks]], dtype=torch.long, device=self.device)
         dim = self.task.input_dim
         vals = [list(t.value or (0.0,) * dim) for t in toks]
@@ -115,6 +119,10 @@ class Predictor:
         self._full = (keys, views, stack.h_n)
         return views, stack.h_n
 
+    def feed_steps(self, fed: list[Token]) -> tuple[list[StepView], State | None]:
+        """The fed tokens' steps and the final state (from the cache where the stack allows)."""
+        return (self._feed_incremental if self.incremental else self._feed_full)(fed)
+
     @torch.no_grad()
     def feed(self, prefix: str, generate: int = 0, temperature: float = 1.0, seed: int = 0) -> Prediction:
         tokens = self.task.tokenize(prefix)
@@ -123,30 +131,28 @@ class Predictor:
         if win_start != self._win_start:
             self.reset()
             self._win_start = win_start
-        kind = self.task.kind
-        pred = Prediction(prefix=prefix, tokens=tokens, window_start=win_start, kind=kind)
-        notices = []
-        if pred.unknown:
-            distinct = sorted(set(pred.unknown))
-            shown = ", ".join(repr(u) for u in distinct[:5])
-            more = f" and {len(distinct) - 5} more" if len(distinct) > 5 else ""
-            notices.append(f"not in the vocabulary, read as unknown: {shown}{more}")
+        notes = []
+        unknown = list(dict.fromkeys(t.text for t in tokens if t.unknown))  # in the order typed
+        if unknown:
+            shown = ", ".join(repr(u) for u in unknown[:5])
+            more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+            notes.append(f"not in the vocabulary, read as unknown: {shown}{more}")
         if win_start:
-            notices.append(f"only the last {self.window} tokens are fed (the window)")
-        if kind == "generate":
-            self._generate_one(pred, fed)
-        else:
-            views, state = (self._feed_incremental if self.incremental else self._feed_full)(fed)
-            pred.steps = views
-            if kind in ("lm", "tag", "classify", "regress"):
-                self._read_outputs(pred, views, state, generate, temperature, seed)
-            else:
-                self._decode(pred, state)
-        pred.notice = "; ".join(notices) or None
-        return pred
+            notes.append(f"only the last {self.window} tokens are fed (the window)")
+        read = READERS[self.task.family].read(self, prefix, fed, ReadOptions(generate, temperature, seed))
+        if read.notice:
+            notes.append(read.notice)
+        return Prediction(prefix, tokens, win_start, read.output, read.steps, tuple(notes), self.layer_names)
 
-    # ---- reading outputs ---------------------------------------------------------------------
-    def _initial_output(self) -> torch.Tensor:
+    @property
+    def layer_names(self) -> dict[tuple[int, int], str]:
+        """The traced stack's layers as the charts name them ("enc layer 1 →" in an encoder-decoder)."""
+        m = self.model
+        part = "enc" if m.pattern == "encoder_decoder" else ""
+        return stack_labels(m.spec.num_layers, m.num_directions if m.pattern != "one_to_many" else 1, part)
+
+    # ---- what the readers (core/readers.py) use ---------------------------------------------
+    def initial_output(self) -> torch.Tensor:
         """The head applied to the initial (zero) state: what the model says before any input."""
         m = self.model
         layers, d, h = m.spec.num_layers, m.num_directions, m.spec.hidden_size
@@ -155,60 +161,36 @@ class Predictor:
             return m.head(torch.zeros(d * h, device=self.device))
         return m._squeeze(m.head(m.final_features(zeros)))[0]
 
-    def _read_outputs(
-        self, pred: Prediction, views: list[StepView], state: State | None, generate: int, temperature: float, seed: int
-    ) -> None:
-        task = self.task
-        last = views[-1].output if views and views[-1].output is not None else self._initial_output()
-        if pred.kind == "lm":
-            pred.next = self._top(torch.softmax(self._without_specials(last), -1), skip=self._specials())
-            if generate > 0:
-                pred.continuation = task.continue_text(pred.prefix, self._continue(state, last, generate, 0.0, seed))
-                pred.sampled = task.continue_text(pred.prefix, self._continue(state, last, generate, temperature, seed))
-        elif pred.kind == "tag":
-            for v in views:
-                probs = torch.softmax(v.output.float(), -1)  # type: ignore[union-attr]
-                p, i = probs.max(-1)
-                pred.tags.append((v.token.text, task.out_vocab.itos[int(i)], float(p)))
-        elif pred.kind == "classify":
-            pred.classes = self._top(torch.softmax(last.float(), -1))
-            for v in views:
-                if v.output is not None:
-                    probs = torch.softmax(v.output.float(), -1)
-                    p, i = probs.max(-1)
-                    pred.per_step.append((task.out_vocab.itos[int(i)], float(p)))
-        else:  # regress
-            denorm = getattr(task, "denormalise", lambda v: v)
-            outs = [v.output for v in views if v.output is not None] or [last]
-            pred.forecasts = [float(denorm(float(o.reshape(-1)[0]))) for o in outs]
-
-    def _without_specials(self, logits: torch.Tensor) -> torch.Tensor:
+    def without_specials(self, logits: torch.Tensor) -> torch.Tensor:
         """Logits with <pad>, <unk> and <s> at -inf: a language model never predicts them (an
         untrained one put <pad> in its top 5), so the probabilities are over real tokens."""
         scores = logits.float().clone()
-        scores[list(self._specials())] = float("-inf")
+        scores[list(self.specials())] = float("-inf")
         return scores
 
-    def _specials(self) -> tuple[int, ...]:
+    def specials(self) -> tuple[int, ...]:
         vocab = self.task.out_vocab
         assert vocab is not None
         return tuple(i for i in (vocab.pad, vocab.unk, vocab.bos) if i is not None)
 
-    def _top(self, probs: torch.Tensor, skip: tuple[int, ...] = ()) -> list[tuple[str, float]]:
+    def ranked(self, probs: torch.Tensor, skip: tuple[int, ...] = ()) -> tuple[Ranked, ...]:
         """The k most probable tokens, highest first (ties in vocabulary order), never those in `skip`."""
         vocab = self.task.out_vocab
         assert vocab is not None
-        order = sorted((i for i in range(probs.shape[-1]) if i not in skip), key=lambda i: -float(probs[i]))
-        return [(vocab.itos[i], float(probs[i])) for i in order[: self.top_k]]
+        values = probs.tolist()
+        order = sorted((i for i in range(len(values)) if i not in skip), key=lambda i: -values[i])
+        return tuple(Ranked(vocab.itos[i], float(values[i])) for i in order[: self.top_k])
 
-    def _continue(self, state: State | None, logits: torch.Tensor, n: int, temperature: float, seed: int) -> list[str]:
+    def continue_from(
+        self, state: State | None, logits: torch.Tensor, n: int, temperature: float, seed: int
+    ) -> list[str]:
         """Greedy (temperature 0) or sampled continuation, from the prefix's state."""
         m, vocab = self.model, self.task.out_vocab
         assert vocab is not None
         g = torch.Generator().manual_seed(seed)
         out = []
         for _ in range(n):
-            scores = self._without_specials(logits).cpu()
+            scores = self.without_specials(logits).cpu()
             if temperature <= 0:
                 nxt = int(scores.argmax())
             else:
@@ -219,21 +201,12 @@ class Predictor:
             logits = m.head(seq[0, -1])
         return out
 
-    def _decode(self, pred: Prediction, state: State | None) -> None:
-        """encoder_decoder: decode greedily from the encoder's final state."""
-        m = self.model
-        if state is None:
-            zeros = torch.zeros(m.spec.num_layers * m.num_directions, 1, m.spec.hidden_size, device=self.device)
-            state = (zeros, zeros.clone()) if m.spec.cell == "lstm" else zeros
-        h0 = m.bridge_state(state)
-        ids = self._greedy(m.decoder, h0)
-        pred.output = self.task.decode(ids)  # type: ignore[attr-defined]
-
-    def _greedy(self, rnn: torch.nn.RNNBase, state: State, runner: TraceRunner | None = None) -> list[int]:
+    def greedy(self, rnn: torch.nn.RNNBase, state: State, runner: TraceRunner | None = None) -> list[int]:
+        """Greedy decoding from `state`, up to and including the end token (at most max_output)."""
         m = self.model
         inp = torch.full((1, 1), m.bos, dtype=torch.long, device=self.device)
         ids: list[int] = []
-        for _ in range(getattr(self.task, "max_output", 16)):
+        for _ in range(self.task.max_output):
             if runner is not None:
                 seq, state = runner(rnn, m.dec_embed(inp), state, None, "decoder")
             else:
@@ -244,20 +217,3 @@ class Predictor:
                 break
             inp = torch.tensor([[nxt]], device=self.device)
         return ids
-
-    def _generate_one(self, pred: Prediction, fed: list[Token]) -> None:
-        """one_to_many: the (last) token is the one input; trace the generator's steps."""
-        if not fed:
-            pred.notice = "type the one input"
-            return
-        m = self.model
-        x = torch.tensor([list(fed[-1].value or ())], dtype=torch.float32, device=self.device)
-        runner = TraceRunner()
-        ids = self._greedy(m.rnn, m.initial_from_one(x), runner)
-        pred.output = self.task.decode(ids)  # type: ignore[attr-defined]
-        vocab = self.task.out_vocab
-        assert vocab is not None
-        for i, stack in enumerate(runner.traces.get("decoder", [])):
-            word = vocab.itos[ids[i]] if i < len(ids) else ""
-            view = step_views(stack, [Token(word, 0, 0)])[0]
-            pred.steps.append(view)

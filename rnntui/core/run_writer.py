@@ -11,6 +11,7 @@ from collections.abc import Mapping
 import torch
 
 from rnntui.core import events as ev
+from rnntui.core.events import RunEnd
 from rnntui.core.run_lock import RunLock
 from rnntui.core.runs import RunDir, write_checkpoint
 from rnntui.core.spec_types import ExperimentSpec
@@ -48,9 +49,9 @@ class RunWriter:
         if self.dir is not None:
             self.dir.set_status("running", pid=os.getpid())
 
-    def ended(self, reason: str, step: int, goal: Mapping[str, object] | None, final_loss: float | None) -> None:
+    def ended(self, reason: RunEnd, step: int, goal: Mapping[str, object] | None, final_loss: float | None) -> None:
         if self.dir is not None:
-            status = "complete" if reason in ("completed", "goal") else reason
+            status = "complete" if reason in (RunEnd.TARGET, RunEnd.GOAL) else reason.value
             self.dir.set_status(status, step=step, goal=goal, final_loss=final_loss)
 
     def checkpoint_due(self, now: float) -> bool:

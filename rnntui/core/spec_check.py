@@ -23,6 +23,7 @@ from rnntui.core.spec_types import (
     short,
 )
 from rnntui.core.tasks import get_task_class
+from rnntui.core.tasks.kinds import InputKind
 
 if TYPE_CHECKING:
     from rnntui.core.tasks.base import Task
@@ -114,7 +115,7 @@ def check_size(spec: ExperimentSpec, task_cls: type[Task]) -> None:
     activations would not fit in memory. Vocabularies are the task's upper bounds here; a
     checkpoint is checked again with its exact sizes."""
     n_in, n_out = task_cls.io_bounds(task_cls.resolve_params(spec.task.params))
-    problem = too_large(param_count(spec.model, n_in, n_out, task_cls.input_kind == "tokens"))
+    problem = too_large(param_count(spec.model, n_in, n_out, task_cls.input_kind is InputKind.TOKENS))
     length = task_cls.max_length(task_cls.resolve_params(spec.task.params))
     problem = problem or activation_problem(spec.model, spec.train.batch_size, length)
     if problem:

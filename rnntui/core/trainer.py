@@ -79,14 +79,14 @@ class Trainer(Training):
         if self.step_count % self.spec.train.eval_every == 0:
             self._evaluate(emit)
 
-    def finish(self, reason: str, on_event: OnEvent | None = None) -> ev.Finished:
+    def finish(self, reason: RunEnd, on_event: OnEvent | None = None) -> ev.Finished:
         """End the run: a last evaluation and probe where the curve lacks them (none after a
-        divergence), a checkpoint, the run's status. `reason`: a RunEnd's value."""
+        divergence), a checkpoint, the run's status."""
         emit = recorder(self.run_dir, on_event)
         n, s = self.step_count, self.scores
-        if reason in ("completed", "stopped") and n > 0 and (s.last is None or n % self.spec.train.eval_every):
+        if reason in (RunEnd.TARGET, RunEnd.HALTED) and n > 0 and (s.last is None or n % self.spec.train.eval_every):
             self._evaluate(emit)
-        if reason != "diverged" and n > 0 and self.prober.step != n:
+        if reason is not RunEnd.DIVERGED and n > 0 and self.prober.step != n:
             emit(self.probe())
         if self.run_dir is not None:
             emit(self.checkpoint())
@@ -106,7 +106,7 @@ class Trainer(Training):
     ) -> ev.Finished:
         """`run_until` (halted when `stop` is set) and `finish` ("stopped" when halted)."""
         halt = stop.is_set if stop is not None else lambda: False
-        return self.finish(self.run_until(halt, on_event, every_s, steps).value, on_event)
+        return self.finish(self.run_until(halt, on_event, every_s, steps), on_event)
 
     # ---- its parts ---------------------------------------------------------------------------
     def _prepare(self, emit: OnEvent, run: bool) -> None:

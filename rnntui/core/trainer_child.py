@@ -161,7 +161,7 @@ class Child:
             if end is not RunEnd.HALTED or self.stop.is_set():
                 break
             self.wait_paused()
-        t.finish(end.value, self.emit)
+        t.finish(end, self.emit)
         send(self.conn, p.Idle(t.step_count))
 
     def do_step(self) -> None:

@@ -121,7 +121,7 @@ def test_every_task_saves_its_vocabulary_and_a_different_one_is_refused(monkeypa
             assert state["chars"] == task.in_vocab.itos[2:] and len(state["source"]["sha256"]) == 64
         else:
             assert state["out_vocab"] == task.out_vocab.itos, name
-            if task.input_kind == "tokens":
+            if task.reads_tokens:
                 assert state["in_vocab"] == task.in_vocab.itos, name
     saved = build_task(TaskSpec("sentiment")).state()
     monkeypatch.setattr(sentiment, "POSITIVE", (*sentiment.POSITIVE, "superb"))  # another rnntui's grammar

@@ -19,6 +19,7 @@ from rnntui.app.widgets.heatmap import heat_text
 from rnntui.app.widgets.predict_text import continuation_text, hunt_text, output_text, shown_token
 from rnntui.app.widgets.presets_screen import preset_details, preset_line
 from rnntui.core.hunt import Unit
+from rnntui.core.outputs import ClassOfPrefix, NextToken, Output, Ranked, Tag, TagPerToken, Translated
 from rnntui.core.prediction import Prediction
 from rnntui.core.presets import PresetEntry
 from rnntui.core.spec import ExperimentSpec, GoalSpec
@@ -56,11 +57,13 @@ def test_lesson_menu_and_top_bar(s: str) -> None:
 @settings(max_examples=60, deadline=None, derandomize=True)
 @given(hostile)
 def test_predictions_hunt_and_heatmap(s: str) -> None:
-    lm = Prediction(prefix=s, tokens=[], window_start=0, kind="lm", next=[(s, 0.5)])
-    shows(output_text(lm), shown_token(s))  # a lone unprintable token is shown as its repr()
-    shows(output_text(Prediction(prefix=s, tokens=[], window_start=0, kind="classify", classes=[(s, 0.9)])), s)
-    shows(output_text(Prediction(prefix=s, tokens=[], window_start=0, kind="tag", tags=[(s, s, 0.9)])), s)
-    shows(output_text(Prediction(prefix=s, tokens=[], window_start=0, kind="seq2seq", output=[s])), s)
+    def said(output: Output) -> Text:
+        return output_text(Prediction(prefix=s, tokens=[], window_start=0, output=output))
+
+    shows(said(NextToken((Ranked(s, 0.5),))), shown_token(s))  # a lone unprintable token is shown as its repr()
+    shows(said(ClassOfPrefix((Ranked(s, 0.9),), ())), s)
+    shows(said(TagPerToken((Tag(s, s, 0.9),))), s)
+    shows(said(Translated((s,))), s)
     shows(continuation_text(s, s, s), s[-30:])
     shows(hunt_text(s, [Unit(0, 0, 1, 0.5)]), s)
     heat = heat_text([[0.1, -0.2]], [s])

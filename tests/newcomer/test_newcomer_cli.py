@@ -20,17 +20,17 @@ def doubling():
 
 def test_a_number_continuation_is_not_glued_to_the_prefix(doubling) -> None:
     pred = doubling.feed("2 4 8", generate=3, seed=0)
-    words = (pred.prefix + pred.continuation).split()
+    words = (pred.prefix + pred.output.continuation).split()
     assert len(words) == 6 and all(w.isdigit() for w in words)  # "2 4 816 32 64" had 5
-    sampled = (pred.prefix + pred.sampled).split()
+    sampled = (pred.prefix + pred.output.sampled).split()
     assert sampled[:3] == ["2", "4", "8"] and len(sampled) == 6
-    assert doubling.feed("2 4 8 ", generate=2).continuation[0] != " "  # no double space after a space
+    assert doubling.feed("2 4 8 ", generate=2).output.continuation[0] != " "  # no double space after a space
 
 
 def test_characters_continue_without_a_separator() -> None:
     task, model = build(resolve("hello"))
     pred = Predictor(model, task).feed("HELL", generate=4)
-    assert len(pred.continuation) == 4  # four characters, nothing put between them and the prefix
+    assert len(pred.output.continuation) == 4  # four characters, nothing put between them and the prefix
 
 
 def test_every_unknown_token_is_counted(doubling) -> None:

@@ -151,7 +151,7 @@ async def test_an_untrained_language_model_never_offers_special_tokens(tmp_path)
         await pilot.press("3")
         await pilot.pause()
         pred = app.query_one(PredictView).prediction
-        assert len(pred.next) == 5 and not {"<pad>", "<unk>"} & {t for t, _ in pred.next}
+        assert len(pred.output.top) == 5 and not {"<pad>", "<unk>"} & {r.label for r in pred.output.top}
         assert "<pad>" not in str(app.query_one("#prediction", Static).content)
 
 

@@ -84,7 +84,7 @@ async def test_predict_doubling_at_80x24_keeps_the_heatmap_on_screen(tmp_path) -
         await ready(pilot, "doubling")
         await pilot.press("3")
         view = app.query_one(PredictView)
-        await wait_for(pilot, lambda: view.prediction is not None and view.prediction.continuation != "")
+        await wait_for(pilot, lambda: view.prediction is not None and view.prediction.output.continuation != "")
         await pilot.pause()
         assert app.query_one("#continuation").region.height <= 4
         heat = app.query_one("#heatmap")
@@ -98,14 +98,14 @@ async def test_predict_without_a_focused_field_backspace_and_a_taller_terminal(t
         await ready(pilot, "hello")
         await pilot.press("3")
         view, prefix = app.query_one(PredictView), app.query_one("#prefix", Input)
-        await wait_for(pilot, lambda: view.prediction is not None and len(view.prediction.next) == 5)
+        await wait_for(pilot, lambda: view.prediction is not None and len(view.prediction.output.top) == 5)
         await pilot.press("escape")
         await pilot.pause()
         assert "esc" not in str(app.query_one("#predict-hint", Static).content)  # no field to leave
         await pilot.press("backspace")
         await wait_for(pilot, lambda: prefix.value == "HEL" and app.focused is prefix)
         await pilot.resize_terminal(120, 40)
-        await wait_for(pilot, lambda: view.prediction.prefix == "HEL" and len(view.prediction.next) == 10)
+        await wait_for(pilot, lambda: view.prediction.prefix == "HEL" and len(view.prediction.output.top) == 10)
 
 
 def two_runs_of_one_network(base: Path) -> list[Path]:

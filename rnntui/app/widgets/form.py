@@ -97,9 +97,13 @@ class Choice(Widget, can_focus=True):
             self.value = options[0][1]
         self.refresh()
 
+    @property
+    def label(self) -> str:
+        """The current option's label, as the field shows it."""
+        return next((lab for lab, value in self.options if value == self.value), self.value)
+
     def render(self) -> Text:
-        label = next((lab for lab, value in self.options if value == self.value), self.value)
-        return Text.assemble(label, " ", ("▼", "dim"), no_wrap=True, overflow="ellipsis")
+        return Text.assemble(self.label, " ", ("▼", "dim"), no_wrap=True, overflow="ellipsis")
 
     def watch_value(self, value: str) -> None:
         self.post_message(self.Changed(self, value))

@@ -41,9 +41,11 @@ def heat_text(
     signed: bool = True,
     highlight: int | None = None,
     title: str = "",
+    skipped: int = 0,
 ) -> Text:
     """matrix is (T, H): one row per fed step (its token on the left, the latest at the bottom),
-    one column per unit (two cells each when there is room), colour scale on the title line."""
+    one column per unit (two cells each when there is room), colour scale on the title line.
+    `skipped` earlier steps are not in `matrix` (the note counts them)."""
     text = Text(no_wrap=True, overflow="crop")
     t_len = len(matrix)
     if t_len == 0:
@@ -58,40 +60,49 @@ def heat_text(
     flat = [abs(matrix[t][u]) for t in rows for u in range(units) if math.isfinite(matrix[t][u])]
     scale = max(flat) if flat else 1.0
     scale = 1.0 if signed and scale <= 1.0 else scale
-    text.append(title, style="bold")
-    lo, hi = (-scale, scale) if signed else (0.0, scale)
-    text.append("   colour ", style="dim")
-    text.append(f"{lo:.2g} ")
-    for k in range(8):  # the scale itself, from lo to hi
-        v = lo + (hi - lo) * k / 7
-        text.append(" ", style=Style(bgcolor=diverging(v if signed else 2 * v - scale, scale)))
-    text.append(f" {hi:.2g}")
-    notes = []
-    if len(rows) < t_len:
-        notes.append(f"the last {len(rows)} of {t_len} steps")
+    total = skipped + t_len
+    notes = [f"the last {len(rows)} of {total} steps"] if len(rows) < total else []
     if units < n_units:
         notes.append(f"units 0–{units - 1} of {n_units} (a wider terminal shows more)")
-    if notes:  # beside the title where they fit, else on a line of their own (the text is cropped)
-        said = "   ".join(notes)
-        text.append("   " + said if text.cell_len + 3 + len(said) <= width else "\n" + said, style="dim")
-    text.append("\n")
-    ruler = [" "] * (units * cell)
-    for u in range(0, units, 8 if cell == 1 else 4):
-        for i, ch in enumerate(str(u)):
-            if u * cell + i < len(ruler):
-                ruler[u * cell + i] = ch
-    if highlight is not None and 0 <= highlight < units:
-        ruler[highlight * cell] = "▼"
-    text.append(" " * LABEL + "".join(ruler) + "\n", style="dim")
+    title_line(text, title, scale, signed, notes, width)
+    text.append(ruler(units, cell, highlight) + "\n", style="dim")
+    colour = (lambda v: diverging(v, scale)) if signed else (lambda v: diverging(2 * v - scale, scale))
     for n, t in enumerate(rows):
         tok = tokens[t] if t < len(tokens) else ""
         text.append(f"{token_label(tok):>{LABEL - 1}} ", style="bold")
         for u in range(units):
-            v = matrix[t][u]
-            text.append(" " * cell, style=Style(bgcolor=diverging(v if signed else 2 * v - scale, scale)))
+            text.append(" " * cell, style=Style(bgcolor=colour(matrix[t][u])))
         if n + 1 < len(rows):
             text.append("\n")  # (not rstrip(): the cells are coloured spaces)
     return text
+
+
+def title_line(text: Text, title: str, scale: float, signed: bool, notes: list[str], width: int) -> None:
+    """The title, the colour scale from its lowest to its highest value, and the notes."""
+    text.append(title, style="bold")
+    lo, hi = (-scale, scale) if signed else (0.0, scale)
+    text.append("   colour ", style="dim")
+    text.append(f"{lo:.2g} ")
+    for k in range(8):
+        v = lo + (hi - lo) * k / 7
+        text.append(" ", style=Style(bgcolor=diverging(v if signed else 2 * v - scale, scale)))
+    text.append(f" {hi:.2g}")
+    if notes:  # beside the title where they fit, else on a line of their own (the text is cropped)
+        said = "   ".join(notes)
+        text.append("   " + said if text.cell_len + 3 + len(said) <= width else "\n" + said, style="dim")
+    text.append("\n")
+
+
+def ruler(units: int, cell: int, highlight: int | None) -> str:
+    """Unit numbers every 8 columns (every 4 units at two cells a unit), ▼ over the highlighted one."""
+    marks = [" "] * (units * cell)
+    for u in range(0, units, 8 if cell == 1 else 4):
+        for i, ch in enumerate(str(u)):
+            if u * cell + i < len(marks):
+                marks[u * cell + i] = ch
+    if highlight is not None and 0 <= highlight < units:
+        marks[highlight * cell] = "▼"
+    return " " * LABEL + "".join(marks)
 
 
 def coloured_prefix(prefix: str, values: Sequence[float | None]) -> Text:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from rnntui.app.plain import assemble, join, line
+from rnntui.core.outputs import ClassOfPrefix, Forecast, NextToken, Produced, TagPerToken
 
 if TYPE_CHECKING:  # torch-side modules: importing them here would import torch on the UI thread
     from rnntui.core.hunt import Unit
@@ -50,33 +51,38 @@ def shown_token(tok: str) -> str:
 
 
 def output_text(pred: Prediction) -> Text:
-    """What the network says for the prefix, by the task's kind; tokens and labels are data."""
-    lines: list[Text] = []
-    if pred.kind == "lm":
-        lines.append(Text("next token", style="bold"))
-        for tok, p in pred.next:
-            lines.append(assemble(line(f"{shown_token(tok):>6}"), f" {p:6.3f} {prob_bar(p)}"))
-    elif pred.kind == "classify":
-        lines.append(Text("class after the whole prefix", style="bold"))
-        for c, p in pred.classes:
-            lines.append(assemble(line(f"{c:>10}"), f" {p:6.3f} {prob_bar(p)}"))
-        if pred.per_step:
-            steps = " ".join(f"{t.text}→{c[:3]}" for t, (c, _) in zip(pred.tokens, pred.per_step, strict=False))
-            lines.append(assemble(("after each word: ", "dim"), line(steps[-300:])))
-    elif pred.kind == "tag":
-        lines.append(Text("tag per token", style="bold"))
-        for tok, tag, p in pred.tags[-20:]:
-            lines.append(assemble(line(f"{tok:>12}"), "  ", line(f"{tag:<6}", "bold"), f" {p:5.2f}"))
-    elif pred.kind == "regress":
-        lines.append(Text("forecast", style="bold"))
-        if pred.forecasts:
-            lines.append(assemble("next value  ", (f"{pred.forecasts[-1]:.4f}", "bold")))
-            history = ", ".join(f"{v:.3f}" for v in pred.forecasts[-8:])
-            lines.append(Text(f"after each step: {history}", style="dim"))
-    else:
-        lines.append(Text("output sequence", style="bold"))
-        lines.append(line(" ".join(pred.output)) if pred.output else Text("(type the input)", style="dim"))
-    return join(lines)
+    """What the network says for the prefix, by the type of its output; tokens and labels are data."""
+    out = pred.output
+    if isinstance(out, NextToken):
+        rows = [assemble(line(f"{shown_token(r.label):>6}"), f" {r.p:6.3f} {prob_bar(r.p)}") for r in out.top]
+        return join([Text("next token", style="bold"), *rows])
+    if isinstance(out, ClassOfPrefix):
+        rows = [assemble(line(f"{r.label:>10}"), f" {r.p:6.3f} {prob_bar(r.p)}") for r in out.top]
+        if out.per_step:
+            steps = " ".join(f"{t.text}→{r.label[:3]}" for t, r in zip(pred.tokens, out.per_step, strict=False))
+            rows.append(assemble(("after each word: ", "dim"), line(steps[-300:])))
+        return join([Text("class after the whole prefix", style="bold"), *rows])
+    if isinstance(out, TagPerToken):
+        rows = [
+            assemble(line(f"{t.token:>12}"), "  ", line(f"{t.tag:<6}", "bold"), f" {t.p:5.2f}") for t in out.tags[-20:]
+        ]
+        return join([Text("tag per token", style="bold"), *rows])
+    if isinstance(out, Forecast):
+        rows = []
+        if out.next is not None:
+            rows.append(assemble("next value  ", (f"{out.next:.4f}", "bold")))
+            rows.append(Text("after each step: " + ", ".join(f"{v:.3f}" for v in out.values[-8:]), style="dim"))
+        return join([Text("forecast", style="bold"), *rows])
+    return join([Text("output sequence", style="bold"), produced_text(out, bool(pred.steps))])
+
+
+def produced_text(out: Produced, read: bool) -> Text:
+    if out.tokens:
+        return line(" ".join(out.tokens) + ("" if out.ended else " …"))
+    if not read:
+        return Text("(type the input)", style="dim")
+    # An untrained decoder often writes its end token first: say so, not "type the input".
+    return Text("(nothing: the network wrote the end token </s> first)", style="dim")
 
 
 def clipped(text: str, room: int) -> str:

@@ -15,8 +15,9 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Input, Label, Static
 
-from rnntui.app.messages import Predicted, PredictFailed, PredictorLoaded, PredictRequested
+from rnntui.app.messages import PredictRequested
 from rnntui.app.plain import assemble, line
+from rnntui.app.predict_state import PredictState
 from rnntui.app.state import Phase, TrainingState
 from rnntui.app.widgets.form import Choice, PredictInput
 from rnntui.app.widgets.heatmap import Heatmap, coloured_prefix, heat_text
@@ -24,7 +25,8 @@ from rnntui.app.widgets.note import Note
 from rnntui.app.widgets.predict_text import QUANTITY_NAMES, HuntOutcome, continuation_text, hunt_text, output_text
 from rnntui.app.widgets.view_focus import RestylesItselfOnFocus
 from rnntui.core.errors import HuntError
-from rnntui.core.labels import layer_label
+from rnntui.core.outputs import NextToken
+from rnntui.core.trace_table import TraceTable
 
 if TYPE_CHECKING:  # torch-side modules: importing them here would import torch on the UI thread
     from rnntui.core.hunt import Unit
@@ -93,9 +95,11 @@ class PredictView(RestylesItselfOnFocus, Vertical, can_focus=True):
         box.scroll_to(y=box.scroll_y + pages * max(1, box.size.height - 1), animate=False)
 
     training: reactive[TrainingState] = reactive(TrainingState(), always_update=True)
+    predicting: reactive[PredictState] = reactive(PredictState, always_update=True)
 
     def on_mount(self) -> None:
         self.prediction: Prediction | None = None
+        self.table = TraceTable((), (), 0)
         self.unit: int | None = None
         self.hunt_outcome: HuntOutcome | None = None
         self.ready = False  # the predictor has a network
@@ -110,19 +114,21 @@ class PredictView(RestylesItselfOnFocus, Vertical, can_focus=True):
             self._lesson = new.lesson
             self.start_over(new.spec.example)
 
-    def show_prediction(self, message: PredictorLoaded | Predicted | PredictFailed) -> None:
-        """What the predictor thread answered (the App hands it over)."""
-        if isinstance(message, PredictorLoaded):
+    def watch_predicting(self, old: PredictState, new: PredictState) -> None:
+        """What the predictor thread said, folded into the App's PredictState."""
+        if new.loaded is not None and new.loaded is not old.loaded:
             # (how to leave a field is in the key bar while one has focus: here it went stale)
-            self.query_one("#predict-hint", Static).update(assemble((message.hint, "dim")))
-            self.query_one("#layer", Choice).set_options(message.layers)
-            self.query_one("#quantity", Choice).set_options(message.quantities)
+            self.query_one("#predict-hint", Static).update(assemble((new.loaded.hint, "dim")))
+            self.query_one("#layer", Choice).set_options(new.loaded.layers)
+            self.query_one("#quantity", Choice).set_options(new.loaded.quantities)
             self.ready = True
             self.request_prediction()
-        elif isinstance(message, PredictFailed):
-            self.query_one("#predict-notice", Note).update(assemble(("could not predict: ", "bold"), message.reason))
-        elif message.prefix == self.query_one("#prefix", Input).value:  # not a prefix typed over since
-            self.prediction = message.prediction
+        if new.failure is not None and new.failure != old.failure:
+            self.query_one("#predict-notice", Note).update(assemble(("could not predict: ", "bold"), new.failure))
+        latest = new.latest
+        if latest is not None and latest is not old.latest and latest.prefix == self.query_one("#prefix", Input).value:
+            # (an answer for a prefix typed over since is dropped: a newer one is on its way)
+            self.prediction, self.table = latest.prediction, latest.table
             self.redraw()
             if self._hunt_waits:
                 self.run_hunt()
@@ -133,6 +139,7 @@ class PredictView(RestylesItselfOnFocus, Vertical, can_focus=True):
         self.hunt_outcome = None
         self.unit = None
         self.prediction = None
+        self.table = TraceTable((), (), 0)
         self.ready = False
         prefix = self.query_one("#prefix", Input)
         prefix.value = example
@@ -195,30 +202,29 @@ class PredictView(RestylesItselfOnFocus, Vertical, can_focus=True):
         self.query_one("#predict-notice", Note).update(line(pred.notice) if pred.notice else "")
         self.query_one("#prediction", Static).update(output_text(pred))
         cont = self.query_one("#continuation", Static)
-        if pred.kind == "lm" and (pred.continuation or pred.sampled):
+        out = pred.output
+        if isinstance(out, NextToken) and (out.continuation or out.sampled):
             lines = 2 if self.size.height < TALL else 4
             width = cont.content_size.width or max(20, self.content_size.width - 46)
-            cont.update(continuation_text(pred.prefix, pred.continuation, pred.sampled, width, lines))
+            cont.update(continuation_text(pred.prefix, out.continuation, out.sampled, width, lines))
         else:
             cont.update("")
         self.render_heatmap()
         self.render_coloured()
 
     def render_heatmap(self) -> None:
-        pred = self.prediction
-        if pred is None:
+        if self.prediction is None:
             return
         layer, direction = self.layer_direction()
         what = self.query_one("#quantity", Choice).value
         what = what if isinstance(what, str) else "hidden"
-        mat = pred.matrix(what, layer, direction)
-        rows = mat.tolist() if mat.numel() else []
-        tokens = [s.token.text for s in pred.steps]
+        table = self.table
         signed = what in ("hidden", "cell", "g", "n")
-        title = f"{QUANTITY_NAMES.get(what, what)} · {layer_label(layer, direction)}"
+        title = f"{QUANTITY_NAMES.get(what, what)} · {self.query_one('#layer', Choice).label}"
         width = self.query_one("#heat-box").content_size.width or self.content_size.width or 78
+        rows, tokens = table.rows(what, layer, direction), table.tokens[table.first :]
         self.query_one(Heatmap).update(
-            heat_text(rows, tokens, width=width, signed=signed, highlight=self.unit, title=title)
+            heat_text(rows, tokens, width=width, signed=signed, highlight=self.unit, title=title, skipped=table.first)
         )
 
     # ---- neuron hunt: matched and ranked in a worker thread, the regex with a time limit -----------
@@ -269,19 +275,16 @@ class PredictView(RestylesItselfOnFocus, Vertical, can_focus=True):
         self.redraw()
 
     def render_coloured(self) -> None:
-        from rnntui.core.hunt import unit_activation_per_char
-
         target = self.query_one("#coloured", Note)
         pred = self.prediction
         if pred is None or self.unit is None:
             target.update("")
             return
         layer, direction = self.layer_direction()
-        hidden = pred.steps[0].hidden if pred.steps else None
-        if hidden is None or not 0 <= self.unit < hidden.shape[-1]:
+        values = self.table.unit_per_char(len(pred.prefix), layer, direction, self.unit)
+        if values is None:
             target.update(Text(f"unit {self.unit} is not in this layer", style="dim"))
             return
         prefix = pred.prefix[-2000:]
         offset = len(pred.prefix) - len(prefix)
-        values = unit_activation_per_char(pred, pred.prefix, layer, direction, self.unit)[offset:]
-        target.update(Text.assemble((f"unit {self.unit}: ", "bold"), coloured_prefix(prefix, values)))
+        target.update(Text.assemble((f"unit {self.unit}: ", "bold"), coloured_prefix(prefix, values[offset:])))

@@ -16,6 +16,7 @@ import torch
 from rnntui.core.errors import SpecError
 from rnntui.core.tasks.base import Param, Task
 from rnntui.core.tasks.data import Batch, Token
+from rnntui.core.tasks.kinds import Family, InputKind, OutputKind
 from rnntui.core.tasks.series import tokenize_floats
 
 
@@ -24,9 +25,9 @@ class AddingTask(Task):
     title = "the adding problem"
     params = {"seq_len": Param(int, 100, "steps per sequence; longer is harder", lo=4, hi=10_000)}
     patterns = ("many_to_one",)
-    input_kind = "vector"
-    output_kind = "value"
-    kind = "regress"
+    input_kind = InputKind.VECTORS
+    output_kind = OutputKind.VALUES
+    family = Family.FORECAST
     metric_name = "mse"
     input_dim = 2
     output_dim = 1
@@ -60,6 +61,9 @@ class AddingTask(Task):
     def val_batches(self, batch_size: int) -> list[Batch]:
         g = self.generator(77777, 0, salt=5)
         return [self.make(g, batch_size) for _ in range(max(1, 1024 // batch_size))]
+
+    def prefix_reading(self) -> dict[str, Any]:
+        return {"kind": "floats", "marker": "*", "norm": [0.0, 1.0]}
 
     def tokenize(self, text: str) -> list[Token]:
         return tokenize_floats(text, marker="*")

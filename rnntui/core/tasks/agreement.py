@@ -17,6 +17,7 @@ import torch
 from rnntui.core.errors import SpecError
 from rnntui.core.tasks.base import Metrics, Param
 from rnntui.core.tasks.data import Batch, Vocab
+from rnntui.core.tasks.kinds import Family
 from rnntui.core.tasks.words import PoolTask, classify_pool, is_held_out, vocab_of
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ class AgreementTask(PoolTask):
         "sentences": Param(int, 20000, "generated training sentences", lo=10, hi=200_000),
     }
     patterns = ("many_to_one",)
-    kind = "classify"
+    family = Family.CLASS
     metric_name = "accuracy"
     prefix_hint = "type a sentence up to its verb, e.g. the cat near the trees with the dogs"
 

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
-from rnntui.core.errors import SpecError
+from rnntui.core.errors import RunError, SpecError
 from rnntui.core.spec_types import PATTERN_LABELS, ModelSpec, coerce, short
 from rnntui.core.tasks.data import IGNORE, Batch, Token, Vocab
+from rnntui.core.tasks.kinds import Family, InputKind, OutputKind
 
 if TYPE_CHECKING:
     from rnntui.core.model import SequenceModel
@@ -46,11 +47,10 @@ class Task:
     title: ClassVar[str] = ""
     params: ClassVar[dict[str, Param]] = {}
     patterns: ClassVar[tuple[str, ...]] = ("many_to_many",)
-    # What the model reads and writes: "tokens" or "vector" in; "classes" or "value" out.
-    input_kind: ClassVar[str] = "tokens"
-    output_kind: ClassVar[str] = "classes"
-    # "lm" (next token), "tag" (label per token), "classify", "regress", "generate", "seq2seq".
-    kind: ClassVar[str] = "lm"
+    # What the model reads and writes, and what a prediction is: the one place a task's kind is decided.
+    input_kind: ClassVar[InputKind] = InputKind.TOKENS
+    output_kind: ClassVar[OutputKind] = OutputKind.CLASSES
+    family: ClassVar[Family] = Family.NEXT_TOKEN
     metric_name: ClassVar[str] = "accuracy"
     supports_tbptt: ClassVar[bool] = False
     prefix_hint: ClassVar[str] = "type a prefix"
@@ -63,6 +63,8 @@ class Task:
     out_vocab: Vocab | None = None
     input_dim: int = 0
     output_dim: int = 0
+    norm: tuple[float, float] = (0.0, 1.0)  # (mean, std) a regression's values were scaled by
+    max_output: ClassVar[int] = 16  # tokens a generated or decoded sequence may have
 
     def __init__(self, params: Mapping[str, Any] | None = None, state: Mapping[str, Any] | None = None):
         self.p = self.resolve_params(params or {})
@@ -90,8 +92,8 @@ class Task:
     @classmethod
     def io_bounds(cls, params: Mapping[str, Any]) -> tuple[int, int]:
         """Upper bounds of the model's input and output sizes (vocabularies or vector widths)."""
-        n_in = cls.max_vocab if cls.input_kind == "tokens" else cls.input_dim
-        n_out = cls.max_vocab if cls.output_kind == "classes" else cls.output_dim
+        n_in = cls.max_vocab if cls.input_kind is InputKind.TOKENS else cls.input_dim
+        n_out = cls.max_vocab if cls.output_kind is OutputKind.CLASSES else cls.output_dim
         return n_in, n_out
 
     @classmethod
@@ -107,11 +109,27 @@ class Task:
                 f"task {cls.name!r} needs the {wanted} pattern, not {PATTERN_LABELS[m.pattern]}: "
                 f"set model.pattern={cls.patterns[0]}"
             )
-        if cls.kind == "lm" and m.bidirectional:
+        if cls.family is Family.NEXT_TOKEN and m.bidirectional:
             raise SpecError(
                 "a bidirectional next-token language model would see the token it must predict "
                 "(its backward half reads the future); set model.bidirectional=false"
             )
+
+    # ---- sizes -------------------------------------------------------------------------------
+    @property
+    def reads_tokens(self) -> bool:
+        return self.input_kind is InputKind.TOKENS and self.in_vocab is not None
+
+    @property
+    def n_in(self) -> int:
+        """The model's input size: the input vocabulary's, or the width of a step's features."""
+        return len(self.in_vocab) if self.reads_tokens and self.in_vocab is not None else self.input_dim
+
+    @property
+    def n_out(self) -> int:
+        """The head's output size: the output vocabulary's, or the number of values."""
+        classes = self.output_kind is OutputKind.CLASSES and self.out_vocab is not None
+        return len(self.out_vocab) if classes and self.out_vocab is not None else self.output_dim
 
     # ---- data --------------------------------------------------------------------------------
     def train_batch(self, step: int, batch_size: int, seed: int) -> Batch:
@@ -158,9 +176,29 @@ class Task:
     def tokenize(self, text: str) -> list[Token]:
         raise NotImplementedError
 
+    def prefix_reading(self) -> dict[str, Any]:
+        """How `tokenize` reads a prefix, as data: the exported programs (rnntui/exported/shared.py,
+        which hold no rnntui code) read a prefix exactly as this task does from it."""
+        raise RunError(f"the export does not know how task {self.name!r} reads a prefix")
+
     def join(self, tokens: Sequence[str]) -> str:
         """How output tokens are written back as text."""
         return self.separator.join(tokens)
+
+    def decode(self, ids: Sequence[int]) -> list[str]:
+        """Output ids as tokens, up to the end token (not included)."""
+        vocab = self.out_vocab
+        assert vocab is not None
+        out = []
+        for i in ids:
+            if i == vocab.eos:
+                break
+            out.append(vocab.itos[i])
+        return out
+
+    def denormalise(self, value: float) -> float:
+        """A regression output in the series' own units."""
+        return value * self.norm[1] + self.norm[0]
 
     def continue_text(self, prefix: str, tokens: Sequence[str]) -> str:
         """Generated tokens as they follow the typed prefix: "2 4 8" + [16, 32] → " 16 32" (the
@@ -174,7 +212,7 @@ class Task:
     @property
     def baseline(self) -> float:
         """Loss (or metric) of the best trivial predictor, for the charts' reference line."""
-        if self.output_kind == "classes" and self.out_vocab is not None:
+        if self.output_kind is OutputKind.CLASSES and self.out_vocab is not None:
             return math.log(max(2, len(self.out_vocab)))
         return 1.0
 
@@ -188,13 +226,13 @@ class Task:
             out = model(batch)
             total_loss += float(model.loss(out, batch))
             n_loss += 1
-            if self.output_kind == "classes":
+            if self.output_kind is OutputKind.CLASSES:
                 pred = out.argmax(-1)
                 mask = batch.y != IGNORE
                 correct += int((pred.eq(batch.y) & mask).sum())
                 counted += int(mask.sum())
         val_loss = total_loss / max(1, n_loss)
-        if self.output_kind == "value":
+        if self.output_kind is OutputKind.VALUES:
             return Metrics(val_loss=val_loss, metric=val_loss)
         return Metrics(val_loss=val_loss, metric=correct / max(1, counted))
 

@@ -12,6 +12,7 @@ from rnntui.core.errors import SpecError
 from rnntui.core.tasks import corpora
 from rnntui.core.tasks.base import Metrics, Param, Task
 from rnntui.core.tasks.data import Batch, Token, Vocab
+from rnntui.core.tasks.kinds import Family
 from rnntui.core.tasks.owntext import (
     MAX_VOCAB,
     Source,
@@ -40,7 +41,7 @@ class CharLMTask(Task):
         "word_starts": Param(bool, False, "start every training sequence at a word, like a typed prefix"),
     }
     patterns = ("many_to_many",)
-    kind = "lm"
+    family = Family.NEXT_TOKEN
     metric_name = "accuracy"
     supports_tbptt = True
     prefix_hint = "type some text; the model predicts the next character"
@@ -178,6 +179,10 @@ class CharLMTask(Task):
         }
 
     # ---- prefixes ----------------------------------------------------------------------------
+    def prefix_reading(self) -> dict[str, Any]:
+        assert self.in_vocab is not None
+        return {"kind": "chars", "case": self.p["case"], "vocab": self.in_vocab.itos, "unk": self.in_vocab.unk}
+
     def tokenize(self, text: str) -> list[Token]:
         norm = self.normalise(text)
         unk = self.in_vocab.unk

@@ -16,6 +16,7 @@ import torch
 
 from rnntui.core.tasks.base import Metrics, Param, Task
 from rnntui.core.tasks.data import IGNORE, Batch, Token, Vocab, pad_sequences
+from rnntui.core.tasks.kinds import Family
 
 if TYPE_CHECKING:
     from rnntui.core.model import SequenceModel
@@ -49,7 +50,7 @@ class NumberSequenceTask(Task):
         "max_step": Param(int, 10, "arithmetic sequences step by 1..max_step", lo=1, hi=100),
     }
     patterns = ("many_to_many",)
-    kind = "lm"
+    family = Family.NEXT_TOKEN
     metric_name = "accuracy"
     prefix_hint = "type numbers separated by spaces, e.g. 2 4 8"
 
@@ -101,6 +102,10 @@ class NumberSequenceTask(Task):
     def val_batches(self, batch_size: int) -> list[Batch]:
         x, y = self._tensors(self.val_seqs)
         return [Batch(x=x[i : i + batch_size], y=y[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+
+    def prefix_reading(self) -> dict[str, Any]:
+        assert self.in_vocab is not None
+        return {"kind": "numbers", "vocab": self.in_vocab.itos, "unk": self.in_vocab.unk}
 
     def tokenize(self, text: str) -> list[Token]:
         out = []

@@ -14,6 +14,7 @@ import torch
 
 from rnntui.core.tasks.base import Metrics, Param
 from rnntui.core.tasks.data import Batch, Vocab
+from rnntui.core.tasks.kinds import Family
 from rnntui.core.tasks.words import PoolTask, classify_pool, is_held_out, vocab_of, words
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ class SentimentTask(PoolTask):
     title = "positive or negative, negation included"
     params = {"held_out": Param(float, 0.1, "share of sentences kept for validation", lo=0.01, hi=0.9)}
     patterns = ("many_to_one",)
-    kind = "classify"
+    family = Family.CLASS
     metric_name = "accuracy"
     prefix_hint = "type a review, e.g. the movie was not bad"
 

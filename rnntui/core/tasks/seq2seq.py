@@ -12,6 +12,7 @@ import torch
 
 from rnntui.core.tasks.base import Metrics, Param
 from rnntui.core.tasks.data import Batch, Token, Vocab, exact_match, pad_sequences
+from rnntui.core.tasks.kinds import Family, InputKind, OutputKind
 from rnntui.core.tasks.words import Pool, PoolTask, decoder_targets, is_held_out, vocab_of
 
 if TYPE_CHECKING:
@@ -23,9 +24,8 @@ OUT_SPECIALS = (Vocab.PAD, Vocab.UNK, Vocab.BOS, Vocab.EOS)
 class GenerationTask(PoolTask):
     """Shared evaluation: teacher-forced loss, and exact match of greedy decoding."""
 
-    output_kind = "classes"
+    output_kind = OutputKind.CLASSES
     metric_name = "exact_match"
-    max_output = 16
     val_pool: Pool
 
     @torch.no_grad()
@@ -40,14 +40,6 @@ class GenerationTask(PoolTask):
             total += b.y.shape[0]
         em = hits / max(1, total)
         return Metrics(m.val_loss, em, {"exact_match": em, "token_accuracy": m.metric})
-
-    def decode(self, ids: Sequence[int]) -> list[str]:
-        out = []
-        for i in ids:
-            if i == self.out_vocab.eos:
-                break
-            out.append(self.out_vocab.itos[i])
-        return out
 
 
 # ---- English → Spanish -------------------------------------------------------------------------
@@ -102,7 +94,7 @@ class TranslateTask(GenerationTask):
         "train_pairs": Param(int, 40000, "training pairs sampled from all the grammar allows", lo=1, hi=200_000),
     }
     patterns = ("encoder_decoder",)
-    kind = "seq2seq"
+    family = Family.TRANSLATE
     prefix_hint = "type English, e.g. the black cat sees a red apple"
 
     def __init__(self, params: Mapping[str, Any] | None = None, state: Mapping[str, Any] | None = None):
@@ -160,8 +152,8 @@ class SpellNumberTask(GenerationTask):
     title = "a number in, its words out"
     params = {"held_out": Param(float, 0.1, "share of numbers kept for validation", lo=0.01, hi=0.9)}
     patterns = ("one_to_many",)
-    input_kind = "vector"
-    kind = "generate"
+    input_kind = InputKind.VECTORS
+    family = Family.GENERATE
     input_dim = 30
     prefix_hint = "type a number from 0 to 999"
 
@@ -177,6 +169,9 @@ class SpellNumberTask(GenerationTask):
         x = torch.tensor([digit_features(n) for n in numbers])
         y, y_in = decoder_targets([spell(n) for n in numbers], self.out_vocab)
         return Pool(x, y, None, y_in)
+
+    def prefix_reading(self) -> dict[str, Any]:
+        return {"kind": "digits3"}
 
     def tokenize(self, text: str) -> list[Token]:
         """The whole prefix is one input: a number 0–999 (anything else is marked unknown)."""

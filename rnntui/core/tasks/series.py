@@ -24,6 +24,7 @@ from rnntui.core.errors import SpecError
 from rnntui.core.fileio import read_regular
 from rnntui.core.tasks.base import Param, Task
 from rnntui.core.tasks.data import Batch, Token
+from rnntui.core.tasks.kinds import Family, InputKind, OutputKind
 from rnntui.core.tasks.owntext import MAX_TEXT_BYTES, Source, check_unchanged, fingerprint
 
 FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
@@ -101,9 +102,9 @@ class SineTask(Task):
         "column": Param(str, "0", "the CSV column: a header name or a 0-based index"),
     }
     patterns = ("many_to_one",)
-    input_kind = "vector"
-    output_kind = "value"
-    kind = "regress"
+    input_kind = InputKind.VECTORS
+    output_kind = OutputKind.VALUES
+    family = Family.FORECAST
     metric_name = "mse"
     input_dim = 1
     output_dim = 1
@@ -185,6 +186,9 @@ class SineTask(Task):
         starts = torch.arange(self.split, len(self.series) - self.p["seq_len"])
         return [self._windows(starts[i : i + batch_size]) for i in range(0, len(starts), batch_size)]
 
+    def prefix_reading(self) -> dict[str, Any]:
+        return {"kind": "floats", "marker": None, "norm": list(self.norm)}
+
     def tokenize(self, text: str) -> list[Token]:
         toks = tokenize_floats(text)
         mean, std = self.norm
@@ -192,9 +196,6 @@ class SineTask(Task):
             assert t.value is not None
             t.value = ((t.value[0] - mean) / std,)
         return toks
-
-    def denormalise(self, value: float) -> float:
-        return value * self.norm[1] + self.norm[0]
 
     @property
     def baseline(self) -> float:

@@ -16,6 +16,7 @@ import torch
 
 from rnntui.core.tasks.base import Metrics, Param
 from rnntui.core.tasks.data import IGNORE, Batch, Vocab
+from rnntui.core.tasks.kinds import Family
 from rnntui.core.tasks.words import PoolTask, is_held_out, tagging_pool, vocab_of
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ class TaggingTask(PoolTask):
     """Base for tagging tasks: subclasses provide `examples()`."""
 
     patterns = ("many_to_many",)
-    kind = "tag"
+    family = Family.TAGS
     metric_name = "accuracy"
     prefix_hint = "type a sentence; each word gets a tag"
     tags: ClassVar[tuple[str, ...]] = ()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import torch
 
@@ -112,6 +113,10 @@ class PoolTask(Task):
 
     def val_batches(self, batch_size: int) -> list[Batch]:
         return self.val_pool.chunks(batch_size)
+
+    def prefix_reading(self) -> dict[str, Any]:
+        assert self.in_vocab is not None
+        return {"kind": "words", "vocab": self.in_vocab.itos, "unk": self.in_vocab.unk}
 
     def tokenize(self, text: str) -> list[Token]:
         assert self.in_vocab is not None

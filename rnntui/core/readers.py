@@ -1,0 +1,159 @@
+"""From the network's outputs to a prediction, one reader per family of task (tasks/kinds.py).
+
+The Predictor feeds the prefix and keeps its per-step trace; the task's family picks the reader
+here (READERS, the one place), which turns the head's outputs into the typed output
+(core/outputs.py). Generators (one→many) read no prefix steps: their steps are the decoder's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import torch
+
+from rnntui.core.outputs import (
+    ClassOfPrefix,
+    Forecast,
+    NextToken,
+    Output,
+    Produced,
+    Ranked,
+    Tag,
+    TagPerToken,
+    Translated,
+)
+from rnntui.core.prediction import StepView, step_views
+from rnntui.core.tasks.data import Token
+from rnntui.core.tasks.kinds import Family
+from rnntui.core.trace import TraceRunner
+
+if TYPE_CHECKING:
+    from rnntui.core.model import State
+    from rnntui.core.predictor import Predictor
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    generate: int = 0  # tokens of continuation for a language model
+    temperature: float = 1.0
+    seed: int = 0
+
+
+@dataclass
+class Read:
+    """What a reader made of the fed tokens: the steps to show and the output."""
+
+    steps: list[StepView]
+    output: Output
+    notice: str | None = None
+
+
+class Reader:
+    """Feed the prefix (incrementally where the stack allows), then read the head."""
+
+    def read(self, p: Predictor, prefix: str, fed: list[Token], opts: ReadOptions) -> Read:
+        views, state = p.feed_steps(fed)
+        return Read(views, self.output(p, prefix, views, state, opts))
+
+    def output(
+        self, p: Predictor, prefix: str, views: list[StepView], state: State | None, opts: ReadOptions
+    ) -> Output:
+        raise NotImplementedError
+
+    @staticmethod
+    def last(p: Predictor, views: list[StepView]) -> torch.Tensor:
+        """The head's output after the last step (or, with nothing typed, from the initial state)."""
+        return views[-1].output if views and views[-1].output is not None else p.initial_output()
+
+
+class NextTokenReader(Reader):
+    def output(
+        self, p: Predictor, prefix: str, views: list[StepView], state: State | None, opts: ReadOptions
+    ) -> NextToken:
+        last = self.last(p, views)
+        top = p.ranked(torch.softmax(p.without_specials(last), -1), skip=p.specials())
+        if opts.generate <= 0:
+            return NextToken(top)
+        greedy = p.continue_from(state, last, opts.generate, 0.0, opts.seed)
+        sampled = p.continue_from(state, last, opts.generate, opts.temperature, opts.seed)
+        return NextToken(top, p.task.continue_text(prefix, greedy), p.task.continue_text(prefix, sampled))
+
+
+def top_one(p: Predictor, logits: torch.Tensor) -> Ranked:
+    probs = torch.softmax(logits.float(), -1)
+    best, i = probs.max(-1)
+    vocab = p.task.out_vocab
+    assert vocab is not None
+    return Ranked(vocab.itos[int(i)], float(best))
+
+
+class TagReader(Reader):
+    def output(
+        self, p: Predictor, prefix: str, views: list[StepView], state: State | None, opts: ReadOptions
+    ) -> TagPerToken:
+        tags = []
+        for v in views:
+            assert v.output is not None  # many→many: every step has the head's output
+            best = top_one(p, v.output)
+            tags.append(Tag(v.token.text, best.label, best.p))
+        return TagPerToken(tuple(tags))
+
+
+class ClassReader(Reader):
+    def output(
+        self, p: Predictor, prefix: str, views: list[StepView], state: State | None, opts: ReadOptions
+    ) -> ClassOfPrefix:
+        top = p.ranked(torch.softmax(self.last(p, views).float(), -1))
+        per_step = tuple(top_one(p, v.output) for v in views if v.output is not None)
+        return ClassOfPrefix(tuple(top), per_step)
+
+
+class ForecastReader(Reader):
+    def output(
+        self, p: Predictor, prefix: str, views: list[StepView], state: State | None, opts: ReadOptions
+    ) -> Forecast:
+        outs = [v.output for v in views if v.output is not None] or [self.last(p, views)]
+        return Forecast(tuple(p.task.denormalise(float(o.reshape(-1)[0])) for o in outs))
+
+
+class TranslateReader(Reader):
+    """Encoder-decoder: the encoder reads the prefix; the decoder writes greedily from its state."""
+
+    def output(
+        self, p: Predictor, prefix: str, views: list[StepView], state: State | None, opts: ReadOptions
+    ) -> Translated:
+        m = p.model
+        if state is None:  # nothing typed: the encoder's initial state
+            zeros = torch.zeros(m.spec.num_layers * m.num_directions, 1, m.spec.hidden_size, device=p.device)
+            state = (zeros, zeros.clone()) if m.spec.cell == "lstm" else zeros
+        ids = p.greedy(m.decoder, m.bridge_state(state))
+        return Translated(tuple(p.task.decode(ids)), ended=ids[-1:] == [m.eos])
+
+
+class GenerateReader(Reader):
+    """One→many: the (last) token is the one input; the steps shown are the generator's."""
+
+    def read(self, p: Predictor, prefix: str, fed: list[Token], opts: ReadOptions) -> Read:
+        if not fed:
+            return Read([], Produced((), ended=False), "type the one input")
+        m, vocab = p.model, p.task.out_vocab
+        assert vocab is not None
+        x = torch.tensor([list(fed[-1].value or ())], dtype=torch.float32, device=p.device)
+        runner = TraceRunner()
+        ids = p.greedy(m.rnn, m.initial_from_one(x), runner)
+        steps = []
+        for i, stack in enumerate(runner.traces.get("decoder", [])):
+            word = vocab.itos[ids[i]] if i < len(ids) else ""
+            steps.append(step_views(stack, [Token(word, 0, 0)])[0])
+        return Read(steps, Produced(tuple(p.task.decode(ids)), ended=ids[-1:] == [m.eos]))
+
+
+READERS: dict[Family, Reader] = {
+    Family.NEXT_TOKEN: NextTokenReader(),
+    Family.TAGS: TagReader(),
+    Family.CLASS: ClassReader(),
+    Family.FORECAST: ForecastReader(),
+    Family.TRANSLATE: TranslateReader(),
+    Family.GENERATE: GenerateReader(),
+}

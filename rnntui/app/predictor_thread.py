@@ -115,7 +115,8 @@ class PredictorThread:
         self._predictor = predictor
         self._last = None
         layers = [(name, f"{layer},{d}") for (layer, d), name in predictor.layer_names.items()]
-        self.post(PredictorLoaded(network.spec, task.prefix_hint, layers, quantities(model.spec.cell)))
+        offered = quantities(model.spec.cell) + ([ATTENTION] if model.spec.attention != "none" else [])
+        self.post(PredictorLoaded(network.spec, task.prefix_hint, layers, offered))
 
     def _predict(self, feed: Feed) -> None:
         predictor = self._predictor
@@ -124,6 +125,9 @@ class PredictorThread:
         prediction = predictor.feed(feed.prefix, generate=GENERATE, temperature=TEMPERATURE, seed=0)
         self._last = feed
         self.post(Predicted(feed.prefix, prediction, prediction.table()))
+
+
+ATTENTION = ("attention", "attention")  # an encoder-decoder with attention: where each output looked
 
 
 def quantities(cell: str) -> list[tuple[str, str]]:

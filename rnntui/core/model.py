@@ -17,6 +17,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from rnntui.core.attention import Attention, source_mask
+from rnntui.core.decoding import Memory, greedy
 from rnntui.core.labels import layer_label
 from rnntui.core.spec import ModelSpec
 from rnntui.core.tasks.base import Task
@@ -98,6 +100,8 @@ class SequenceModel(nn.Module):
                 self.bridge = nn.Linear(2 * h, h)
                 if spec.cell == "lstm":
                     self.bridge_c = nn.Linear(2 * h, h)
+            if spec.attention != "none":
+                self.attention = Attention(spec.attention, d * h, h)
             self.head = nn.Linear(h, out_size)
         self.bos = task.out_vocab.bos if task.out_vocab is not None else None
         self.eos = task.out_vocab.eos if task.out_vocab is not None else None
@@ -171,9 +175,9 @@ class SequenceModel(nn.Module):
             h0 = self.initial_from_one(batch.x)
             assert batch.y_in is not None
             return self._decode_teacher(self.rnn, h0, batch.y_in, run, teacher_forcing)
-        h0 = self.encode(batch.x, batch.lengths, run)
+        h0, memory = self.encode(batch.x, batch.lengths, run)
         assert batch.y_in is not None
-        return self._decode_teacher(self.decoder, h0, batch.y_in, run, teacher_forcing)
+        return self._decode_teacher(self.decoder, h0, batch.y_in, run, teacher_forcing, memory)
 
     def _squeeze(self, out: torch.Tensor) -> torch.Tensor:
         return out.squeeze(-1) if self.output_kind is OutputKind.VALUES and self.out_size == 1 else out
@@ -193,10 +197,25 @@ class SequenceModel(nn.Module):
             return (h0, torch.zeros_like(h0))
         return h0
 
-    def encode(self, x: torch.Tensor, lengths: torch.Tensor | None, run: Runner) -> State:
-        """Encoder final state, reshaped into the decoder's initial state (L, B, H)."""
-        _, h_n = run(self.rnn, self.embed(x), None, lengths, "rnn")
-        return self.bridge_state(h_n)
+    def encode(self, x: torch.Tensor, lengths: torch.Tensor | None, run: Runner) -> tuple[State, Memory | None]:
+        """The decoder's initial state (L, B, H) from the encoder's final state, and what attention
+        reads (every encoder output), or None without attention."""
+        seq, h_n = run(self.rnn, self.embed(x), None, lengths, "rnn")
+        return self.bridge_state(h_n), self.memory(seq, lengths)
+
+    def memory(self, outputs: torch.Tensor, lengths: torch.Tensor | None) -> Memory | None:
+        """Encoder outputs (B, S, D*H) as attention reads them, or None for a network without it."""
+        if self.spec.attention == "none" or self.pattern != "encoder_decoder":
+            return None
+        return Memory(outputs, source_mask(lengths, outputs.shape[1], outputs.device))
+
+    def read_out(self, seq: torch.Tensor, memory: Memory | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Decoder states (B, U, H) → logits (B, U, V), through attention when the network has it;
+        also the attention weights (B, U, S), or None."""
+        if memory is None:
+            return self.head(seq), None
+        attended, weights = self.attention(seq, memory.outputs, memory.mask)
+        return self.head(attended), weights
 
     def bridge_state(self, h_n: State) -> State:
         """Encoder final state (L*D, B, H) → decoder initial state (L, B, H)."""
@@ -212,15 +231,17 @@ class SequenceModel(nn.Module):
             return (merge(h_n[0], self.bridge), merge(h_n[1], self.bridge_c))
         return merge(h_n, self.bridge)
 
-    def _decode_teacher(self, rnn: nn.RNNBase, h0: State, y_in: torch.Tensor, run: Runner, tf: float):
+    def _decode_teacher(
+        self, rnn: nn.RNNBase, h0: State, y_in: torch.Tensor, run: Runner, tf: float, memory: Memory | None = None
+    ) -> tuple[torch.Tensor, State]:
         if tf >= 1.0 or not self.training:
             seq, h_n = run(rnn, self.dec_embed(y_in), h0, None, "decoder")
-            return self.head(seq), h_n
+            return self.read_out(seq, memory)[0], h_n
         # Scheduled sampling: each step feeds the true previous token with probability `tf`.
         state, inp, outs = h0, y_in[:, :1], []
         for u in range(y_in.shape[1]):
             seq, state = run(rnn, self.dec_embed(inp), state, None, "decoder")
-            logits = self.head(seq)
+            logits = self.read_out(seq, memory)[0]
             outs.append(logits)
             if u + 1 < y_in.shape[1]:
                 use_true = torch.rand(y_in.shape[0], 1, device=y_in.device) < tf
@@ -240,20 +261,7 @@ class SequenceModel(nn.Module):
         """Greedy decoding: (B, max_len) ids, EOS-padded after each sequence ends."""
         run = runner or fused_runner
         if self.pattern == "one_to_many":
-            rnn, state = self.rnn, self.initial_from_one(x)
+            rnn, state, memory = self.rnn, self.initial_from_one(x), None
         else:
-            rnn, state = self.decoder, self.encode(x, lengths, run)
-        b = x.shape[0]
-        inp = torch.full((b, 1), self.bos, dtype=torch.long, device=x.device)
-        done = torch.zeros(b, dtype=torch.bool, device=x.device)
-        outs = []
-        for _ in range(max_len):
-            seq, state = run(rnn, self.dec_embed(inp), state, None, "decoder")
-            nxt = self.head(seq).argmax(-1)  # (B, 1)
-            nxt = torch.where(done.unsqueeze(1), torch.full_like(nxt, self.eos), nxt)
-            outs.append(nxt)
-            done = done | nxt.squeeze(1).eq(self.eos)
-            inp = nxt
-            if bool(done.all()):
-                break
-        return torch.cat(outs, dim=1)
+            rnn, (state, memory) = self.decoder, self.encode(x, lengths, run)
+        return greedy(self, rnn, state, memory, max_len, run, x.shape[0]).ids

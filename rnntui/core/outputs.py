@@ -99,7 +99,17 @@ class Produced:
 
 @dataclass(frozen=True)
 class Translated(Produced):
+    """A decoded translation; with attention, where each decoding step looked: one row per step
+    written (the end token's included), one weight per source token, each row summing to 1."""
+
     family: ClassVar[Family] = Family.TRANSLATE
+    attention: tuple[tuple[float, ...], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        out = super().to_json()
+        if self.attention:
+            out["attention"] = [list(row) for row in self.attention]
+        return out
 
 
 Output = NextToken | TagPerToken | ClassOfPrefix | Forecast | Produced

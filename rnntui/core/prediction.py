@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from rnntui.core.outputs import Output
+from rnntui.core.outputs import Output, Translated
 from rnntui.core.tasks.data import Token
 from rnntui.core.trace import StackTrace
 from rnntui.core.trace_table import HEAT_STEPS, Rows, TraceTable
@@ -69,6 +69,9 @@ class Prediction:
         """The steps' values as plain numbers (built off the UI thread; the view draws from it)."""
         if not self.steps:
             return TraceTable((), (), 0)
+        out = self.output
+        attention = out.attention if isinstance(out, Translated) else ()
+        written = (*out.tokens, "</s>")[: len(attention)] if isinstance(out, Translated) else ()
         first = max(0, len(self.steps) - HEAT_STEPS)
         shown = self.steps[first:]
         layers, dirs = self.steps[0].hidden.shape[:2]
@@ -87,7 +90,7 @@ class Prediction:
                 hidden[(layer, d)] = tuple(tuple(step[layer][d]) for step in everything)
         tokens = tuple(s.token.text for s in self.steps)
         spans = tuple((s.token.start, s.token.end) for s in self.steps)
-        return TraceTable(tokens, spans, first, heat, hidden)
+        return TraceTable(tokens, spans, first, heat, hidden, attention, written)
 
     def to_json(self, trace: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {"prefix": self.prefix, "tokens": [t.text for t in self.tokens], "kind": self.kind}

@@ -16,8 +16,9 @@ from typing import Any
 
 import torch
 
+from rnntui.core.decoding import Memory, greedy
 from rnntui.core.labels import stack_labels
-from rnntui.core.model import SequenceModel, State
+from rnntui.core.model import SequenceModel, State, fused_runner
 from rnntui.core.outputs import Ranked
 from rnntui.core.prediction import Prediction, StepView, step_views
 from rnntui.core.readers import READERS, ReadOptions
@@ -201,19 +202,10 @@ class Predictor:
             logits = m.head(seq[0, -1])
         return out
 
-    def greedy(self, rnn: torch.nn.RNNBase, state: State, runner: TraceRunner | None = None) -> list[int]:
-        """Greedy decoding from `state`, up to and including the end token (at most max_output)."""
-        m = self.model
-        inp = torch.full((1, 1), m.bos, dtype=torch.long, device=self.device)
-        ids: list[int] = []
-        for _ in range(self.task.max_output):
-            if runner is not None:
-                seq, state = runner(rnn, m.dec_embed(inp), state, None, "decoder")
-            else:
-                seq, state = rnn(m.dec_embed(inp), state)
-            nxt = int(m.head(seq[0, -1]).argmax())
-            ids.append(nxt)
-            if nxt == m.eos:
-                break
-            inp = torch.tensor([[nxt]], device=self.device)
-        return ids
+    def greedy(
+        self, rnn: torch.nn.RNNBase, state: State, runner: TraceRunner | None = None, memory: Memory | None = None
+    ) -> tuple[list[int], list[list[float]]]:
+        """Greedy decoding from `state`, up to and including the end token (at most max_output), and
+        where attention looked at each step (rows over the source; none without attention)."""
+        decoded = greedy(self.model, rnn, state, memory, self.task.max_output, runner or fused_runner, 1)
+        return decoded.ids[0].tolist(), [w[0].tolist() for w in decoded.weights]

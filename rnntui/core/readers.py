@@ -118,17 +118,21 @@ class ForecastReader(Reader):
 
 
 class TranslateReader(Reader):
-    """Encoder-decoder: the encoder reads the prefix; the decoder writes greedily from its state."""
+    """Encoder-decoder: the encoder reads the prefix; the decoder writes greedily from its state,
+    looking back at every encoder step where the network has attention."""
 
     def output(
         self, p: Predictor, prefix: str, views: list[StepView], state: State | None, opts: ReadOptions
     ) -> Translated:
         m = p.model
-        if state is None:  # nothing typed: the encoder's initial state
-            zeros = torch.zeros(m.spec.num_layers * m.num_directions, 1, m.spec.hidden_size, device=p.device)
-            state = (zeros, zeros.clone()) if m.spec.cell == "lstm" else zeros
-        ids = p.greedy(m.decoder, m.bridge_state(state))
-        return Translated(tuple(p.task.decode(ids)), ended=ids[-1:] == [m.eos])
+        if not views:  # nothing typed: nothing to translate (nor to attend to)
+            return Translated((), ended=False)
+        assert state is not None
+        # The top layer's output at every step, both directions side by side: the fused output.
+        outputs = torch.stack([v.hidden[-1].reshape(-1) for v in views]).unsqueeze(0)  # (1, S, D*H)
+        ids, looked = p.greedy(m.decoder, m.bridge_state(state), memory=m.memory(outputs, None))
+        rows = tuple(tuple(row) for row in looked)
+        return Translated(tuple(p.task.decode(ids)), ended=ids[-1:] == [m.eos], attention=rows)
 
 
 class GenerateReader(Reader):
@@ -141,7 +145,7 @@ class GenerateReader(Reader):
         assert vocab is not None
         x = torch.tensor([list(fed[-1].value or ())], dtype=torch.float32, device=p.device)
         runner = TraceRunner()
-        ids = p.greedy(m.rnn, m.initial_from_one(x), runner)
+        ids, _ = p.greedy(m.rnn, m.initial_from_one(x), runner)
         steps = []
         for i, stack in enumerate(runner.traces.get("decoder", [])):
             word = vocab.itos[ids[i]] if i < len(ids) else ""

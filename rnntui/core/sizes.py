@@ -40,6 +40,17 @@ def _linear(prefix: str, n_in: int, n_out: int) -> Shapes:
     return {f"{prefix}.weight": (n_out, n_in), f"{prefix}.bias": (n_out,)}
 
 
+def _attention(kind: str, enc_size: int, hidden: int) -> Shapes:
+    """core/attention.py's parameters (none without attention)."""
+    if kind == "none":
+        return {}
+    shapes: Shapes = {"attention.keys.weight": (hidden, enc_size)}
+    if kind == "additive":
+        shapes |= {"attention.keys.bias": (hidden,), "attention.query.weight": (hidden, hidden)}
+        shapes["attention.score.weight"] = (1, hidden)
+    return shapes | _linear("attention.combine", enc_size + hidden, hidden)
+
+
 def param_shapes(m: ModelSpec, input_size: int, output_size: int, token_input: bool) -> Shapes:
     """Every parameter of `SequenceModel(m, task)`, in `named_parameters()` order.
 
@@ -65,6 +76,7 @@ def param_shapes(m: ModelSpec, input_size: int, output_size: int, token_input: b
             shapes |= _linear("bridge", 2 * h, h)
             if m.cell == "lstm":
                 shapes |= _linear("bridge_c", 2 * h, h)
+        shapes |= _attention(m.attention, d * h, h)
         shapes |= _linear("head", h, output_size)
     return shapes
 

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 from rnntui.core.errors import SpecError
 from rnntui.core.sizes import activation_problem, param_count, too_large
 from rnntui.core.spec_types import (
+    ATTENTIONS,
     CELLS,
     DEVICES,
     DIRECTIONS,
     OPTIMIZERS,
+    PATTERN_LABELS,
     PATTERNS,
     ExperimentSpec,
     ModelSpec,
@@ -64,6 +66,13 @@ def _check_model(m: ModelSpec) -> None:
         raise SpecError(f"model.recurrent_init_scale must be positive and at most {MAX_SCALE:g}")
     if not -MAX_BIAS <= m.forget_bias <= MAX_BIAS:
         raise SpecError(f"model.forget_bias must be between {-MAX_BIAS:g} and {MAX_BIAS:g} (1 is usual)")
+    if m.attention not in ATTENTIONS:
+        raise SpecError(f"model.attention {short(m.attention)} is unknown; choose one of {', '.join(ATTENTIONS)}")
+    if m.attention != "none" and m.pattern != "encoder_decoder":
+        raise SpecError(
+            "attention lets a decoder look back at every encoder step: it needs the encoder-decoder "
+            f"pattern, not {PATTERN_LABELS[m.pattern]}; set model.attention=none"
+        )
     if m.pattern == "one_to_many" and m.bidirectional:
         raise SpecError(
             "bidirectional needs the whole input: it cannot drive a one-to-many generator, which "

@@ -21,6 +21,7 @@ PATTERNS = ("many_to_one", "one_to_many", "many_to_many", "encoder_decoder")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DIRECTIONS = ("min", "max")
+ATTENTIONS = ("none", "dot", "additive")
 
 PATTERN_LABELS = {
     "many_to_one": "many→one",
@@ -43,6 +44,7 @@ class ModelSpec:
     forget_bias: float = 1.0
     # Scales the recurrent weight matrices after PyTorch's default init; >1 provokes explosions.
     recurrent_init_scale: float = 1.0
+    attention: str = "none"  # encoder-decoder only: none | dot | additive (core/attention.py)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ class TraceTable:
     first: int  # the step the heat rows start at (the latest HEAT_STEPS are kept)
     heat: Mapping[tuple[str, int, int], Rows] = field(default_factory=dict)  # (what, layer, direction)
     hidden: Mapping[tuple[int, int], Rows] = field(default_factory=dict)  # every step, for colouring
+    attention: Rows = ()  # encoder-decoder with attention: one row per token written, one column per token read
+    written: tuple[str, ...] = ()  # the tokens those rows wrote (the end token included)
 
     def rows(self, what: str, layer: int, direction: int) -> Rows:
         """The kept steps of one quantity of one layer and direction ((0, 0)-shaped if absent)."""

@@ -12,16 +12,18 @@ from hostile_util import cli, one_error, rnntui, trained
 from rnntui.core.model import SequenceModel
 from rnntui.core.runs import RunDir
 from rnntui.core.spec import CELLS, PATTERNS, ModelSpec
+from rnntui.core.spec_types import ATTENTIONS
 from rnntui.core.tasks.base import Task
 from rnntui.core.tasks.data import Vocab
+from rnntui.core.tasks.kinds import InputKind, OutputKind
 
 
 class Stub(Task):
     """Just what SequenceModel reads from a task: token or vector input, class or value output."""
 
     def __init__(self, tokens_in: bool, classes_out: bool) -> None:
-        self.input_kind = "tokens" if tokens_in else "vector"
-        self.output_kind = "classes" if classes_out else "value"
+        self.input_kind = InputKind.TOKENS if tokens_in else InputKind.VECTORS  # type: ignore[misc]
+        self.output_kind = OutputKind.CLASSES if classes_out else OutputKind.VALUES  # type: ignore[misc]
         self.in_vocab = Vocab([f"w{i}" for i in range(11)], specials=(Vocab.PAD, Vocab.UNK))
         self.out_vocab = Vocab([f"o{i}" for i in range(7)], specials=(Vocab.PAD, Vocab.UNK, Vocab.BOS, Vocab.EOS))
         self.input_dim, self.output_dim = 5, 1
@@ -31,12 +33,20 @@ def test_the_torch_free_parameter_count_equals_the_model_for_every_architecture(
     from rnntui.core.checkpoint import io_sizes
     from rnntui.core.sizes import param_count, param_shapes
 
-    combos = itertools.product(CELLS, PATTERNS, (False, True), (1, 2, 3, 4), (True, False), (True, False))
-    for cell, pattern, bi, layers, tokens_in, classes_out in combos:
+    combos = itertools.product(CELLS, PATTERNS, (False, True), (1, 2, 3, 4), (True, False), (True, False), ATTENTIONS)
+    for cell, pattern, bi, layers, tokens_in, classes_out, attention in combos:
         if pattern in ("one_to_many", "encoder_decoder") and not classes_out:
             continue  # generators write tokens
+        if attention != "none" and pattern != "encoder_decoder":
+            continue  # refused by validate()
         spec = ModelSpec(
-            cell=cell, pattern=pattern, bidirectional=bi, num_layers=layers, hidden_size=6, embedding_dim=4
+            cell=cell,
+            pattern=pattern,
+            bidirectional=bi,
+            num_layers=layers,
+            hidden_size=6,
+            embedding_dim=4,
+            attention=attention,
         )
         task = Stub(tokens_in, classes_out)
         model = SequenceModel(spec, task)

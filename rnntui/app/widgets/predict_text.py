@@ -25,6 +25,7 @@ QUANTITY_NAMES = {
     "r": "reset gate r",
     "z": "update gate z",
     "n": "candidate n",
+    "attention": "attention",
 }
 
 

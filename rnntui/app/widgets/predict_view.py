@@ -19,6 +19,7 @@ from rnntui.app.messages import PredictRequested
 from rnntui.app.plain import assemble, line
 from rnntui.app.predict_state import PredictState
 from rnntui.app.state import Phase, TrainingState
+from rnntui.app.widgets.attention_text import attention_text
 from rnntui.app.widgets.form import Choice, PredictInput
 from rnntui.app.widgets.heatmap import Heatmap, coloured_prefix, heat_text
 from rnntui.app.widgets.note import Note
@@ -33,6 +34,7 @@ if TYPE_CHECKING:  # torch-side modules: importing them here would import torch 
     from rnntui.core.predictor import Prediction
 
 MAX_INPUT = 100_000
+ATTENTION_TITLE = "attention: rows written, columns read"
 TALL = 36  # rows of the view from which it shows the top 10 (else 5) and longer continuations
 
 
@@ -219,9 +221,13 @@ class PredictView(RestylesItselfOnFocus, Vertical, can_focus=True):
         what = self.query_one("#quantity", Choice).value
         what = what if isinstance(what, str) else "hidden"
         table = self.table
+        width = self.query_one("#heat-box").content_size.width or self.content_size.width or 78
+        if what == "attention":
+            shown = attention_text(table.attention, table.tokens, table.written, width, ATTENTION_TITLE)
+            self.query_one(Heatmap).update(shown)
+            return
         signed = what in ("hidden", "cell", "g", "n")
         title = f"{QUANTITY_NAMES.get(what, what)} · {self.query_one('#layer', Choice).label}"
-        width = self.query_one("#heat-box").content_size.width or self.content_size.width or 78
         rows, tokens = table.rows(what, layer, direction), table.tokens[table.first :]
         self.query_one(Heatmap).update(
             heat_text(rows, tokens, width=width, signed=signed, highlight=self.unit, title=title, skipped=table.first)

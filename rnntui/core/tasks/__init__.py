@@ -28,6 +28,7 @@ _TASKS: dict[str, str] = {
     "translate": "rnntui.core.tasks.seq2seq:TranslateTask",
     "spell_number": "rnntui.core.tasks.seq2seq:SpellNumberTask",
     "agreement": "rnntui.core.tasks.agreement:AgreementTask",
+    "reverse": "rnntui.core.tasks.reverse:ReverseTask",
 }
 
 

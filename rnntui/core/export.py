@@ -106,7 +106,7 @@ def program_files(run: RunDir, fmt: str, path: Path) -> list[tuple[Path, bytes]]
         state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
         blobs = {"network": torch_bytes(state) if fmt == "pytorch" else npz_bytes(state)}
         names = {"network": path.stem + PROGRAMS[fmt]}
-    text = program(fmt, run.path.name, spec, task, names)
+    text = program(fmt, run.path.name, spec, task, names, blobs)
     return [(path.parent / names[r], blob) for r, blob in blobs.items()] + [(path, text.encode("utf-8"))]
 
 

@@ -4,6 +4,8 @@ prints. Any backend works (keras, numpy); the weights come from the .npz beside 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import io
 import json
 import math
 import os
@@ -131,6 +133,25 @@ def result_lines(result: dict[str, Any]) -> list[str]:
     else:
         lines.append(result["output"].translate(SHOWN))
     return lines
+
+
+def weights_file(folder: str, data: dict[str, Any], role: str = "network") -> bytes:
+    """A weight file of this export, read whole and checked against the sha256 written at export time:
+    another run's file, even one of the same shapes and vocabulary, would predict with another network."""
+    path = os.path.join(folder, data["weights"][role])
+    if not os.path.isfile(path):  # missing, or a folder, device or FIFO (whose read would never end)
+        raise UserError(f"cannot load the weights {path}: not a file")
+    try:
+        with open(path, "rb") as fh:
+            blob = fh.read()
+    except OSError as exc:
+        raise UserError(f"cannot load the weights {path}: {exc.strerror or exc}") from None
+    if hashlib.sha256(blob).hexdigest() != data["sha256"][role]:
+        raise UserError(
+            f"cannot load the weights {path}: they are not the ones exported with this program (run "
+            f"{data['about']['run']}); give --weights-dir the folder of this export, or export that run again"
+        )
+    return blob
 
 
 class Parser(argparse.ArgumentParser):
@@ -283,9 +304,9 @@ class KerasNetwork:
 
 
 def load(folder: str) -> KerasNetwork:
-    path = os.path.join(folder, DATA["weights"]["network"])
+    blob, path = weights_file(folder, DATA), os.path.join(folder, DATA["weights"]["network"])
     try:
-        with np.load(path, allow_pickle=False) as f:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as f:
             return KerasNetwork({k: f[k] for k in f.files})
     except Exception as exc:  # missing, damaged, or another network's weights
         raise UserError(f"cannot load the weights {path}: {(str(exc) or repr(exc)).splitlines()[0]}") from None

@@ -7,6 +7,8 @@ weights_only=True, so loading runs no code) load strictly.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import io
 import json
 import math
 import os
@@ -135,6 +137,25 @@ def result_lines(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def weights_file(folder: str, data: dict[str, Any], role: str = "network") -> bytes:
+    """A weight file of this export, read whole and checked against the sha256 written at export time:
+    another run's file, even one of the same shapes and vocabulary, would predict with another network."""
+    path = os.path.join(folder, data["weights"][role])
+    if not os.path.isfile(path):  # missing, or a folder, device or FIFO (whose read would never end)
+        raise UserError(f"cannot load the weights {path}: not a file")
+    try:
+        with open(path, "rb") as fh:
+            blob = fh.read()
+    except OSError as exc:
+        raise UserError(f"cannot load the weights {path}: {exc.strerror or exc}") from None
+    if hashlib.sha256(blob).hexdigest() != data["sha256"][role]:
+        raise UserError(
+            f"cannot load the weights {path}: they are not the ones exported with this program (run "
+            f"{data['about']['run']}); give --weights-dir the folder of this export, or export that run again"
+        )
+    return blob
+
+
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, exit status 2, like rnntui's own commands
         self.exit(2, f"{self.prog}: error: {message.translate(SHOWN)}\n")
@@ -257,10 +278,10 @@ class TorchNetwork:
 
 
 def load(folder: str) -> TorchNetwork:
-    path = os.path.join(folder, DATA["weights"]["network"])
+    blob, path = weights_file(folder, DATA), os.path.join(folder, DATA["weights"]["network"])
     model = Model(DATA["arch"])
     try:
-        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        model.load_state_dict(torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True))
     except Exception as exc:  # missing, damaged, or another network's weights
         raise UserError(f"cannot load the weights {path}: {(str(exc) or repr(exc)).splitlines()[0]}") from None
     return TorchNetwork(model)

@@ -14,9 +14,19 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, Protocol
 
-import keras
 import numpy as np
-from keras import layers
+
+try:
+    import keras
+    from keras import layers
+except Exception as exc:  # Keras loads its backend as it is imported: tensorflow unless told otherwise
+    why = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+    chosen = os.environ.get("KERAS_BACKEND") or "not set (so keras.json's, or tensorflow)"
+    sys.stderr.write(
+        f"{os.path.basename(sys.argv[0])}: error: Keras cannot start: {why}; its backend is {chosen}: "
+        "set KERAS_BACKEND=torch (or jax, tensorflow), one that is installed\n"
+    )
+    raise SystemExit(2) from None
 
 DATA: dict[str, Any] = json.loads("{}")  # rnntui:data (`rnntui export` writes the run's sizes and vocabulary here)
 

@@ -124,3 +124,13 @@ def test_a_real_subprocess_error_is_one_line(tmp_path) -> None:
     out = rnntui("train", "hello", "--set", "model.forget_bias=1e39", "--runs-dir", str(tmp_path), timeout=60)
     one_error(out.returncode, out.stderr)
     assert not os.listdir(tmp_path)  # the spec was refused before a run folder was made
+
+
+@pytest.mark.parametrize(("command", "rest"), [("resume", []), ("predict", ["HELL"]), ("export", ["--format", "csv"])])
+def test_a_run_path_that_is_not_a_folder_is_said_so(command, rest, tmp_path, capsys) -> None:
+    """`rnntui resume /dev/null` said "does not exist"; it exists, it is not a run folder."""
+    file = tmp_path / "notes.txt"
+    file.write_text("x")
+    for path in ("/dev/null", str(file)):
+        assert f"run directory {path!r} is not a run folder" in one_error(*cli(capsys, command, path, *rest)[::2])
+    assert "does not exist" in one_error(*cli(capsys, command, str(tmp_path / "nope"), *rest)[::2])

@@ -67,7 +67,7 @@ def test_another_runs_graph_under_this_programs_name_is_refused(runs, tmp_path, 
     doubling = exported(runs, "doubling", "onnx", tmp_path / "doubling")
     shutil.copy(doubling.with_suffix(".onnx"), hello.with_suffix(".onnx"))
     err = refused(hello, "HELL", capsys=capsys)
-    assert "not the ones exported with this program" in err and "m.onnx" in err
+    assert "not the ones exported with run" in err and "m.onnx" in err
     # the same file with this program's fingerprint (a DATA line edited to match): its shapes still tell
     fingerprint = {"sha256": {"network": sha(hello.with_suffix(".onnx"))}}
     err = refused(hello, "HELL", capsys=capsys, data=fingerprint)

@@ -19,13 +19,10 @@ import numpy as np
 try:
     import keras
     from keras import layers
-except Exception as exc:  # Keras loads its backend as it is imported: tensorflow unless told otherwise
-    why = (str(exc).strip() or type(exc).__name__).splitlines()[0]
-    chosen = os.environ.get("KERAS_BACKEND") or "not set (so keras.json's, or tensorflow)"
-    sys.stderr.write(
-        f"{os.path.basename(sys.argv[0])}: error: Keras cannot start: {why}; its backend is {chosen}: "
-        "set KERAS_BACKEND=torch (or jax, tensorflow), one that is installed\n"
-    )
+except Exception as exc:  # Keras imports its backend: tensorflow, unless KERAS_BACKEND or keras.json names another
+    why = f"Keras cannot start ({' '.join(str(exc).split()) or type(exc).__name__})"
+    hint = "set KERAS_BACKEND=torch (or jax, tensorflow: one that is installed)"
+    sys.stderr.write(f"{os.path.basename(sys.argv[0])}: error: {why}: {hint}\n")
     raise SystemExit(2) from None
 
 DATA: dict[str, Any] = json.loads("{}")  # rnntui:data (`rnntui export` writes the run's sizes and vocabulary here)
@@ -146,21 +143,14 @@ def result_lines(result: dict[str, Any]) -> list[str]:
 
 
 def weights_file(folder: str, data: dict[str, Any], role: str = "network") -> bytes:
-    """A weight file of this export, read whole and checked against the sha256 written at export time:
-    another run's file, even one of the same shapes and vocabulary, would predict with another network."""
+    """A weight file, if it is the one exported with this program (by the sha256 in DATA): another run's,
+    even of the same shapes and vocabulary, would predict with another network."""
     path = os.path.join(folder, data["weights"][role])
-    if not os.path.isfile(path):  # missing, or a folder, device or FIFO (whose read would never end)
-        raise UserError(f"cannot load the weights {path}: not a file")
-    try:
-        with open(path, "rb") as fh:
-            blob = fh.read()
-    except OSError as exc:
-        raise UserError(f"cannot load the weights {path}: {exc.strerror or exc}") from None
-    if hashlib.sha256(blob).hexdigest() != data["sha256"][role]:
-        raise UserError(
-            f"cannot load the weights {path}: they are not the ones exported with this program (run "
-            f"{data['about']['run']}); give --weights-dir the folder of this export, or export that run again"
-        )
+    if not os.path.isfile(path) or not os.access(path, os.R_OK):  # a folder, device or FIFO is never read
+        raise UserError(f"cannot load the weights {path}: not a readable file")
+    with open(path, "rb") as fh:
+        if hashlib.sha256(blob := fh.read()).hexdigest() != data["sha256"][role]:
+            raise UserError(f"cannot load the weights {path}: not the ones exported with run {data['about']['run']}")
     return blob
 
 

@@ -134,21 +134,14 @@ def result_lines(result: dict[str, Any]) -> list[str]:
 
 
 def weights_file(folder: str, data: dict[str, Any], role: str = "network") -> bytes:
-    """A weight file of this export, read whole and checked against the sha256 written at export time:
-    another run's file, even one of the same shapes and vocabulary, would predict with another network."""
+    """A weight file, if it is the one exported with this program (by the sha256 in DATA): another run's,
+    even of the same shapes and vocabulary, would predict with another network."""
     path = os.path.join(folder, data["weights"][role])
-    if not os.path.isfile(path):  # missing, or a folder, device or FIFO (whose read would never end)
-        raise UserError(f"cannot load the weights {path}: not a file")
-    try:
-        with open(path, "rb") as fh:
-            blob = fh.read()
-    except OSError as exc:
-        raise UserError(f"cannot load the weights {path}: {exc.strerror or exc}") from None
-    if hashlib.sha256(blob).hexdigest() != data["sha256"][role]:
-        raise UserError(
-            f"cannot load the weights {path}: they are not the ones exported with this program (run "
-            f"{data['about']['run']}); give --weights-dir the folder of this export, or export that run again"
-        )
+    if not os.path.isfile(path) or not os.access(path, os.R_OK):  # a folder, device or FIFO is never read
+        raise UserError(f"cannot load the weights {path}: not a readable file")
+    with open(path, "rb") as fh:
+        if hashlib.sha256(blob := fh.read()).hexdigest() != data["sha256"][role]:
+            raise UserError(f"cannot load the weights {path}: not the ones exported with run {data['about']['run']}")
     return blob
 
 

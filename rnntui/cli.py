@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from rnntui import __version__
-from rnntui.cli_common import UserError, emit_json
+from rnntui.cli_common import UserError, emit_json, interrupts_exit, preload
 from rnntui.core.textsafe import one_line
 
 __all__ = ["main", "build_parser"]
@@ -257,8 +257,11 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    from rnntui import cli_runs, cli_train
+    with interrupts_exit():  # Ctrl+C while starting, even inside `import torch`: exit 130 at once
+        args = build_parser().parse_args(argv)
+        from rnntui import cli_runs, cli_train
+
+        preload(args.command)
 
     commands = {
         None: cmd_app,
@@ -288,7 +291,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def fail(message: str, status: int = 2) -> int:
-    from rnntui.core.textsafe import one_line
-
     sys.stderr.write(f"rnntui: error: {one_line(message.strip())}\n")
     return status

@@ -22,9 +22,11 @@ from helpers import tiny
 from rnntui import cli
 from rnntui.core.spec import ExperimentSpec
 
-# Keras is tested under its torch backend (nothing else to install); its config goes to a temp folder.
+# Keras is tested under its torch backend (nothing else to install). Its config (keras.json, which
+# `import keras` writes) goes to a temp folder, always: a test run never writes ~/.keras or the
+# KERAS_HOME of the person running it. Programs run as subprocesses inherit both.
 os.environ["KERAS_BACKEND"] = "torch"
-os.environ.setdefault("KERAS_HOME", tempfile.mkdtemp(prefix="rnntui-keras-"))
+os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="rnntui-keras-")
 REQUIRED = os.environ.get("RNNTUI_REQUIRE_EXPORT") == "1"  # CI sets it: a missing framework fails
 
 

@@ -69,6 +69,6 @@ def test_the_runner_predicts_what_the_predictor_does(spec, prefix, tmp_path, mon
     names = {role: f"n.{role}.onnx" for role in graphs}
     for role, blob in graphs.items():
         (tmp_path / names[role]).write_bytes(blob)
-    monkeypatch.setattr(op, "DATA", program_data(program("onnx", "run", spec, task, names)))
+    monkeypatch.setattr(op, "DATA", program_data(program("onnx", "run", spec, task, names, graphs)))
     got = op.predict(lambda: op.load(str(tmp_path)), prefix, op.DATA, 3)
     close(got, Predictor(model, task, top_k=3).feed(prefix).to_json(), tol=1e-5)

@@ -4,7 +4,11 @@ all of them, only their framework and the standard library imported, reading a p
 from __future__ import annotations
 
 import ast
+import importlib.util
+import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -110,3 +114,23 @@ def test_a_prefix_the_network_cannot_read_is_refused(name, prefix, why):
     data = {"input": TASKS[name].prefix_reading(), "output": {"kind": "lm"}, "window": 512}
     with pytest.raises(shared.UserError, match="^" + why.replace("?", r"\?") + "$"):
         shared.predict(lambda: pytest.fail("the network is not loaded for a refused prefix"), prefix, data, 3)
+
+
+def test_keras_without_a_backend_is_one_line(hello_run, tmp_path):
+    """Keras takes tensorflow when KERAS_BACKEND is not set (and no keras.json says otherwise); without
+    tensorflow, `import keras` was a 40-line traceback. Now: one line that says what to set, exit 2."""
+    need("keras")
+    if importlib.util.find_spec("tensorflow") is not None:
+        pytest.skip("tensorflow is installed: Keras starts without KERAS_BACKEND")
+    script = export(str(hello_run), "keras", out=str(tmp_path / "m.py"))[0]
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    env["KERAS_HOME"] = str(tmp_path / "keras-home")  # empty: no keras.json can choose a backend
+    done = subprocess.run([sys.executable, str(script), "HELL"], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("m.py: error: Keras cannot start") and "KERAS_BACKEND=torch" in line, line
+
+
+def test_the_export_tests_keep_keras_out_of_the_home_folder():
+    home = Path(os.environ["KERAS_HOME"]).resolve()
+    assert home.is_relative_to(Path(tempfile.gettempdir()).resolve()) and home.name.startswith("rnntui-keras-")

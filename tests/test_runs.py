@@ -46,7 +46,7 @@ def test_interrupted_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(checkpoint_mod.torch, "save", broken_save)
-    with pytest.raises(OSError):
+    with pytest.raises(RunError, match="disk full"):  # one line a person can act on
         trainer.checkpoint()
     assert run.checkpoint_path.read_bytes() == before
     assert [p.name for p in run.path.iterdir() if p.name.endswith(".tmp")] == []

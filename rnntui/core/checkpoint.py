@@ -26,7 +26,7 @@ import tomllib
 import torch
 
 from rnntui.core.errors import RunError, SpecError
-from rnntui.core.fileio import atomic_write, human_bytes, open_regular
+from rnntui.core.fileio import atomic_write, human_bytes, open_regular, os_reason
 from rnntui.core.presets import spec_from_mapping
 from rnntui.core.sizes import MAX_PARAMS, param_shapes
 from rnntui.core.spec import ExperimentSpec, validate
@@ -213,7 +213,11 @@ def write_checkpoint(
         "optimizer": _cpu(optimizer.state_dict()) if optimizer is not None else None,
         "rng": rng_state,  # the CPU generator's state: a resumed run draws what it would have drawn
     }
-    atomic_write(path, lambda fh: torch.save(payload, fh))
+    try:
+        atomic_write(path, lambda fh: torch.save(payload, fh))
+    except OSError as exc:  # a full disk, a file-size limit: one line; the last complete checkpoint stays
+        kept = "the last saved one is kept" if path.is_file() else "none is saved yet"
+        raise RunError(f"cannot save the checkpoint {path}: {os_reason(exc)} ({kept})") from None
 
 
 def _cpu(obj: Any) -> Any:

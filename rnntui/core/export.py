@@ -9,7 +9,8 @@ PyTorch-named arrays (Keras, which converts them), `.onnx` graphs (ONNX Runtime)
 Files: the default name comes from the preset's name reduced to letters, digits, `_` and `-`, inside
 the run directory, so no name can point elsewhere. Nothing that exists is replaced without `force`
 (a link there is refused too, and with `force` the link itself is replaced, never what it points
-to). Every file is written to a temporary file and renamed, so a failed export leaves no torn file.
+to). Every file is written to a temporary file first and all are renamed at the end, so a failed
+export leaves no torn file and no program without its weights.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rnntui.core.errors import RunError
-from rnntui.core.fileio import atomic_write_bytes
+from rnntui.core.fileio import write_files
 from rnntui.core.run_history import clean_metrics
 from rnntui.core.runs import RunDir
 from rnntui.core.tasks.kinds import InputKind
@@ -106,7 +107,7 @@ def program_files(run: RunDir, fmt: str, path: Path) -> list[tuple[Path, bytes]]
         state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
         blobs = {"network": torch_bytes(state) if fmt == "pytorch" else npz_bytes(state)}
         names = {"network": path.stem + PROGRAMS[fmt]}
-    text = program(fmt, run.path.name, spec, task, names)
+    text = program(fmt, run.path.name, spec, task, names, blobs)
     return [(path.parent / names[r], blob) for r, blob in blobs.items()] + [(path, text.encode("utf-8"))]
 
 
@@ -139,12 +140,13 @@ def check(paths: list[Path], force: bool) -> None:
 
 
 def write_all(files: list[tuple[Path, bytes]], force: bool) -> None:
+    """Every file or none: a program without its weights (or weights without their program) is no export."""
     check([p for p, _ in files], force)
-    for path, data in files:
-        try:
-            atomic_write_bytes(path, data)
-        except OSError as exc:  # unwritable folder, disk full, ...: one line, not a traceback
-            raise RunError(f"cannot write {one_line(str(path))}: {exc.strerror or exc}") from None
+    try:
+        write_files(files)
+    except OSError as exc:  # unwritable folder, disk full, ...: one line, not a traceback
+        where = one_line(str(exc.filename or files[0][0]))
+        raise RunError(f"cannot write {where}: {exc.strerror or exc}; nothing was written") from None
 
 
 def export(run_dir: str, fmt: str, out: str | None = None, force: bool = False) -> list[Path]:

@@ -9,6 +9,7 @@ line ASCII. Nothing else of the runner changes (tests/test_export_runners.py com
 
 from __future__ import annotations
 
+import hashlib
 import json
 from importlib import resources
 from typing import Any
@@ -67,8 +68,11 @@ def arch_spec(m: ModelSpec, task: Task) -> dict[str, Any]:
     }
 
 
-def program(fmt: str, run_name: str, spec: ExperimentSpec, task: Task, weights: dict[str, str]) -> str:
-    """The runner for `fmt` with this run's data: sizes, how it reads a prefix, its vocabulary, weight files."""
+def program(
+    fmt: str, run_name: str, spec: ExperimentSpec, task: Task, weights: dict[str, str], blobs: dict[str, bytes]
+) -> str:
+    """The runner for `fmt` with this run's data: sizes, how it reads a prefix, its vocabulary, its weight
+    files (role -> name) and their sha256, which the runner checks: it predicts with no other network."""
     data = {
         "about": {"run": run_name, "preset": spec.name, "title": spec.title},
         "arch": arch_spec(spec.model, task),
@@ -76,5 +80,6 @@ def program(fmt: str, run_name: str, spec: ExperimentSpec, task: Task, weights: 
         "output": output_spec(task),
         "window": WINDOW,
         "weights": weights,
+        "sha256": {role: hashlib.sha256(blob).hexdigest() for role, blob in blobs.items()},
     }
     return fill(runner_source(fmt), data)

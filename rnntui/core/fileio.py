@@ -8,7 +8,10 @@ it is read, cannot fill memory.
 
 `atomic_write()` is the one way rnntui replaces a file: a temporary file in the same folder, flushed
 and fsynced, then renamed over the old one. A crash, a full disk or a Ctrl+C at any point leaves either
-the old file or the new one, never a mix.
+the old file or the new one, never a mix. A failed write is always the OSError the system gave, even
+when the writer it went through swallowed it or raised its own error instead: torch.save's zip writer
+turns a full disk into `RuntimeError: [enforce fail at inline_container.cc…] unexpected pos`.
+`write_files()` writes several files all or none (a program and its weights).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from rnntui.core.errors import SpecError
 
@@ -93,14 +96,63 @@ def read_prefix(
     return data, size
 
 
-def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Replace `path` with what `write` puts in a file handle; all or nothing (see the module doc)."""
+class Sink(Protocol):
+    """What a writer given to `atomic_write` may call."""
+
+    def write(self, data: bytes | memoryview, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+
+class _Recording:
+    """A file handle that keeps the first OSError a write raised (see the module doc for why)."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self._fh = fh
+        self.error: OSError | None = None
+
+    def write(self, data: bytes | memoryview, /) -> int:
+        try:
+            return self._fh.write(data)
+        except OSError as exc:
+            self.error = self.error or exc
+            raise
+
+    def flush(self) -> None:
+        try:
+            self._fh.flush()
+        except OSError as exc:
+            self.error = self.error or exc
+            raise
+
+
+def _write_temp(path: Path, write: Callable[[Sink], None]) -> str:
+    """A temporary file beside `path` holding what `write` wrote, flushed and fsynced; its name."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            write(fh)
+            sink = _Recording(fh)
+            try:
+                write(sink)
+            except Exception:
+                if sink.error is not None:
+                    raise sink.error from None
+                raise
+            if sink.error is not None:  # swallowed by the writer: the file is torn all the same
+                raise sink.error
             fh.flush()
             os.fsync(fh.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def atomic_write(path: Path, write: Callable[[Sink], None]) -> None:
+    """Replace `path` with what `write` puts in a file handle; all or nothing (see the module doc)."""
+    tmp = _write_temp(path, write)
+    try:
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -108,8 +160,31 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
         raise
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    def write(fh: BinaryIO) -> None:
+def _writer(data: bytes) -> Callable[[Sink], None]:
+    def write(fh: Sink) -> None:
         fh.write(data)
 
-    atomic_write(path, write)
+    return write
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    atomic_write(path, _writer(data))
+
+
+def write_files(files: list[tuple[Path, bytes]]) -> None:
+    """Write every file, or none: each goes to a temporary file first (a full disk fails there, with
+    nothing replaced); only when all are written are they renamed into place (renames take no space)."""
+    temps: list[str] = []
+    try:
+        for path, data in files:
+            try:
+                temps.append(_write_temp(path, _writer(data)))
+            except OSError as exc:  # named for the file it was for, not its temporary
+                raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
+        for tmp, (path, _) in zip(temps, files, strict=True):
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp in temps:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise

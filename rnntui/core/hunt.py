@@ -12,7 +12,9 @@ it matches, so the app can match in a worker thread; only `re`'s syntax is taken
 from __future__ import annotations
 
 import re
+import threading
 import time
+import warnings
 from dataclasses import dataclass
 
 import regex
@@ -39,6 +41,21 @@ class Unit:
 TIMEOUT_S = 1.0  # matching longer than this is refused ("too slow"), in the app and the CLI
 MAX_PATTERN = 1000  # characters
 FUZZY = re.compile(r"\{[^{}]*[eids]\s*[<=>]")
+_QUIET = threading.Lock()
+
+
+def _compile(pattern: str) -> regex.Pattern[str]:
+    # `re` warns (FutureWarning: "Possible nested set", "Possible set difference") about patterns that
+    # a later Python may read differently; it still compiles them as today. A warning would reach the
+    # CLI's stderr as two lines of source around the refusal, or the app's terminal; the pattern means
+    # what it means now. catch_warnings swaps the process's filters: two threads inside at once could
+    # restore each other's and leave warnings off for good, so one at a time (a compile takes µs).
+    with _QUIET, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        re.compile(pattern)
+        if FUZZY.search(pattern):  # literal text for `re`, fuzzy matching for `regex`: refused
+            raise HuntError(f"the regular expression {pattern!r} has {{e<=…}}-style fuzzy matching, not supported")
+        return regex.compile(pattern, flags=regex.VERSION0)
 
 
 def match_spans(text: str, pattern: str, timeout_s: float = TIMEOUT_S) -> list[tuple[int, int]]:
@@ -48,10 +65,7 @@ def match_spans(text: str, pattern: str, timeout_s: float = TIMEOUT_S) -> list[t
     try:
         # Python's own syntax, checked by Python's own `re` first: the regex package also takes
         # recursion and fuzzy matching, and `(?R){e<=1}` crashed the whole process (a segfault in it).
-        re.compile(pattern)
-        if FUZZY.search(pattern):  # literal text for `re`, fuzzy matching for `regex`: refused
-            raise HuntError(f"the regular expression {pattern!r} has {{e<=…}}-style fuzzy matching, not supported")
-        rx = regex.compile(pattern, flags=regex.VERSION0)
+        rx = _compile(pattern)
     except HuntError:
         raise
     except (re.error, regex.error, OverflowError, RecursionError, ValueError) as exc:

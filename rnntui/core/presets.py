@@ -147,10 +147,12 @@ def read_toml(path: Path) -> dict[str, Any]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path.name}: not valid TOML: {exc}") from None
-    except (RecursionError, ValueError) as exc:  # ValueError: an integer too long for Python
-        raise SpecError(f"{path.name}: not valid TOML: {type(exc).__name__}") from None
+    except RecursionError:  # tomllib recurses once per level: thousands of `[` exhaust Python's stack
+        raise SpecError(f"{path.name}: tables and arrays nested too deeply (limit {MAX_DEPTH})") from None
+    except ValueError:  # not a TOMLDecodeError (caught above): an integer past Python's 4300 digits
+        raise SpecError(f"{path.name}: not valid TOML: a number too long to read") from None
     if depth(data) > MAX_DEPTH:
-        raise SpecError(f"{path.name}: tables and arrays nest more than {MAX_DEPTH} deep")
+        raise SpecError(f"{path.name}: tables and arrays nested too deeply (limit {MAX_DEPTH})")
     return data
 
 

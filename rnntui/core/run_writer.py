@@ -54,6 +54,12 @@ class RunWriter:
             status = "complete" if reason in (RunEnd.TARGET, RunEnd.GOAL) else reason.value
             self.dir.set_status(status, step=step, goal=goal, final_loss=final_loss)
 
+    def interrupted(self, step: int, final_loss: float | None) -> None:
+        """The run stopped where its folder could not be written (a full disk): its last complete
+        checkpoint is what is left."""
+        if self.dir is not None:
+            self.dir.set_status("interrupted", step=step, goal=None, final_loss=final_loss)
+
     def checkpoint_due(self, now: float) -> bool:
         return self.dir is not None and now - self.checkpointed_at > CHECKPOINT_EVERY_S
 

@@ -97,7 +97,8 @@ class RunDir:
     def open(cls, path: str | Path) -> RunDir:
         p = Path(path).expanduser()
         if not p.is_dir():
-            raise RunError(f"run directory {str(path)!r} does not exist")
+            why = "is not a run folder" if p.exists() else "does not exist"  # e.g. /dev/null, a file
+            raise RunError(f"run directory {str(path)!r} {why}")
         if not (p / "spec.toml").is_file() and not (p / CHECKPOINT).is_file():
             raise RunError(f"{str(path)!r} is not an rnntui run directory (no spec.toml or checkpoint)")
         return cls(p)

@@ -13,6 +13,7 @@ pool per thread: stepping in another thread would slow training down afterwards)
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import queue
@@ -27,6 +28,7 @@ import torch
 
 from rnntui.core import events as ev
 from rnntui.core import trainer_protocol as p
+from rnntui.core.errors import RunError
 from rnntui.core.events import RunEnd
 from rnntui.core.run_history import past_events
 from rnntui.core.runs import RunDir
@@ -101,6 +103,7 @@ class Child:
         self.deferred: list[p.Command] = []  # runs that came in during a run
         self.weights_wanted = False
         self.weights_t = 0.0
+        self.unsaved = False  # a save failed and stopped a run; the next run marks the folder running again
 
     def listen(self) -> None:
         """Listener thread: flags take effect at once; runs and steps queue for the main thread."""
@@ -155,17 +158,34 @@ class Child:
                 send(self.conn, p.RunFailed(str(exc) or type(exc).__name__))
                 send(self.conn, p.Idle(t.step_count))
                 return
+        if self.unsaved:  # the last run stopped at a failed save: this one continues it
+            self.unsaved = False
+            t.writer.running()
         halt = lambda: self.stop.is_set() or self.pause.is_set()  # noqa: E731 (asked before every step)
-        while True:
-            end = t.run_until(halt, self.emit, cmd.every_s, cmd.steps)
-            if end is not RunEnd.HALTED or self.stop.is_set():
-                break
-            self.wait_paused()
-        t.finish(end, self.emit)
+        try:
+            while True:
+                end = t.run_until(halt, self.emit, cmd.every_s, cmd.steps)
+                if end is not RunEnd.HALTED or self.stop.is_set():
+                    break
+                self.wait_paused()
+            t.finish(end, self.emit)
+        except RunError as exc:  # the run folder cannot be written (a full disk): said, and the app lives on
+            self.save_failed(str(exc))
         send(self.conn, p.Idle(t.step_count))
 
+    def save_failed(self, reason: str) -> None:
+        """A checkpoint or a metrics line could not be written. Training stops there; the folder keeps
+        its last complete checkpoint, and says "interrupted" (if it can still be written at all)."""
+        self.unsaved = True
+        with contextlib.suppress(RunError, OSError):
+            self.trainer.writer.interrupted(self.trainer.step_count, self.trainer.last_loss)
+        send(self.conn, p.RunFailed(reason))
+
     def do_step(self) -> None:
-        self.trainer.step(on_event=self.emit)
+        try:
+            self.trainer.step(on_event=self.emit)
+        except RunError as exc:  # its metrics line could not be written
+            self.save_failed(str(exc))
         self.send_weights()
         send(self.conn, p.Stepped(self.trainer.step_count))
 

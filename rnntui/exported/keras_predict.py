@@ -4,6 +4,8 @@ prints. Any backend works (keras, numpy); the weights come from the .npz beside 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import io
 import json
 import math
 import os
@@ -12,9 +14,16 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, Protocol
 
-import keras
 import numpy as np
-from keras import layers
+
+try:
+    import keras
+    from keras import layers
+except Exception as exc:  # Keras imports its backend: tensorflow, unless KERAS_BACKEND or keras.json names another
+    why = f"Keras cannot start ({' '.join(str(exc).split()) or type(exc).__name__})"
+    hint = "set KERAS_BACKEND=torch (or jax, tensorflow: one that is installed)"
+    sys.stderr.write(f"{os.path.basename(sys.argv[0])}: error: {why}: {hint}\n")
+    raise SystemExit(2) from None
 
 DATA: dict[str, Any] = json.loads("{}")  # rnntui:data (`rnntui export` writes the run's sizes and vocabulary here)
 
@@ -131,6 +140,18 @@ def result_lines(result: dict[str, Any]) -> list[str]:
     else:
         lines.append(result["output"].translate(SHOWN))
     return lines
+
+
+def weights_file(folder: str, data: dict[str, Any], role: str = "network") -> bytes:
+    """A weight file, if it is the one exported with this program (by the sha256 in DATA): another run's,
+    even of the same shapes and vocabulary, would predict with another network."""
+    path = os.path.join(folder, data["weights"][role])
+    if not os.path.isfile(path) or not os.access(path, os.R_OK):  # a folder, device or FIFO is never read
+        raise UserError(f"cannot load the weights {path}: not a readable file")
+    with open(path, "rb") as fh:
+        if hashlib.sha256(blob := fh.read()).hexdigest() != data["sha256"][role]:
+            raise UserError(f"cannot load the weights {path}: not the ones exported with run {data['about']['run']}")
+    return blob
 
 
 class Parser(argparse.ArgumentParser):
@@ -283,9 +304,9 @@ class KerasNetwork:
 
 
 def load(folder: str) -> KerasNetwork:
-    path = os.path.join(folder, DATA["weights"]["network"])
+    blob, path = weights_file(folder, DATA), os.path.join(folder, DATA["weights"]["network"])
     try:
-        with np.load(path, allow_pickle=False) as f:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as f:
             return KerasNetwork({k: f[k] for k in f.files})
     except Exception as exc:  # missing, damaged, or another network's weights
         raise UserError(f"cannot load the weights {path}: {(str(exc) or repr(exc)).splitlines()[0]}") from None

@@ -2,12 +2,14 @@
 `rnntui predict` prints. It needs onnxruntime and numpy, not torch. The network is in the .onnx file(s)
 beside this script, with dynamic batch and sequence axes. A generator or an encoder-decoder comes as
 two graphs, the encoder (its input -> the decoder's first state) and one decoder step, and the greedy
-loop that feeds each step its own previous output is here, in Python.
+loop that feeds each step its own previous output is here, in Python. It runs only the graphs it was
+exported with: each file's sha256 is checked, and each graph's inputs and outputs against the run's sizes.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -136,6 +138,18 @@ def result_lines(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def weights_file(folder: str, data: dict[str, Any], role: str = "network") -> bytes:
+    """A weight file, if it is the one exported with this program (by the sha256 in DATA): another run's,
+    even of the same shapes and vocabulary, would predict with another network."""
+    path = os.path.join(folder, data["weights"][role])
+    if not os.path.isfile(path) or not os.access(path, os.R_OK):  # a folder, device or FIFO is never read
+        raise UserError(f"cannot load the weights {path}: not a readable file")
+    with open(path, "rb") as fh:
+        if hashlib.sha256(blob := fh.read()).hexdigest() != data["sha256"][role]:
+            raise UserError(f"cannot load the weights {path}: not the ones exported with run {data['about']['run']}")
+    return blob
+
+
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, exit status 2, like rnntui's own commands
         self.exit(2, f"{self.prog}: error: {message.translate(SHOWN)}\n")
@@ -168,12 +182,57 @@ def run(argv: Sequence[str] | None, data: dict[str, Any], load: Callable[[str], 
 # ---- shared: end -------------------------------------------------------------------------------
 
 
+Wanted = dict[str, tuple[str, list[int | None]]]  # name -> (element type, trailing dims; None: any)
+
+
+def wanted(role: str) -> tuple[Wanted, Wanted]:
+    """The inputs and outputs a graph of this run has: its input kind and size, layers, hidden and output size."""
+    a = DATA["arch"]
+    tokens, states = a["vocab_in"] is not None, ["h", "c"] if a["cell"] == "lstm" else ["h"]
+    x = ("tensor(int64)", [None]) if tokens else ("tensor(float)", [a["input_dim"]])
+    state: tuple[str, list[int | None]] = ("tensor(float)", [a["layers"], None, a["hidden"]])
+    if role == "network":
+        return {"x": x}, {"y": ("tensor(float)", [a["out_size"]])}
+    if role == "encoder":
+        return {"x": x}, {s: state for s in states}
+    step_in = {"token": ("tensor(int64)", [None, 1]), **{s: state for s in states}}
+    return step_in, {"logits": ("tensor(float)", [None, a["out_size"]]), **{f"{s}_out": state for s in states}}
+
+
+def check_graph(role: str, session: ort.InferenceSession, path: str) -> None:
+    """A graph whose inputs or outputs differ from this run's (files mixed from two exports, an edited
+    DATA line) is refused here, in one line, instead of failing inside onnxruntime or the loop below."""
+    want_in, want_out = wanted(role)
+    for kind, got, want in (("input", session.get_inputs(), want_in), ("output", session.get_outputs(), want_out)):
+        if [g.name for g in got] != list(want):
+            names = ", ".join(g.name for g in got)
+            raise UserError(f"cannot load the network {path}: its {kind}s are {names}, not {', '.join(want)}")
+        for g in got:
+            element, dims = want[g.name]
+            shape = list(g.shape)
+            tail = shape[len(shape) - len(dims) :]
+            fits = len(shape) >= len(dims) and all(
+                w is None or not isinstance(d, int) or d == w for d, w in zip(tail, dims, strict=True)
+            )
+            if g.type != element or not fits:
+                raise UserError(
+                    f"cannot load the network {path}: its {kind} {g.name} is {g.type} {shape}; this program's run "
+                    f"has {element} [..., {', '.join('?' if d is None else str(d) for d in dims)}]"
+                )
+
+
 class OnnxNetwork:
     def __init__(self, folder: str) -> None:
         self.a = DATA["arch"]
         self.sessions: dict[str, ort.InferenceSession] = {}
         for role, name in DATA["weights"].items():
-            self.sessions[role] = ort.InferenceSession(os.path.join(folder, name), providers=["CPUExecutionProvider"])
+            blob, path = weights_file(folder, DATA, role), os.path.join(folder, name)
+            try:
+                session = ort.InferenceSession(blob, providers=["CPUExecutionProvider"])
+            except Exception as exc:  # a damaged file: onnxruntime raises its own exception types
+                raise UserError(f"cannot load the network {path}: {(str(exc) or repr(exc)).splitlines()[0]}") from None
+            check_graph(role, session, path)
+            self.sessions[role] = session
 
     def outputs(self, inputs: Inputs) -> list[list[float]]:
         x = np.array([inputs], dtype=np.int64 if self.a["vocab_in"] is not None else np.float32)
@@ -198,10 +257,7 @@ class OnnxNetwork:
 
 
 def load(folder: str) -> OnnxNetwork:
-    try:
-        return OnnxNetwork(folder)
-    except Exception as exc:  # a missing or damaged file: onnxruntime raises its own exception types
-        raise UserError(f"cannot load the network from {folder}: {(str(exc) or repr(exc)).splitlines()[0]}") from None
+    return OnnxNetwork(folder)  # every failure is a UserError: one line, exit status 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,6 +7,8 @@ weights_only=True, so loading runs no code) load strictly.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import io
 import json
 import math
 import os
@@ -135,6 +137,18 @@ def result_lines(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def weights_file(folder: str, data: dict[str, Any], role: str = "network") -> bytes:
+    """A weight file, if it is the one exported with this program (by the sha256 in DATA): another run's,
+    even of the same shapes and vocabulary, would predict with another network."""
+    path = os.path.join(folder, data["weights"][role])
+    if not os.path.isfile(path) or not os.access(path, os.R_OK):  # a folder, device or FIFO is never read
+        raise UserError(f"cannot load the weights {path}: not a readable file")
+    with open(path, "rb") as fh:
+        if hashlib.sha256(blob := fh.read()).hexdigest() != data["sha256"][role]:
+            raise UserError(f"cannot load the weights {path}: not the ones exported with run {data['about']['run']}")
+    return blob
+
+
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, exit status 2, like rnntui's own commands
         self.exit(2, f"{self.prog}: error: {message.translate(SHOWN)}\n")
@@ -257,10 +271,10 @@ class TorchNetwork:
 
 
 def load(folder: str) -> TorchNetwork:
-    path = os.path.join(folder, DATA["weights"]["network"])
+    blob, path = weights_file(folder, DATA), os.path.join(folder, DATA["weights"]["network"])
     model = Model(DATA["arch"])
     try:
-        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        model.load_state_dict(torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True))
     except Exception as exc:  # missing, damaged, or another network's weights
         raise UserError(f"cannot load the weights {path}: {(str(exc) or repr(exc)).splitlines()[0]}") from None
     return TorchNetwork(model)

@@ -9,8 +9,10 @@ prints exactly what `predict` prints.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -129,6 +131,18 @@ def result_lines(result: dict[str, Any]) -> list[str]:
     else:
         lines.append(result["output"].translate(SHOWN))
     return lines
+
+
+def weights_file(folder: str, data: dict[str, Any], role: str = "network") -> bytes:
+    """A weight file, if it is the one exported with this program (by the sha256 in DATA): another run's,
+    even of the same shapes and vocabulary, would predict with another network."""
+    path = os.path.join(folder, data["weights"][role])
+    if not os.path.isfile(path) or not os.access(path, os.R_OK):  # a folder, device or FIFO is never read
+        raise UserError(f"cannot load the weights {path}: not a readable file")
+    with open(path, "rb") as fh:
+        if hashlib.sha256(blob := fh.read()).hexdigest() != data["sha256"][role]:
+            raise UserError(f"cannot load the weights {path}: not the ones exported with run {data['about']['run']}")
+    return blob
 
 
 class Parser(argparse.ArgumentParser):

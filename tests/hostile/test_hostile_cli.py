@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import json
 import os
 from pathlib import Path
 
@@ -26,20 +25,6 @@ def test_a_runs_folder_that_cannot_be_created_is_one_line(tmp_path, capsys, monk
     monkeypatch.setattr(Path, "mkdir", read_only)
     line = one_error(*cli(capsys, "train", "hello", "--steps", "1", "--runs-dir", str(tmp_path / "ro"))[::2])
     assert "read-only file system" in line
-
-
-def test_a_full_disk_while_saving_is_one_line_and_keeps_the_folder_consistent(tmp_path, capsys, monkeypatch) -> None:
-    from rnntui.core import checkpoint
-
-    def full(obj: object, fh: object) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(checkpoint.torch, "save", full)
-    line = one_error(*cli(capsys, "train", "hello", "--steps", "3", "--runs-dir", str(tmp_path))[::2])
-    assert "no space left on device" in line
-    (folder,) = folders(tmp_path)
-    assert not list(folder.glob(".*.tmp")) and not (folder / "checkpoint.pt").exists()
-    json.loads((folder / "run.json").read_text())  # still whole
 
 
 def test_a_full_disk_while_logging_is_one_line(tmp_path, capsys, monkeypatch) -> None:
@@ -139,3 +124,13 @@ def test_a_real_subprocess_error_is_one_line(tmp_path) -> None:
     out = rnntui("train", "hello", "--set", "model.forget_bias=1e39", "--runs-dir", str(tmp_path), timeout=60)
     one_error(out.returncode, out.stderr)
     assert not os.listdir(tmp_path)  # the spec was refused before a run folder was made
+
+
+@pytest.mark.parametrize(("command", "rest"), [("resume", []), ("predict", ["HELL"]), ("export", ["--format", "csv"])])
+def test_a_run_path_that_is_not_a_folder_is_said_so(command, rest, tmp_path, capsys) -> None:
+    """`rnntui resume /dev/null` said "does not exist"; it exists, it is not a run folder."""
+    file = tmp_path / "notes.txt"
+    file.write_text("x")
+    for path in ("/dev/null", str(file)):
+        assert f"run directory {path!r} is not a run folder" in one_error(*cli(capsys, command, path, *rest)[::2])
+    assert "does not exist" in one_error(*cli(capsys, command, str(tmp_path / "nope"), *rest)[::2])

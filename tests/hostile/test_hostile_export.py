@@ -125,7 +125,7 @@ def test_no_text_leaves_the_data_line(name, title, folder, token, spec_and_task)
     saved, vocab[-1] = vocab[-1], MARK + token  # a vocabulary entry too
     try:
         for fmt in RUNNERS:
-            text = program(fmt, MARK + folder, spec, task, {"network": MARK + folder + ".w"})
+            text = program(fmt, MARK + folder, spec, task, {"network": MARK + folder + ".w"}, {"network": b""})
             lines, module = text.splitlines(), runner_source(fmt).splitlines()
             (data,) = [i + 1 for i, line in enumerate(lines) if line.startswith(DATA_LINE.split("(")[0])]
             strings = [n for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Constant) and isinstance(n.value, str)]

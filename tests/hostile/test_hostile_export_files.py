@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import hashlib
 import os
 import shutil
 import subprocess
@@ -141,6 +142,25 @@ def test_a_failed_write_leaves_no_file_and_no_temporary(run, monkeypatch, capsys
     assert files(run) == before
 
 
+def test_a_disk_that_fills_up_between_the_weights_and_the_program_leaves_neither(run, tmp_path, monkeypatch, capsys):
+    """Nearly full: the weights fit, the program does not. A program's weights without the program (or
+    the other way) is no export: all of its files are written, or none (and no temporary either)."""
+    real_fsync, calls = os.fsync, []
+
+    def fills_up(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 2:  # the second file: the program, after its weights
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fills_up)
+    out = tmp_path / "out"
+    out.mkdir()
+    line = refusal(["export", str(run), "--format", "pytorch", "--out", str(out / "x.py")], capsys)
+    assert "No space left on device" in line and "x.py" in line
+    assert list(out.iterdir()) == []
+
+
 def test_cli_errors_are_one_line(run, tmp_path, capsys):
     assert "invalid choice" in refusal(["export", str(run), "--format", "tflite"], capsys)
     assert "does not exist" in refusal(["export", str(tmp_path / "nope"), "--format", "keras"], capsys)
@@ -203,6 +223,8 @@ def test_weights_that_would_run_code_are_refused(fmt, base_run, tmp_path, monkey
         np.savez(weights, **{"embed.weight": np.array([Payload()], dtype=object)})
     monkeypatch.chdir(tmp_path)
     module = load_program(tmp_path / "m.py")
+    # The fingerprint of the export would refuse this file first: it is the loader under test here.
+    module.DATA["sha256"] = {"network": hashlib.sha256(weights.read_bytes()).hexdigest()}
     capsys.readouterr()
     assert module.main(["HELL"]) == 2
     assert "cannot load the weights" in capsys.readouterr().err and not (tmp_path / "PWNED-weights").exists()

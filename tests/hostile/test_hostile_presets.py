@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from hostile_util import cli, one_error, rnntui
+from rnntui.core.presets import MAX_DEPTH
 
 
 @pytest.fixture()
@@ -26,6 +27,7 @@ def hostile_presets(folder: Path) -> None:
     (folder / "zero.toml").symlink_to("/dev/zero")
     os.mkfifo(folder / "fifo.toml")
     (folder / "huge.toml").write_text('title = "' + "x" * 300_000 + '"\n')
+    (folder / "long.toml").write_text("x = " + "9" * 5000 + "\n")
     (folder / "hello.toml").write_text('title = "broken"\n[task]\nname = "char_lm"\n[model]\nhidden_size = "big"\n')
 
 
@@ -35,8 +37,11 @@ def test_hostile_user_presets_are_listed_with_their_error_and_the_built_ins_stil
     assert out.returncode == 0, out.stderr
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     errors = {Path(r["path"]).name: r["error"] for r in rows if "error" in r}
-    assert set(errors) == {"deep.toml", "tables.toml", "zero.toml", "fifo.toml", "huge.toml", "hello.toml"}
-    assert "not valid TOML" in errors["deep.toml"] and "nest" in errors["tables.toml"]
+    assert set(errors) == {"deep.toml", "tables.toml", "long.toml", "zero.toml", "fifo.toml", "huge.toml", "hello.toml"}
+    # one wording for both depths: the parser's own limit (RecursionError) and rnntui's
+    assert errors["deep.toml"].endswith(f"deep.toml: tables and arrays nested too deeply (limit {MAX_DEPTH})")
+    assert errors["tables.toml"].endswith(f"tables.toml: tables and arrays nested too deeply (limit {MAX_DEPTH})")
+    assert errors["long.toml"].endswith("long.toml: not valid TOML: a number too long to read")
     assert "regular file" in errors["zero.toml"] and "regular file" in errors["fifo.toml"]
     assert "limit" in errors["huge.toml"] and "model.hidden_size" in errors["hello.toml"]
     built_in = {r["name"] for r in rows if "error" not in r}
@@ -60,7 +65,7 @@ def test_a_preset_file_given_by_path_is_read_as_a_regular_file_only(tmp_path, ca
     assert "regular file" in one_error(*cli(capsys, "train", str(fifo))[::2])
     deep = tmp_path / "deep.toml"
     deep.write_text("[task]\nname = " + "[" * 50_000 + "]" * 50_000 + "\n")
-    assert "not valid TOML" in one_error(*cli(capsys, "train", str(deep))[::2])
+    assert f"nested too deeply (limit {MAX_DEPTH})" in one_error(*cli(capsys, "train", str(deep))[::2])
 
 
 def test_an_unknown_preset_for_the_app_is_exit_2_before_the_app_starts() -> None:

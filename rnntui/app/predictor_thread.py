@@ -4,14 +4,15 @@ comes back (as messages).
 
 Requests do not pile up: a new network replaces one still waiting to be built, new weights replace
 older ones, and the newest prefix replaces older prefixes. New weights re-run the last prefix, so
-Predict follows training live.
+Predict follows training live, and refit the map of the hidden state (core/state_map.py: PCA of
+the validation states, within STATE_MAP_BUDGET_S), aligned to the last fit so it does not flip.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
@@ -21,8 +22,10 @@ from rnntui.core.spec import ExperimentSpec
 
 if TYPE_CHECKING:  # torch-side: imported in the thread, never on the UI thread
     from rnntui.core.predictor import Predictor
+    from rnntui.core.state_map import StateMap, StateMapper
     from rnntui.core.trainer_protocol import Weights
 
+STATE_MAP_BUDGET_S = 0.03  # reading validation states for one refit (the PCA adds a few ms)
 GENERATE = 40  # tokens of greedy and sampled continuation shown for a language model
 TEMPERATURE = 0.8
 
@@ -50,6 +53,9 @@ class PredictorThread:
         self._last: Feed | None = None  # re-run when new weights arrive
         self._closed = False
         self._predictor: Predictor | None = None
+        self._mapper: StateMapper | None = None
+        self._map: StateMap | None = None
+        self._map_note: str | None = None  # why there is no map
         threading.Thread(target=self._serve, name="rnntui-predictor", daemon=True).start()
 
     # ---- requests (any thread; they return at once) ---------------------------------------------
@@ -96,6 +102,7 @@ class PredictorThread:
                     self._build(network)
                 if weights is not None and self._predictor is not None:
                     self._predictor.load_state_dict(weights)
+                    self._refit()
                     feed = feed or self._last
                 if feed is not None and self._predictor is not None:
                     self._predict(feed)
@@ -106,6 +113,7 @@ class PredictorThread:
         from rnntui.core.experiment import build_model, build_task, task_sizes
         from rnntui.core.predictor import Predictor
         from rnntui.core.size_table import remember
+        from rnntui.core.state_map import StateMapper
 
         task = build_task(network.spec.task, state=network.task_state)
         remember(network.spec.task, task_sizes(task))  # the next start's first frame counts parameters
@@ -114,6 +122,8 @@ class PredictorThread:
         predictor = Predictor(model, task)
         self._predictor = predictor
         self._last = None
+        self._mapper, self._map = StateMapper(task, network.spec.train.batch_size), None
+        self._refit()
         layers = [(name, f"{layer},{d}") for (layer, d), name in predictor.layer_names.items()]
         self.post(PredictorLoaded(network.spec, task.prefix_hint, layers, quantities(model.spec.cell)))
 
@@ -123,7 +133,21 @@ class PredictorThread:
         predictor.top_k = feed.top_k
         prediction = predictor.feed(feed.prefix, generate=GENERATE, temperature=TEMPERATURE, seed=0)
         self._last = feed
-        self.post(Predicted(feed.prefix, prediction, prediction.table()))
+        table = prediction.table()
+        if self._map is not None:
+            table = replace(table, map=self._map.table(prediction))
+        self.post(Predicted(feed.prefix, prediction, replace(table, map_note=self._map_note)))
+
+    def _refit(self) -> None:
+        """The map for the weights just loaded, aligned to the last one (a network's first: none).
+        A map that cannot be made is said in its place; the prediction goes on without it."""
+        if self._mapper is None or self._predictor is None:
+            return
+        try:
+            self._map = self._mapper.fit(self._predictor.model, self._map, budget_s=STATE_MAP_BUDGET_S)
+            self._map_note = self._mapper.note
+        except Exception as exc:  # e.g. an eigendecomposition that does not converge
+            self._map, self._map_note = None, f"no map for these weights: {type(exc).__name__}: {exc}"
 
 
 def quantities(cell: str) -> list[tuple[str, str]]:

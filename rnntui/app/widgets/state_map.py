@@ -1,0 +1,181 @@
+"""The map of the hidden state: the validation set's states projected to 2-D (core/state_map.py)
+as a dim cloud, coloured by what the network predicts at each, and the typed prefix's path over
+it, its last points labelled by their tokens.
+
+Drawn from plain numbers (MapTable, a frozen value the predictor's thread made): no torch here.
+The plot is rebuilt only when its data or its size changed (a plotext build of 1,500 points costs
+milliseconds on the event loop).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widget import Widget
+from textual.widgets import Static
+from textual_plotext import PlotextPlot
+
+from rnntui.app.widgets.charts import COLORS
+from rnntui.app.widgets.heatmap import token_label
+from rnntui.app.widgets.predict_text import shown_token
+from rnntui.core.textsafe import one_line
+from rnntui.core.trace_table import MapTable, TraceTable
+
+CLASS_COLORS = ("cyan", "magenta", "green", "orange")  # the most shown classes; the rest are gray
+OTHER = "gray"
+PATH = "white"
+
+
+@dataclass(frozen=True)
+class MapPicture:
+    """What the plot shows: the table, the prefix's tokens and the widget's size (any change redraws)."""
+
+    table: MapTable | None
+    tokens: tuple[str, ...]
+    size: tuple[int, int]
+
+
+def shown_classes(table: MapTable, limit: int = len(CLASS_COLORS)) -> list[int]:
+    """The classes given a colour: the cloud's most frequent, and the one predicted where the path
+    ends (where the prefix lands) in the last place if it is not among them; in class order, so a
+    class keeps its colour while the prefix is typed."""
+    chosen = [c for c, _ in Counter(table.cloud.classes).most_common(limit)]
+    end = [c for c in table.classes[-1:] if c >= 0 and c not in chosen]
+    return sorted(chosen[: limit - len(end)] + end)
+
+
+def labelled_steps(n: int, width: int, height: int) -> range:
+    """The steps whose tokens are written on the map: the last few (a label every ~10 columns, at
+    most 2 a row), so 80 columns stay readable."""
+    return range(max(0, n - max(2, min(width // 10, 2 * height))), n)
+
+
+class StateMapPlot(PlotextPlot):
+    DEFAULT_CSS = "StateMapPlot { height: 1fr; min-height: 5; }"
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.picture = MapPicture(None, (), (0, 0))
+
+    def show(self, table: MapTable | None, tokens: tuple[str, ...]) -> bool:
+        """Draw `table` (with the prefix's `tokens`); False when nothing changed and nothing was drawn."""
+        picture = MapPicture(table, tokens, (self.size.width, self.size.height))
+        if picture == self.picture:
+            return False
+        self.picture = picture
+        self.replot()
+        return True
+
+    def on_resize(self) -> None:
+        self.show(self.picture.table, self.picture.tokens)
+
+    def replot(self) -> None:
+        plt = self.plt
+        plt.clear_data()
+        plt.frame(False)  # the axes' numbers mean little here, and 80×24 has rows to spare for none
+        plt.xticks([])
+        plt.yticks([])
+        table = self.picture.table
+        if table is not None:
+            self._cloud(table)
+            self._path(table, self.picture.tokens)
+        self.refresh()
+
+    def _cloud(self, table: MapTable) -> None:
+        cloud = table.cloud
+        colours = dict(zip(shown_classes(table), CLASS_COLORS, strict=False))
+        if not cloud.classes:
+            self.plt.scatter(list(cloud.xs), list(cloud.ys), marker="braille", color=OTHER, style="dim")
+            return
+        groups: dict[str, tuple[list[float], list[float]]] = {}
+        for x, y, c in zip(cloud.xs, cloud.ys, cloud.classes, strict=True):
+            xs, ys = groups.setdefault(colours.get(c, OTHER), ([], []))
+            xs.append(x)
+            ys.append(y)
+        for colour in [OTHER, *reversed(CLASS_COLORS)]:  # the grey ones under the coloured
+            if colour in groups:
+                self.plt.scatter(*groups[colour], marker="braille", color=colour, style="dim")
+
+    def _path(self, table: MapTable, tokens: tuple[str, ...]) -> None:
+        xs, ys = list(table.xs), list(table.ys)
+        if not xs:
+            return
+        plt = self.plt
+        if len(xs) > 1:
+            plt.plot(xs, ys, marker="braille", color=PATH)
+        plt.scatter(xs, ys, marker="dot", color=PATH)
+        for i in labelled_steps(len(xs), self.size.width, self.size.height):
+            token = token_label(tokens[i] if i < len(tokens) else "")
+            plt.text(token, xs[i], ys[i], color=PATH, style="bold" if i == len(xs) - 1 else None)
+
+
+def legend(table: MapTable | None) -> Text:
+    """What the colours mean and what the axes are, on one or two lines."""
+    if table is None:
+        return Text("the map appears when the validation states are projected (at the next prediction)", style="dim")
+    out = Text()
+    names = table.cloud.names
+    for c, colour in zip(shown_classes(table), CLASS_COLORS, strict=False):
+        out.append("• ", style=COLORS.get(colour, colour))
+        out.append(one_line(shown_token(names[c])) if 0 <= c < len(names) else "?")
+        out.append("  ")
+    if len(set(table.cloud.classes)) > len(CLASS_COLORS):
+        out.append("• ", style=COLORS[OTHER])
+        out.append("other  ")
+    out.append("━ ", style="bold")
+    out.append("the prefix  ")
+    x, y = table.cloud.explained
+    out.append(f"axes: {x:.0%} and {y:.0%} of the variance", style="dim")
+    return out
+
+
+class StateMapPanel(Vertical):
+    """The map, its title and its legend: what the Predict view shows in the heatmap's place (m)."""
+
+    DEFAULT_CSS = """
+    StateMapPanel { height: 1fr; }
+    StateMapPanel > #map-title { height: 1; }
+    StateMapPanel > #map-legend { height: auto; }
+    """
+    TITLE = "map of the hidden state: PCA of the validation states, coloured by prediction"
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(self.TITLE, style="bold", overflow="ellipsis", no_wrap=True), id="map-title")
+        yield StateMapPlot(id="map-plot")
+        yield Static("", id="map-legend")
+
+    def show(self, table: MapTable | None, tokens: tuple[str, ...], note: str | None = None) -> None:
+        if not self.query_one(StateMapPlot).show(table, tokens) and table is not None:
+            return
+        self.query_one("#map-legend", Static).update(Text(one_line(note), style="dim") if note else legend(table))
+
+
+class ShowsStateMap(Widget):
+    """The Predict view's key for the map: m puts it in the heatmap's place (CSS class -map, app.tcss
+    hides the heatmap and its controls) and back."""
+
+    BINDINGS = [
+        Binding(
+            "m",
+            "toggle_map",
+            "map",
+            tooltip="heatmap ↔ map of the hidden state: the prefix's path over the validation states (PCA)",
+        )
+    ]
+    table: TraceTable  # the view's latest prediction as plain numbers
+
+    def action_toggle_map(self) -> None:
+        focused = self.app.focused
+        if focused is not None and any(node.id == "heat-controls" for node in focused.ancestors):
+            self.focus()  # the focused field goes out of sight with the heatmap's controls
+        self.toggle_class("-map")
+        self.render_map()
+
+    def render_map(self) -> None:
+        if self.has_class("-map"):
+            self.query_one(StateMapPanel).show(self.table.map, self.table.tokens, self.table.map_note)

@@ -1,0 +1,79 @@
+"""The map in Predict: m switches the lower panel between the heatmap and the map, the map draws the
+typed prefix's path labelled by its tokens, and nothing of it runs torch on the event loop."""
+
+from __future__ import annotations
+
+from app_helpers import ready, screen_lines, wait_for
+from test_predict_off_the_loop import TorchCalls
+from textual.widgets import Input
+
+from rnntui.app.app import RnnApp
+from rnntui.app.widgets.form import Choice
+from rnntui.app.widgets.predict_view import PredictView
+from rnntui.app.widgets.state_map import StateMapPlot
+
+
+def map_letters(app) -> set[str]:
+    """The letters drawn inside the map's plot (its cloud and lines are dots and braille: letters
+    there are the path's labels)."""
+    lines = screen_lines(app)
+    top = next(i for i, line in enumerate(lines) if line.startswith("map of the hidden state"))
+    bottom = next(i for i, line in enumerate(lines) if "━ the prefix" in line)
+    return {ch for line in lines[top + 1 : bottom] for ch in line if ch.isascii() and ch.isalpha()}
+
+
+async def open_predict(pilot) -> PredictView:
+    app = pilot.app
+    await ready(pilot, "hello")
+    await pilot.press("3")
+    view = app.query_one(PredictView)
+    await wait_for(pilot, lambda: view.prediction is not None and view.table.map is not None)
+    await pilot.press("escape")  # out of the prefix: single keys work
+    return view
+
+
+async def test_m_puts_the_map_in_the_heatmaps_place_and_back(tmp_path) -> None:
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await open_predict(pilot)
+        assert app.query_one("#heat-box").display and not app.query_one("#state-map").display
+        assert "m" in app.query_one("#keys").shown_keys
+        await pilot.press("m")
+        await pilot.pause()
+        assert view.has_class("-map")
+        assert app.query_one("#state-map").display
+        assert not app.query_one("#heat-box").display and not app.query_one("#heat-controls").display
+        plot = app.query_one(StateMapPlot)
+        await wait_for(pilot, lambda: plot.picture.tokens == ("H", "E", "L", "L"))
+        assert {"H", "E", "L"} <= map_letters(app)
+        await pilot.press("O")  # typing goes on in the prefix; the path follows it
+        await wait_for(pilot, lambda: plot.picture.tokens == ("H", "E", "L", "L", "O"))
+        assert "O" in map_letters(app)
+        await pilot.press("escape", "m")
+        await pilot.pause()
+        assert app.query_one("#heat-box").display and not app.query_one("#state-map").display
+
+
+async def test_a_heatmap_control_focused_when_the_map_opens_gives_the_focus_to_the_view(tmp_path) -> None:
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await open_predict(pilot)
+        app.query_one("#layer", Choice).focus()
+        await pilot.press("m")
+        await pilot.pause()
+        assert view.has_class("-map") and app.focused is view
+
+
+async def test_the_map_draws_without_torch_on_the_event_loop(tmp_path) -> None:
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await open_predict(pilot)
+        plot = app.query_one(StateMapPlot)
+        with TorchCalls() as calls:
+            await pilot.press("m")
+            await wait_for(pilot, lambda: plot.picture.tokens == ("H", "E", "L", "L"))
+            app.query_one("#prefix", Input).value = "HELLO W"
+            await wait_for(pilot, lambda: len(plot.picture.tokens) == 7)
+            view.redraw()
+        assert calls.names == []
+        assert plot.picture.table is view.table.map

@@ -10,7 +10,7 @@ from textual.widgets import Input
 from rnntui.app.app import RnnApp
 from rnntui.app.widgets.form import Choice
 from rnntui.app.widgets.predict_view import PredictView
-from rnntui.app.widgets.state_map import StateMapPlot
+from rnntui.app.widgets.state_map import Grid, StateMapPlot
 
 
 def map_letters(app) -> set[str]:
@@ -77,3 +77,13 @@ async def test_the_map_draws_without_torch_on_the_event_loop(tmp_path) -> None:
             view.redraw()
         assert calls.names == []
         assert plot.picture.table is view.table.map
+
+
+def test_crowded_labels_keep_the_newest_and_never_overwrite_one_another():
+    grid = Grid(0.0, 10.0, 0.0, 10.0, cols=160, rows=40)  # an 80 × 10 plot
+    xs, ys = [5.0] * 6 + [1.0], [5.0] * 6 + [9.0]  # six steps on one spot, then one far away
+    labels = grid.labels(xs, ys, ("the", "movie", "was", "good", ",", "not", "bad"), most=7)
+    assert labels == [(6, "bad"), (5, "not")]  # the older ones on the same spot would be overwritten
+    apart = grid.labels([float(i) for i in range(10)], [float(i) for i in range(10)], tuple("abcdefghij"), most=3)
+    assert [i for i, _ in apart] == [9, 8, 7]  # room for all, but only the last `most`
+    assert grid.labels([1.0], [1.0], (" ",), most=3) == [(0, "␣")]  # a space is shown, as in the heatmap

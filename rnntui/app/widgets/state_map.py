@@ -49,10 +49,9 @@ def shown_classes(table: MapTable, limit: int = len(CLASS_COLORS)) -> list[int]:
     return sorted(chosen[: limit - len(end)] + end)
 
 
-def labelled_steps(n: int, width: int, height: int) -> range:
-    """The steps whose tokens are written on the map: the last few (a label every ~10 columns, at
-    most 2 a row), so 80 columns stay readable."""
-    return range(max(0, n - max(2, min(width // 10, 2 * height))), n)
+def max_labels(width: int, height: int) -> int:
+    """How many of the last steps may be labelled: about one every 10 columns, 2 a row at most."""
+    return max(2, min(width // 10, 2 * height))
 
 
 class StateMapPlot(PlotextPlot):
@@ -110,9 +109,8 @@ class StateMapPlot(PlotextPlot):
         if len(xs) > 1:  # plotext's own lines cost ~13 ms for 20 points: the dots along them, once each
             plt.scatter(*grid.line(xs, ys), marker="braille", color=PATH)
         plt.scatter(xs, ys, marker="dot", color=PATH)
-        for i in labelled_steps(len(xs), self.size.width, self.size.height):
-            token = token_label(tokens[i] if i < len(tokens) else "")
-            plt.text(token, xs[i], ys[i], color=PATH, style="bold" if i == len(xs) - 1 else None)
+        for i, label in grid.labels(xs, ys, tokens, most=max_labels(self.size.width, self.size.height)):
+            plt.text(label, xs[i], ys[i], color=PATH, style="bold" if i == len(xs) - 1 else None)
 
 
 @dataclass(frozen=True)
@@ -146,6 +144,24 @@ class Grid:
         for x, y in zip(xs, ys, strict=True):
             seen.setdefault(self.dot(x, y), (x, y))
         return [p[0] for p in seen.values()], [p[1] for p in seen.values()]
+
+    def labels(self, xs: list[float], ys: list[float], tokens: tuple[str, ...], most: int) -> list[tuple[int, str]]:
+        """(step, label) for the last steps whose label has room: from the newest back, a label that
+        would overwrite one already placed (or touch it) is left out, so the newest stay readable."""
+        placed: dict[int, list[tuple[int, int]]] = {}  # text row → the column spans taken
+        out: list[tuple[int, str]] = []
+        for i in range(len(xs) - 1, -1, -1):
+            if len(out) == most:
+                break
+            label = token_label(tokens[i] if i < len(tokens) else "")
+            col, dot_row = self.dot(xs[i], ys[i])
+            row, start = (self.rows - 1 - dot_row) // 4, col // 2
+            span = (start - 1, start + len(label) + 1)
+            if any(a < span[1] and span[0] < b for a, b in placed.get(row, [])):
+                continue
+            placed.setdefault(row, []).append(span)
+            out.append((i, label))
+        return out
 
     def line(self, xs: list[float], ys: list[float]) -> tuple[list[float], list[float]]:
         """The dots along the segments between consecutive points."""

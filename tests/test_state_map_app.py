@@ -9,6 +9,7 @@ from textual.widgets import Input
 
 from rnntui.app.app import RnnApp
 from rnntui.app.widgets.form import Choice
+from rnntui.app.widgets.help_screen import help_sections
 from rnntui.app.widgets.predict_view import PredictView
 from rnntui.app.widgets.state_map import Grid, StateMapPlot
 
@@ -27,7 +28,7 @@ async def open_predict(pilot) -> PredictView:
     await ready(pilot, "hello")
     await pilot.press("3")
     view = app.query_one(PredictView)
-    await wait_for(pilot, lambda: view.prediction is not None and view.table.map is not None)
+    await wait_for(pilot, lambda: view.prediction is not None and view.prediction.prefix == "HELL")
     await pilot.press("escape")  # out of the prefix: single keys work
     return view
 
@@ -37,7 +38,10 @@ async def test_m_puts_the_map_in_the_heatmaps_place_and_back(tmp_path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         view = await open_predict(pilot)
         assert app.query_one("#heat-box").display and not app.query_one("#state-map").display
+        assert view.table.map is None and app.predictor._mapper is None  # hidden, the map costs nothing
         assert "m" in app.query_one("#keys").shown_keys
+        rows = dict(help_sections(app, view)[0].rows)  # help's rows for Predict, from the same binding
+        assert "map of the hidden state" in rows["m"]
         await pilot.press("m")
         await pilot.pause()
         assert view.has_class("-map")
@@ -87,3 +91,35 @@ def test_crowded_labels_keep_the_newest_and_never_overwrite_one_another():
     apart = grid.labels([float(i) for i in range(10)], [float(i) for i in range(10)], tuple("abcdefghij"), most=3)
     assert [i for i, _ in apart] == [9, 8, 7]  # room for all, but only the last `most`
     assert grid.labels([1.0], [1.0], (" ",), most=3) == [(0, "␣")]  # a space is shown, as in the heatmap
+
+
+def test_the_predictor_thread_fits_the_map_only_while_it_is_shown_and_once_per_weights(monkeypatch):
+    import queue
+
+    from rnntui.app.messages import Predicted
+    from rnntui.app.predictor_thread import Feed, Network, PredictorThread
+    from rnntui.core import state_map
+    from rnntui.core.presets import resolve
+    from rnntui.core.trainer import Trainer
+
+    fits: list[int] = []
+    fit = state_map.StateMapper.fit
+    monkeypatch.setattr(state_map.StateMapper, "fit", lambda self, *a, **k: fits.append(1) or fit(self, *a, **k))
+    trainer = Trainer(resolve("hello"))
+    answers: queue.Queue[Predicted] = queue.Queue()
+    thread = PredictorThread(lambda m: answers.put(m) if isinstance(m, Predicted) else None)
+    thread.load(Network(trainer.spec, trainer.task.state(), trainer.cpu_state()))
+    try:
+        thread.feed(Feed("HELL"))
+        assert answers.get(timeout=60).table.map is None and fits == []  # hidden: not fitted, no data read
+        thread.feed(Feed("HELL", map=True))
+        first = answers.get(timeout=60).table.map
+        assert first is not None and len(first.xs) == 4 and len(fits) == 1
+        thread.feed(Feed("HELLO", map=True))  # the same weights: the same fit
+        assert answers.get(timeout=60).table.map.cloud is first.cloud and len(fits) == 1
+        trainer.run(steps=5)
+        thread.weights(trainer.cpu_state())  # re-runs the last prefix, with the map refitted
+        refit = answers.get(timeout=60).table.map
+        assert refit is not None and refit.cloud is not first.cloud and len(fits) == 2
+    finally:
+        thread.close()

@@ -4,8 +4,10 @@ comes back (as messages).
 
 Requests do not pile up: a new network replaces one still waiting to be built, new weights replace
 older ones, and the newest prefix replaces older prefixes. New weights re-run the last prefix, so
-Predict follows training live, and refit the map of the hidden state (core/state_map.py: PCA of
-the validation states, within STATE_MAP_BUDGET_S), aligned to the last fit so it does not flip.
+Predict follows training live. While the map of the hidden state is shown (a feed asks for it),
+new weights also refit it (core/state_map.py: PCA of the validation states, reading them for at
+most STATE_MAP_BUDGET_S), aligned to the last fit so it does not flip; hidden, it costs nothing
+(not even reading the validation data, which for a user's own text is its whole file).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class Network:
 class Feed:
     prefix: str
     top_k: int = 5
+    map: bool = False  # the map of the hidden state is shown: the prediction comes with the prefix's path
 
 
 class PredictorThread:
@@ -56,6 +59,8 @@ class PredictorThread:
         self._mapper: StateMapper | None = None
         self._map: StateMap | None = None
         self._map_note: str | None = None  # why there is no map
+        self._map_stale = True  # the weights changed since the last fit
+        self._batch_size = 1  # the network's training batch size: the validation batches' size
         threading.Thread(target=self._serve, name="rnntui-predictor", daemon=True).start()
 
     # ---- requests (any thread; they return at once) ---------------------------------------------
@@ -102,7 +107,7 @@ class PredictorThread:
                     self._build(network)
                 if weights is not None and self._predictor is not None:
                     self._predictor.load_state_dict(weights)
-                    self._refit()
+                    self._map_stale = True
                     feed = feed or self._last
                 if feed is not None and self._predictor is not None:
                     self._predict(feed)
@@ -113,7 +118,6 @@ class PredictorThread:
         from rnntui.core.experiment import build_model, build_task, task_sizes
         from rnntui.core.predictor import Predictor
         from rnntui.core.size_table import remember
-        from rnntui.core.state_map import StateMapper
 
         task = build_task(network.spec.task, state=network.task_state)
         remember(network.spec.task, task_sizes(task))  # the next start's first frame counts parameters
@@ -122,8 +126,8 @@ class PredictorThread:
         predictor = Predictor(model, task)
         self._predictor = predictor
         self._last = None
-        self._mapper, self._map = StateMapper(task, network.spec.train.batch_size), None
-        self._refit()
+        self._mapper, self._map, self._map_stale = None, None, True
+        self._batch_size = network.spec.train.batch_size
         layers = [(name, f"{layer},{d}") for (layer, d), name in predictor.layer_names.items()]
         self.post(PredictorLoaded(network.spec, task.prefix_hint, layers, quantities(model.spec.cell)))
 
@@ -134,16 +138,24 @@ class PredictorThread:
         prediction = predictor.feed(feed.prefix, generate=GENERATE, temperature=TEMPERATURE, seed=0)
         self._last = feed
         table = prediction.table()
-        if self._map is not None:
-            table = replace(table, map=self._map.table(prediction))
-        self.post(Predicted(feed.prefix, prediction, replace(table, map_note=self._map_note)))
+        if feed.map:
+            self._refit_if_stale()
+            table = replace(table, map_note=self._map_note)
+            if self._map is not None:
+                table = replace(table, map=self._map.table(prediction))
+        self.post(Predicted(feed.prefix, prediction, table))
 
-    def _refit(self) -> None:
-        """The map for the weights just loaded, aligned to the last one (a network's first: none).
-        A map that cannot be made is said in its place; the prediction goes on without it."""
-        if self._mapper is None or self._predictor is None:
+    def _refit_if_stale(self) -> None:
+        """The map for the weights loaded, aligned to the last one (a network's first: none). A map
+        that cannot be made is said in its place; the prediction goes on without it."""
+        from rnntui.core.state_map import StateMapper
+
+        if not self._map_stale or self._predictor is None:
             return
+        self._map_stale = False
         try:
+            if self._mapper is None:  # at the first feed that wants it: reading the data is not free
+                self._mapper = StateMapper(self._predictor.task, self._batch_size)
             self._map = self._mapper.fit(self._predictor.model, self._map, budget_s=STATE_MAP_BUDGET_S)
             self._map_note = self._mapper.note
         except Exception as exc:  # e.g. an eigendecomposition that does not converge

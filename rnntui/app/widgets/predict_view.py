@@ -185,7 +185,7 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, Vertical, can_focus=True
         if self.ready:
             prefix = self.query_one("#prefix", Input).value
             self._top_k = self.top_k()
-            self.post_message(PredictRequested(prefix, self._top_k))
+            self.post_message(PredictRequested(prefix, self._top_k, self.has_class("-map")))
 
     def top_k(self) -> int:
         return 10 if self.size.height >= TALL else 5

@@ -10,6 +10,7 @@ milliseconds on the event loop).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -229,12 +230,15 @@ class ShowsStateMap(Widget):
         )
     ]
     table: TraceTable  # the view's latest prediction as plain numbers
+    request_prediction: Callable[[], None]  # the view asks for its prefix (with the map while it is shown)
 
     def action_toggle_map(self) -> None:
         focused = self.app.focused
         if focused is not None and any(node.id == "heat-controls" for node in focused.ancestors):
             self.focus()  # the focused field goes out of sight with the heatmap's controls
         self.toggle_class("-map")
+        if self.has_class("-map"):
+            self.request_prediction()  # with the prefix's path on the map (fitted now if it is stale)
         self.render_map()
 
     def render_map(self) -> None:

@@ -91,6 +91,8 @@ def test_crowded_labels_keep_the_newest_and_never_overwrite_one_another():
     apart = grid.labels([float(i) for i in range(10)], [float(i) for i in range(10)], tuple("abcdefghij"), most=3)
     assert [i for i, _ in apart] == [9, 8, 7]  # room for all, but only the last `most`
     assert grid.labels([1.0], [1.0], (" ",), most=3) == [(0, "␣")]  # a space is shown, as in the heatmap
+    ((_, escape),) = grid.labels([1.0], [1.0], ("\x1b[31m",), most=1)  # typed text never reaches the terminal raw
+    assert "\x1b" not in escape
 
 
 def test_the_predictor_thread_fits_the_map_only_while_it_is_shown_and_once_per_weights(monkeypatch):

@@ -15,6 +15,7 @@ import threading
 import time
 
 import torch
+from map_lessons import MAP_LESSONS, map_lines
 
 from rnntui.core import events as ev
 from rnntui.core.presets import discover, resolve, sorted_entries
@@ -52,7 +53,7 @@ def train(name: str, overrides: list[str], budget: float) -> dict:
         finished = trainer.run(stop=stop, on_event=on_event)
     finally:
         timer.cancel()
-    return {"finished": finished, "seconds": time.perf_counter() - t0, **seen}
+    return {"finished": finished, "seconds": time.perf_counter() - t0, "trainer": trainer, **seen}
 
 
 def main() -> None:
@@ -92,6 +93,8 @@ def main() -> None:
             f"{sign}{g.get('threshold', 0):<8g}{'yes' if g.get('met') else 'no':<5}{reached:>12}",
             flush=True,
         )
+        if name in MAP_LESSONS and not overrides:
+            print("\n".join(map_lines(name, r["trainer"])), flush=True)
 
 
 if __name__ == "__main__":

@@ -98,7 +98,7 @@ def _add_use_commands(sub: Subparsers[Parser]) -> None:
     pd.add_argument("prefix", metavar="PREFIX")
     pd.add_argument("--top", type=int, default=5, help="how many next tokens to list")
     pd.add_argument("--json", action="store_true")
-    pd.add_argument("--trace", action="store_true", help="add the per-step hidden state, cell and gates")
+    pd.add_argument("--trace", action="store_true", help="add each step's hidden state, cell, gates and map point")
     pd.add_argument("--generate", type=int, default=0, metavar="N", help="continue the text by N tokens")
     pd.add_argument("--temperature", type=float, default=1.0, help="for the sampled continuation")
     pd.add_argument("--seed", type=int, default=0, help="for the sampled continuation")
@@ -179,12 +179,17 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise UserError(f"--temperature must be between {MIN_TEMPERATURE:g} and {MAX_TEMPERATURE:g}")
     if not 0 <= args.seed <= 2**64 - 1:
         raise UserError("--seed must be between 0 and 2**64 - 1")
-    _, task, model = from_checkpoint(args.run_dir)
+    spec, task, model = from_checkpoint(args.run_dir)
     pred = Predictor(model, task, top_k=args.top).feed(
         args.prefix, generate=args.generate, temperature=args.temperature, seed=args.seed
     )
     if args.json:
-        emit_json(pred.to_json(trace=args.trace))
+        out = pred.to_json(trace=args.trace)
+        if args.trace:  # the map of the hidden state, fitted on the run's validation states
+            from rnntui.core.state_map import map_json
+
+            out |= map_json(task, spec.train.batch_size, model, pred)
+        emit_json(out)
         return 0
     from rnntui.headless import print_prediction
 

@@ -79,6 +79,20 @@ def test_predict_trace_and_generate(hello_run):
     assert text.returncode == 0 and text.stdout.split()[0] == "O"
 
 
+def test_predict_trace_puts_every_step_on_the_map(hello_run):
+    """--trace adds the map of the hidden state: a point per step and each axis's share of the
+    validation states' variance; the same run and prefix give the same points."""
+    run_dir = hello_run[-1]["run_dir"]
+    first = json.loads(rnntui("predict", run_dir, "HELLO", "--json", "--trace").stdout)
+    assert len(first["map"]) == len(first["steps"]) == 5
+    assert all(len(point) == 2 and all(isinstance(v, float) for v in point) for point in first["map"])
+    x_share, y_share = first["map_explained"]
+    assert 0 < y_share <= x_share and x_share + y_share <= 1
+    again = json.loads(rnntui("predict", run_dir, "HELLO", "--json", "--trace").stdout)
+    assert again["map"] == first["map"]
+    assert "map" not in json.loads(rnntui("predict", run_dir, "HELLO", "--json").stdout)
+
+
 def test_hunt_command(hello_run):
     run_dir = hello_run[-1]["run_dir"]
     out = rnntui("hunt", run_dir, "HELLO WORLD HELLO", "L+", "--json", "--top", "2")

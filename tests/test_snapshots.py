@@ -176,6 +176,27 @@ def test_predict_with_a_trained_model_and_its_heatmap(snap_compare, trained_hell
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_predict_with_the_map_of_the_hidden_state(snap_compare, trained_hello, size, monkeypatch):
+    from rnntui.app import predictor_thread
+    from rnntui.app.widgets.state_map import StateMapPlot
+
+    monkeypatch.setattr(predictor_thread, "STATE_MAP_BUDGET_S", None)  # every sampled state, however loaded the machine
+
+    async def run_before(pilot):
+        app = pilot.app
+        await ready(pilot, "hello")
+        app.post_message(OpenRun(trained_hello))
+        await wait_for(pilot, lambda: app.training.phase is Phase.READY and app.training.step == 150)
+        await ready(pilot, "hello")
+        await pilot.press("escape", "m")
+        plot = app.query_one(StateMapPlot)
+        await wait_for(pilot, lambda: plot.picture.table is not None and plot.picture.tokens == ("H", "E", "L", "L"))
+        await pilot.pause()
+
+    assert snap_compare(RnnApp(runs_dir=str(trained_hello.parent)), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_runs_with_an_overlay(snap_compare, tmp_path, size):
     fixed_run(tmp_path, "hello", "lstm", 1.0)
     fixed_run(tmp_path, "hello", "gru", 0.8)

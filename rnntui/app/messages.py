@@ -68,6 +68,7 @@ class PredictRequested(Message):
 
     prefix: str
     top_k: int
+    map: bool = False  # the map of the hidden state is shown: the prefix's path on it is wanted too
 
 
 @dataclass

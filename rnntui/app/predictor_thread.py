@@ -4,14 +4,17 @@ comes back (as messages).
 
 Requests do not pile up: a new network replaces one still waiting to be built, new weights replace
 older ones, and the newest prefix replaces older prefixes. New weights re-run the last prefix, so
-Predict follows training live.
+Predict follows training live. While the map of the hidden state is shown (a feed asks for it),
+new weights also refit it (core/state_map.py: PCA of the validation states, reading them for at
+most STATE_MAP_BUDGET_S), aligned to the last fit so it does not flip; hidden, it costs nothing
+(not even reading the validation data, which for a user's own text is its whole file).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
@@ -21,8 +24,10 @@ from rnntui.core.spec import ExperimentSpec
 
 if TYPE_CHECKING:  # torch-side: imported in the thread, never on the UI thread
     from rnntui.core.predictor import Predictor
+    from rnntui.core.state_map import StateMap, StateMapper
     from rnntui.core.trainer_protocol import Weights
 
+STATE_MAP_BUDGET_S = 0.03  # reading validation states for one refit (the PCA adds a few ms)
 GENERATE = 40  # tokens of greedy and sampled continuation shown for a language model
 TEMPERATURE = 0.8
 
@@ -38,6 +43,7 @@ class Network:
 class Feed:
     prefix: str
     top_k: int = 5
+    map: bool = False  # the map of the hidden state is shown: the prediction comes with the prefix's path
 
 
 class PredictorThread:
@@ -50,6 +56,11 @@ class PredictorThread:
         self._last: Feed | None = None  # re-run when new weights arrive
         self._closed = False
         self._predictor: Predictor | None = None
+        self._mapper: StateMapper | None = None
+        self._map: StateMap | None = None
+        self._map_note: str | None = None  # why there is no map
+        self._map_stale = True  # the weights changed since the last fit
+        self._batch_size = 1  # the network's training batch size: the validation batches' size
         threading.Thread(target=self._serve, name="rnntui-predictor", daemon=True).start()
 
     # ---- requests (any thread; they return at once) ---------------------------------------------
@@ -96,6 +107,7 @@ class PredictorThread:
                     self._build(network)
                 if weights is not None and self._predictor is not None:
                     self._predictor.load_state_dict(weights)
+                    self._map_stale = True
                     feed = feed or self._last
                 if feed is not None and self._predictor is not None:
                     self._predict(feed)
@@ -114,6 +126,8 @@ class PredictorThread:
         predictor = Predictor(model, task)
         self._predictor = predictor
         self._last = None
+        self._mapper, self._map, self._map_stale = None, None, True
+        self._batch_size = network.spec.train.batch_size
         layers = [(name, f"{layer},{d}") for (layer, d), name in predictor.layer_names.items()]
         offered = quantities(model.spec.cell) + ([ATTENTION] if model.spec.attention != "none" else [])
         self.post(PredictorLoaded(network.spec, task.prefix_hint, layers, offered))
@@ -124,7 +138,29 @@ class PredictorThread:
         predictor.top_k = feed.top_k
         prediction = predictor.feed(feed.prefix, generate=GENERATE, temperature=TEMPERATURE, seed=0)
         self._last = feed
-        self.post(Predicted(feed.prefix, prediction, prediction.table()))
+        table = prediction.table()
+        if feed.map:
+            self._refit_if_stale()
+            table = replace(table, map_note=self._map_note)
+            if self._map is not None:
+                table = replace(table, map=self._map.table(prediction))
+        self.post(Predicted(feed.prefix, prediction, table))
+
+    def _refit_if_stale(self) -> None:
+        """The map for the weights loaded, aligned to the last one (a network's first: none). A map
+        that cannot be made is said in its place; the prediction goes on without it."""
+        from rnntui.core.state_map import StateMapper
+
+        if not self._map_stale or self._predictor is None:
+            return
+        self._map_stale = False
+        try:
+            if self._mapper is None:  # at the first feed that wants it: reading the data is not free
+                self._mapper = StateMapper(self._predictor.task, self._batch_size)
+            self._map = self._mapper.fit(self._predictor.model, self._map, budget_s=STATE_MAP_BUDGET_S)
+            self._map_note = self._mapper.note
+        except Exception as exc:  # e.g. an eigendecomposition that does not converge
+            self._map, self._map_note = None, f"no map for these weights: {type(exc).__name__}: {exc}"
 
 
 ATTENTION = ("attention", "attention")  # an encoder-decoder with attention: where each output looked

@@ -61,7 +61,7 @@ class ViewActions(Loading):
     # ---- prediction --------------------------------------------------------------------------
     @on(PredictRequested)
     def _predict_requested(self, message: PredictRequested) -> None:
-        self.predictor.feed(Feed(message.prefix, message.top_k))
+        self.predictor.feed(Feed(message.prefix, message.top_k, message.map))
 
     @on(PredictorLoaded)
     @on(Predicted)

@@ -14,6 +14,29 @@ HEAT_STEPS = 64  # the heatmap shows at most this many of the latest steps (it h
 
 
 @dataclass(frozen=True)
+class MapCloud:
+    """The validation states on the map of the hidden state (core/state_map.py), one fit's worth.
+    Coordinates as two flat tuples: a tuple per point made the garbage collector's full passes
+    (hundreds of ms, holding the GIL) come every few fits."""
+
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+    classes: tuple[int, ...]  # the head's top class at each point (empty: the head does not read them)
+    names: tuple[str, ...]  # class index → name
+    explained: tuple[float, float]  # each axis's share of the states' variance
+
+
+@dataclass(frozen=True)
+class MapTable:
+    """The map: the cloud (shared by every prediction until the next fit) and the prefix's path."""
+
+    cloud: MapCloud
+    xs: tuple[float, ...]  # the prefix's path, a point per step (TraceTable.tokens names them)
+    ys: tuple[float, ...]
+    classes: tuple[int, ...]  # the head's top class after each step (-1: none; empty: no classes)
+
+
+@dataclass(frozen=True)
 class TraceTable:
     tokens: tuple[str, ...]  # every step's token
     spans: tuple[tuple[int, int], ...]  # every step's (start, end) in the typed text
@@ -22,6 +45,8 @@ class TraceTable:
     hidden: Mapping[tuple[int, int], Rows] = field(default_factory=dict)  # every step, for colouring
     attention: Rows = ()  # encoder-decoder with attention: one row per token written, one column per token read
     written: tuple[str, ...] = ()  # the tokens those rows wrote (the end token included)
+    map: MapTable | None = None  # the map of the hidden state (None: no fit yet, or none possible)
+    map_note: str | None = None  # why there is no map, when one cannot be made
 
     def rows(self, what: str, layer: int, direction: int) -> Rows:
         """The kept steps of one quantity of one layer and direction ((0, 0)-shaped if absent)."""

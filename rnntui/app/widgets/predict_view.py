@@ -24,6 +24,7 @@ from rnntui.app.widgets.form import Choice, PredictInput
 from rnntui.app.widgets.heatmap import Heatmap, coloured_prefix, heat_text
 from rnntui.app.widgets.note import Note
 from rnntui.app.widgets.predict_text import QUANTITY_NAMES, HuntOutcome, continuation_text, hunt_text, output_text
+from rnntui.app.widgets.state_map import ShowsStateMap, StateMapPanel
 from rnntui.app.widgets.view_focus import RestylesItselfOnFocus
 from rnntui.core.errors import HuntError
 from rnntui.core.outputs import NextToken
@@ -38,7 +39,7 @@ ATTENTION_TITLE = "attention: rows written, columns read"
 TALL = 36  # rows of the view from which it shows the top 10 (else 5) and longer continuations
 
 
-class PredictView(RestylesItselfOnFocus, Vertical, can_focus=True):
+class PredictView(RestylesItselfOnFocus, ShowsStateMap, Vertical, can_focus=True):
     @dataclass
     class Matched(Message):
         """A worker ranked the units against the hunt's regex, or could not (`error`)."""
@@ -76,6 +77,7 @@ class PredictView(RestylesItselfOnFocus, Vertical, can_focus=True):
         yield Note(id="coloured")
         with VerticalScroll(id="heat-box", can_focus=False):
             yield Heatmap("", id="heatmap")
+        yield StateMapPanel(id="state-map")  # in the heatmap's place after m (state_map.py)
 
     def on_key(self, event: Key) -> None:
         """Typing with no field focused goes to the prefix (keys bound to something still do it),
@@ -185,7 +187,7 @@ class PredictView(RestylesItselfOnFocus, Vertical, can_focus=True):
         if self.ready:
             prefix = self.query_one("#prefix", Input).value
             self._top_k = self.top_k()
-            self.post_message(PredictRequested(prefix, self._top_k))
+            self.post_message(PredictRequested(prefix, self._top_k, self.has_class("-map")))
 
     def top_k(self) -> int:
         return 10 if self.size.height >= TALL else 5
@@ -213,6 +215,7 @@ class PredictView(RestylesItselfOnFocus, Vertical, can_focus=True):
             cont.update("")
         self.render_heatmap()
         self.render_coloured()
+        self.render_map()
 
     def render_heatmap(self) -> None:
         if self.prediction is None:

@@ -102,6 +102,7 @@ def _add_use_commands(sub: Subparsers[Parser]) -> None:
     pd.add_argument("--generate", type=int, default=0, metavar="N", help="continue the text by N tokens")
     pd.add_argument("--temperature", type=float, default=1.0, help="for the sampled continuation")
     pd.add_argument("--seed", type=int, default=0, help="for the sampled continuation")
+    pd.add_argument("--saliency", action="store_true", help="add how much each input token moves the prediction")
 
     sv = sub.add_parser("serve", help="serve the app to a web browser (textual-serve)")
     sv.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1; other hosts get a warning (plain HTTP)")
@@ -170,6 +171,7 @@ MIN_TEMPERATURE, MAX_TEMPERATURE = 0.01, 100.0  # outside, softmax(logits / T) i
 def cmd_predict(args: argparse.Namespace) -> int:
     from rnntui.core.experiment import from_checkpoint
     from rnntui.core.predictor import Predictor
+    from rnntui.core.saliency import saliency_json
 
     if args.top < 1:
         raise UserError("--top must be 1 or more")
@@ -180,15 +182,15 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if not 0 <= args.seed <= 2**64 - 1:
         raise UserError("--seed must be between 0 and 2**64 - 1")
     _, task, model = from_checkpoint(args.run_dir)
-    pred = Predictor(model, task, top_k=args.top).feed(
-        args.prefix, generate=args.generate, temperature=args.temperature, seed=args.seed
-    )
+    predictor = Predictor(model, task, top_k=args.top)
+    pred = predictor.feed(args.prefix, generate=args.generate, temperature=args.temperature, seed=args.seed)
+    sal = predictor.saliency(args.prefix) if args.saliency else None
     if args.json:
-        emit_json(pred.to_json(trace=args.trace))
+        emit_json(pred.to_json(trace=args.trace) | (saliency_json(sal, pred.window_start) if sal else {}))
         return 0
     from rnntui.headless import print_prediction
 
-    print_prediction(pred)
+    print_prediction(pred, sal)
     return 0
 
 

@@ -14,12 +14,23 @@ HEAT_STEPS = 64  # the heatmap shows at most this many of the latest steps (it h
 
 
 @dataclass(frozen=True)
+class Saliency:
+    """What the prediction looks at (core/saliency.py): ‖∂ target / ∂ x_t‖ per fed token."""
+
+    values: tuple[float, ...]  # one per fed token, scaled so the largest is 1 (all 0: nothing moves it)
+    target: str  # what was differentiated, in words ("log p(o)", "the forecast"); tokens in it are data
+    scale: float  # the largest norm before scaling
+    applicable: bool = True  # False for one→many: it reads one input
+
+
+@dataclass(frozen=True)
 class TraceTable:
     tokens: tuple[str, ...]  # every step's token
     spans: tuple[tuple[int, int], ...]  # every step's (start, end) in the typed text
     first: int  # the step the heat rows start at (the latest HEAT_STEPS are kept)
     heat: Mapping[tuple[str, int, int], Rows] = field(default_factory=dict)  # (what, layer, direction)
     hidden: Mapping[tuple[int, int], Rows] = field(default_factory=dict)  # every step, for colouring
+    saliency: Saliency | None = None  # what the prediction looks at, one value per step (None: not asked)
 
     def rows(self, what: str, layer: int, direction: int) -> Rows:
         """The kept steps of one quantity of one layer and direction ((0, 0)-shaped if absent)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
@@ -123,7 +123,15 @@ class PredictorThread:
         predictor.top_k = feed.top_k
         prediction = predictor.feed(feed.prefix, generate=GENERATE, temperature=TEMPERATURE, seed=0)
         self._last = feed
-        self.post(Predicted(feed.prefix, prediction, prediction.table()))
+        table = prediction.table()
+        if not self._superseded(feed):  # what it looks at: once per keystroke, skipped when typed over
+            table = replace(table, saliency=predictor.saliency(feed.prefix))
+        self.post(Predicted(feed.prefix, prediction, table))
+
+    def _superseded(self, feed: Feed) -> bool:
+        """A newer prefix is waiting: this one's answer will be dropped by the view."""
+        with self._cv:
+            return self._feed is not None and self._feed.prefix != feed.prefix
 
 
 def quantities(cell: str) -> list[tuple[str, str]]:

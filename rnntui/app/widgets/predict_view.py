@@ -23,6 +23,7 @@ from rnntui.app.widgets.form import Choice, PredictInput
 from rnntui.app.widgets.heatmap import Heatmap, coloured_prefix, heat_text
 from rnntui.app.widgets.note import Note
 from rnntui.app.widgets.predict_text import QUANTITY_NAMES, HuntOutcome, continuation_text, hunt_text, output_text
+from rnntui.app.widgets.saliency_line import Looked, SaliencyLine
 from rnntui.app.widgets.view_focus import RestylesItselfOnFocus
 from rnntui.core.errors import HuntError
 from rnntui.core.outputs import NextToken
@@ -60,6 +61,7 @@ class PredictView(RestylesItselfOnFocus, Vertical, can_focus=True):
         with Horizontal(id="prefix-row", classes="field"):
             yield Label("prefix", classes="field-label")
             yield PredictInput(placeholder="type a prefix…", id="prefix", max_length=MAX_INPUT)
+        yield SaliencyLine(id="saliency")
         yield Static("", id="predict-hint")
         yield Note(id="predict-notice")
         with Horizontal(id="predict-top"):
@@ -148,6 +150,7 @@ class PredictView(RestylesItselfOnFocus, Vertical, can_focus=True):
         self.query_one("#unit", Input).value = ""
         self.query_one("#hunt-result", Note).update("")
         self.query_one("#coloured", Note).update("")
+        self.query_one(SaliencyLine).show(None)
 
     # ---- events ------------------------------------------------------------------------------
     @on(Input.Changed, "#prefix")
@@ -201,6 +204,8 @@ class PredictView(RestylesItselfOnFocus, Vertical, can_focus=True):
             return
         self.query_one("#predict-notice", Note).update(line(pred.notice) if pred.notice else "")
         self.query_one("#prediction", Static).update(output_text(pred))
+        sal = self.table.saliency
+        self.query_one(SaliencyLine).show(None if sal is None else Looked(pred.prefix, self.table.spans, sal))
         cont = self.query_one("#continuation", Static)
         out = pred.output
         if isinstance(out, NextToken) and (out.continuation or out.sampled):

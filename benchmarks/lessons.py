@@ -11,8 +11,10 @@ run shows the setting that *should* fall short (e.g. a unidirectional river-bank
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
 import time
+from pathlib import Path
 
 import torch
 
@@ -20,6 +22,9 @@ from rnntui.core import events as ev
 from rnntui.core.presets import discover, resolve, sorted_entries
 from rnntui.core.spec import apply_overrides, set_value
 from rnntui.core.trainer import Trainer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from saliency import lesson_row  # noqa: E402  (long-memory: are the marked values the top-2 salient?)
 
 CONTRASTS = {
     "river-bank": ["model.bidirectional=false"],
@@ -49,7 +54,7 @@ def train(name: str, overrides: list[str], budget: float) -> dict:
         finished = trainer.run(stop=stop, on_event=on_event)
     finally:
         timer.cancel()
-    return {"finished": finished, "seconds": time.perf_counter() - t0, **seen}
+    return {"finished": finished, "seconds": time.perf_counter() - t0, "trainer": trainer, **seen}
 
 
 def main() -> None:
@@ -85,6 +90,10 @@ def main() -> None:
             f"{sign}{g.get('threshold', 0):<8g}{'yes' if g.get('met') else 'no':<5}{reached:>12}",
             flush=True,
         )
+        if name == "long-memory":
+            trainer = r["trainer"]
+            trainer.model.eval()
+            print(f"{'':<13}saliency: {lesson_row(trainer, trainer.spec.model.cell, r['seconds'])}", flush=True)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,11 @@ saliency ≤ 20 ms. "long" repeats the example to ≥ 100 tokens (a pasted parag
 with the same budget, then reports, over 100 held-out sequences, how often the two marked positions
 are the two most salient inputs. Target: LSTM ≥ 90 %; the tanh RNN never learns at this length,
 so its share stays low.
+
+Measured on the 2-core machine (shared with other work): saliency 0.7–1.8 ms a keystroke on every
+preset's example (translate 9.7 ms: it differentiates the whole greedy decoding), 6–38 ms at ~100
+tokens (translate 95 ms); --lesson: LSTM 4000 steps in 265 s, MSE 0.0001, top-2 100 %; tanh RNN
+MSE 0.169 (the baseline), top-2 0 %.
 """
 
 from __future__ import annotations

@@ -11,8 +11,10 @@ run shows the setting that *should* fall short (e.g. a unidirectional river-bank
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
 import time
+from pathlib import Path
 
 import torch
 from map_lessons import MAP_LESSONS, map_lines
@@ -21,6 +23,9 @@ from rnntui.core import events as ev
 from rnntui.core.presets import discover, resolve, sorted_entries
 from rnntui.core.spec import apply_overrides, set_value
 from rnntui.core.trainer import Trainer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from saliency import lesson_row  # noqa: E402  (long-memory: are the marked values the top-2 salient?)
 
 CONTRASTS = {
     "river-bank": ["model.bidirectional=false"],
@@ -95,6 +100,10 @@ def main() -> None:
         )
         if name in MAP_LESSONS and not overrides:
             print("\n".join(map_lines(name, r["trainer"])), flush=True)
+        if name == "long-memory":
+            trainer = r["trainer"]
+            trainer.model.eval()
+            print(f"{'':<13}saliency: {lesson_row(trainer, trainer.spec.model.cell, r['seconds'])}", flush=True)
 
 
 if __name__ == "__main__":

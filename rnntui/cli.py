@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from rnntui import __version__
+from rnntui import __version__, cli_predict
 from rnntui.cli_common import UserError, emit_json, interrupts_exit, preload
 from rnntui.core.textsafe import one_line
 
@@ -102,6 +102,7 @@ def _add_use_commands(sub: Subparsers[Parser]) -> None:
     pd.add_argument("--generate", type=int, default=0, metavar="N", help="continue the text by N tokens")
     pd.add_argument("--temperature", type=float, default=1.0, help="for the sampled continuation")
     pd.add_argument("--seed", type=int, default=0, help="for the sampled continuation")
+    pd.add_argument("--saliency", action="store_true", help="add how much each input token moves the prediction")
 
     sv = sub.add_parser("serve", help="serve the app to a web browser (textual-serve)")
     sv.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1; other hosts get a warning (plain HTTP)")
@@ -164,69 +165,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-MIN_TEMPERATURE, MAX_TEMPERATURE = 0.01, 100.0  # outside, softmax(logits / T) is inf or nan in float32
-
-
-def cmd_predict(args: argparse.Namespace) -> int:
-    from rnntui.core.experiment import from_checkpoint
-    from rnntui.core.predictor import Predictor
-
-    if args.top < 1:
-        raise UserError("--top must be 1 or more")
-    if args.generate < 0 or args.generate > 10_000:
-        raise UserError("--generate must be between 0 and 10000")
-    if not (MIN_TEMPERATURE <= args.temperature <= MAX_TEMPERATURE):  # also refuses nan
-        raise UserError(f"--temperature must be between {MIN_TEMPERATURE:g} and {MAX_TEMPERATURE:g}")
-    if not 0 <= args.seed <= 2**64 - 1:
-        raise UserError("--seed must be between 0 and 2**64 - 1")
-    spec, task, model = from_checkpoint(args.run_dir)
-    pred = Predictor(model, task, top_k=args.top).feed(
-        args.prefix, generate=args.generate, temperature=args.temperature, seed=args.seed
-    )
-    if args.json:
-        out = pred.to_json(trace=args.trace)
-        if args.trace:  # the map of the hidden state, fitted on the run's validation states
-            from rnntui.core.state_map import map_json
-
-            out |= map_json(task, spec.train.batch_size, model, pred)
-        emit_json(out)
-        return 0
-    from rnntui.headless import print_prediction
-
-    print_prediction(pred)
-    return 0
-
-
-def cmd_hunt(args: argparse.Namespace) -> int:
-    from rnntui.core.experiment import from_checkpoint
-    from rnntui.core.hunt import hunt
-    from rnntui.core.predictor import Predictor
-
-    _, task, model = from_checkpoint(args.run_dir)
-    units, _ = hunt(Predictor(model, task), args.text, args.regex, top=max(1, args.top))
-    if args.json:
-        emit_json(
-            {
-                "text": args.text,
-                "regex": args.regex,
-                # Layers counted from 1, as everywhere a person reads them ("layer 1 unit 5").
-                "units": [
-                    {
-                        "layer": u.layer + 1,
-                        "direction": "backward" if u.direction else "forward",
-                        "unit": u.unit,
-                        "score": u.score,
-                    }
-                    for u in units
-                ],
-            }
-        )
-    else:
-        for u in units:
-            print(f"{u.label():<24} r = {u.score:+.3f}")
-    return 0
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     if args.preset is not None:  # each browser tab runs `rnntui --preset NAME`, which refuses a wrong name
         from rnntui.core.presets import check_preset_name
@@ -271,8 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = {
         None: cmd_app,
         "presets": cmd_presets,
-        "predict": cmd_predict,
-        "hunt": cmd_hunt,
+        "predict": cli_predict.cmd_predict,
+        "hunt": cli_predict.cmd_hunt,
         "export": cmd_export,
         "serve": cmd_serve,
         "runs": cli_runs.cmd_runs,

@@ -17,6 +17,7 @@ from rich.text import Text
 from rnntui.core import events as ev
 from rnntui.core.prediction import Prediction
 from rnntui.core.textsafe import one_line, sanitize
+from rnntui.core.trace_table import Saliency
 
 if TYPE_CHECKING:
     from rnntui.core.trainer import Trainer
@@ -118,10 +119,29 @@ def status_line(state: dict[str, Any], e: ev.Progress) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def print_prediction(pred: Prediction) -> None:
+def print_prediction(pred: Prediction, sal: Saliency | None = None) -> None:
     """The prediction as `rnntui.exported.shared.result_lines` writes it, so the exported programs, which
-    carry the same function, print exactly this; every character from the run or the prefix is visible."""
+    carry the same function, print exactly this; every character from the run or the prefix is visible.
+    With `sal` (--saliency), then each fed token with how much it moves the prediction."""
     from rnntui.exported.shared import result_lines
 
     for line in result_lines(pred.to_json()):
         print(line)
+    if sal is not None:
+        for line in saliency_lines(pred, sal):
+            print(line)
+
+
+def saliency_lines(pred: Prediction, sal: Saliency) -> list[str]:
+    """A header saying what was differentiated, then one row per fed token: the token, its value
+    (the largest is 1) and a bar of visible characters."""
+    if not sal.applicable or not sal.values:
+        return [one_line(f"saliency: {sal.target if not sal.applicable else 'nothing typed'}")]
+    rows = [one_line(f"saliency: ‖∂ {sal.target} / ∂ x_t‖ per token, the largest ({sal.scale:.4g}) scaled to 1")]
+    if pred.window_start:
+        rows.append(f"(the {pred.window_start} tokens before the window are not fed)")
+    for tok, v in zip(pred.tokens[pred.window_start :], sal.values, strict=False):
+        shown = repr(tok.text) if tok.text.strip() != tok.text or not tok.text else tok.text
+        full = round(v * 20)
+        rows.append(f"{one_line(shown):>12}  {v:5.3f}  {'█' * full + '·' * (20 - full)}")
+    return rows

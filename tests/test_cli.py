@@ -93,6 +93,22 @@ def test_predict_trace_puts_every_step_on_the_map(hello_run):
     assert "map" not in json.loads(rnntui("predict", run_dir, "HELLO", "--json").stdout)
 
 
+def test_predict_saliency_adds_one_number_per_input_token(hello_run):
+    """Issue 16: `--saliency --json` says how much each typed token moves the top next token's log p."""
+    run_dir = hello_run[-1]["run_dir"]
+    out = rnntui("predict", run_dir, "HELLO WORL", "--saliency", "--json")
+    assert out.returncode == 0, out.stderr
+    pred = json.loads(out.stdout)
+    assert len(pred["saliency"]) == len(pred["tokens"]) == 10
+    assert max(pred["saliency"]) == 1.0 and min(pred["saliency"]) >= 0.0
+    assert pred["saliency_of"] == f"log p({pred['next'][0]['token']})"
+    plain = rnntui("predict", run_dir, "HE\x1bLL", "--saliency")  # a typed ESC is shown, never sent
+    assert plain.returncode == 0, plain.stderr
+    rows = plain.stdout.splitlines()[-5:]
+    assert "\x1b" not in plain.stdout and "␛" in rows[2] and all("█" in r or "·" in r for r in rows[1:])
+    assert "saliency" not in rnntui("predict", run_dir, "HELL", "--json").stdout  # only when asked
+
+
 def test_hunt_command(hello_run):
     run_dir = hello_run[-1]["run_dir"]
     out = rnntui("hunt", run_dir, "HELLO WORLD HELLO", "L+", "--json", "--top", "2")

@@ -83,7 +83,8 @@ class PredictorLoaded(Message):
 
 @dataclass
 class Predicted(Message):
-    """The prediction for `prefix`, with its values as plain numbers (`table`) for drawing."""
+    """The prediction for `prefix`, with its values as plain numbers (`table`) for drawing, among them
+    what it looks at (`table.saliency`)."""
 
     prefix: str
     prediction: Prediction

@@ -144,7 +144,14 @@ class PredictorThread:
             table = replace(table, map_note=self._map_note)
             if self._map is not None:
                 table = replace(table, map=self._map.table(prediction))
+        if not self._superseded(feed):  # what it looks at: once per keystroke, skipped when typed over
+            table = replace(table, saliency=predictor.saliency(feed.prefix))
         self.post(Predicted(feed.prefix, prediction, table))
+
+    def _superseded(self, feed: Feed) -> bool:
+        """A newer prefix is waiting: this one's answer will be dropped by the view."""
+        with self._cv:
+            return self._feed is not None and self._feed.prefix != feed.prefix
 
     def _refit_if_stale(self) -> None:
         """The map for the weights loaded, aligned to the last one (a network's first: none). A map

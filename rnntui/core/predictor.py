@@ -22,10 +22,12 @@ from rnntui.core.model import SequenceModel, State, fused_runner
 from rnntui.core.outputs import Ranked
 from rnntui.core.prediction import Prediction, StepView, step_views
 from rnntui.core.readers import READERS, ReadOptions
+from rnntui.core.saliency import saliency
 from rnntui.core.tasks.base import Task
 from rnntui.core.tasks.data import Token
 from rnntui.core.tasks.kinds import InputKind
 from rnntui.core.trace import StackTrace, TraceRunner, trace_stack
+from rnntui.core.trace_table import Saliency
 
 WINDOW = 512
 
@@ -144,6 +146,11 @@ class Predictor:
         if read.notice:
             notes.append(read.notice)
         return Prediction(prefix, tokens, win_start, read.output, read.steps, tuple(notes), self.layer_names)
+
+    def saliency(self, prefix: str) -> Saliency:
+        """What the prediction for `prefix` looks at: one value per fed token (core/saliency.py)."""
+        tokens = self.task.tokenize(prefix)
+        return saliency(self.model, self.task, tokens[max(0, len(tokens) - self.window) :])
 
     @property
     def layer_names(self) -> dict[tuple[int, int], str]:

@@ -37,6 +37,16 @@ class MapTable:
 
 
 @dataclass(frozen=True)
+class Saliency:
+    """What the prediction looks at (core/saliency.py): ‖∂ target / ∂ x_t‖ per fed token."""
+
+    values: tuple[float, ...]  # one per fed token, scaled so the largest is 1 (all 0: nothing moves it)
+    target: str  # what was differentiated, in words ("log p(o)", "the forecast"); tokens in it are data
+    scale: float  # the largest norm before scaling
+    applicable: bool = True  # False for one→many: it reads one input
+
+
+@dataclass(frozen=True)
 class TraceTable:
     tokens: tuple[str, ...]  # every step's token
     spans: tuple[tuple[int, int], ...]  # every step's (start, end) in the typed text
@@ -47,6 +57,7 @@ class TraceTable:
     written: tuple[str, ...] = ()  # the tokens those rows wrote (the end token included)
     map: MapTable | None = None  # the map of the hidden state (None: no fit yet, or none possible)
     map_note: str | None = None  # why there is no map, when one cannot be made
+    saliency: Saliency | None = None  # what the prediction looks at, one value per step (None: not asked)
 
     def rows(self, what: str, layer: int, direction: int) -> Rows:
         """The kept steps of one quantity of one layer and direction ((0, 0)-shaped if absent)."""

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Key
-from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Input, Label, Static
 
@@ -21,17 +18,17 @@ from rnntui.app.predict_state import PredictState
 from rnntui.app.state import Phase, TrainingState
 from rnntui.app.widgets.attention_text import attention_text
 from rnntui.app.widgets.form import Choice, PredictInput
-from rnntui.app.widgets.heatmap import Heatmap, coloured_prefix, heat_text
+from rnntui.app.widgets.heatmap import Heatmap, heat_text
+from rnntui.app.widgets.neuron_hunt import HuntsUnits
 from rnntui.app.widgets.note import Note
-from rnntui.app.widgets.predict_text import QUANTITY_NAMES, HuntOutcome, continuation_text, hunt_text, output_text
+from rnntui.app.widgets.predict_text import QUANTITY_NAMES, HuntOutcome, continuation_text, output_text
+from rnntui.app.widgets.saliency_line import Looked, SaliencyLine
 from rnntui.app.widgets.state_map import ShowsStateMap, StateMapPanel
 from rnntui.app.widgets.view_focus import RestylesItselfOnFocus
-from rnntui.core.errors import HuntError
 from rnntui.core.outputs import NextToken
 from rnntui.core.trace_table import TraceTable
 
 if TYPE_CHECKING:  # torch-side modules: importing them here would import torch on the UI thread
-    from rnntui.core.hunt import Unit
     from rnntui.core.predictor import Prediction
 
 MAX_INPUT = 100_000
@@ -39,17 +36,7 @@ ATTENTION_TITLE = "attention: rows written, columns read"
 TALL = 36  # rows of the view from which it shows the top 10 (else 5) and longer continuations
 
 
-class PredictView(RestylesItselfOnFocus, ShowsStateMap, Vertical, can_focus=True):
-    @dataclass
-    class Matched(Message):
-        """A worker ranked the units against the hunt's regex, or could not (`error`)."""
-
-        generation: int
-        text: str
-        pattern: str
-        units: tuple[Unit, ...]
-        error: str | None
-
+class PredictView(RestylesItselfOnFocus, ShowsStateMap, HuntsUnits, Vertical, can_focus=True):
     BINDINGS = [
         Binding("pageup", "scroll_heatmap(-1)", "scroll", show=False, tooltip="scroll the heatmap up"),
         Binding("pagedown", "scroll_heatmap(1)", "scroll", show=False, tooltip="scroll the heatmap down"),
@@ -63,6 +50,7 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, Vertical, can_focus=True
         with Horizontal(id="prefix-row", classes="field"):
             yield Label("prefix", classes="field-label")
             yield PredictInput(placeholder="type a prefix…", id="prefix", max_length=MAX_INPUT)
+        yield SaliencyLine(id="saliency")
         yield Static("", id="predict-hint")
         yield Note(id="predict-notice")
         with Horizontal(id="predict-top"):
@@ -152,6 +140,7 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, Vertical, can_focus=True
         self.query_one("#unit", Input).value = ""
         self.query_one("#hunt-result", Note).update("")
         self.query_one("#coloured", Note).update("")
+        self.query_one(SaliencyLine).show(None)
 
     # ---- events ------------------------------------------------------------------------------
     @on(Input.Changed, "#prefix")
@@ -162,19 +151,6 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, Vertical, can_focus=True
     @on(Choice.Changed, "#quantity")
     def _heat_changed(self) -> None:
         self.render_heatmap()
-
-    @on(Input.Submitted, "#hunt")
-    def _hunt(self) -> None:
-        self.run_hunt()
-
-    @on(Input.Changed, "#unit")
-    def _unit_changed(self, event: Input.Changed) -> None:
-        try:
-            self.unit = int(event.value) if event.value.strip() else None
-        except ValueError:
-            self.unit = None
-        self.render_heatmap()
-        self.render_coloured()
 
     def layer_direction(self) -> tuple[int, int]:
         value = self.query_one("#layer", Choice).value
@@ -205,6 +181,8 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, Vertical, can_focus=True
             return
         self.query_one("#predict-notice", Note).update(line(pred.notice) if pred.notice else "")
         self.query_one("#prediction", Static).update(output_text(pred))
+        sal = self.table.saliency
+        self.query_one(SaliencyLine).show(None if sal is None else Looked(pred.prefix, self.table.spans, sal))
         cont = self.query_one("#continuation", Static)
         out = pred.output
         if isinstance(out, NextToken) and (out.continuation or out.sampled):
@@ -235,65 +213,3 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, Vertical, can_focus=True
         self.query_one(Heatmap).update(
             heat_text(rows, tokens, width=width, signed=signed, highlight=self.unit, title=title, skipped=table.first)
         )
-
-    # ---- neuron hunt: matched and ranked in a worker thread, the regex with a time limit -----------
-    def run_hunt(self) -> None:
-        pattern = self.query_one("#hunt", Input).value
-        out = self.query_one("#hunt-result", Note)
-        self._hunt_generation += 1
-        pred = self.prediction
-        if not pattern or not self.ready:
-            out.update("type a regex and press enter: units whose activation follows its matches are ranked")
-            return
-        out.update(assemble("neuron hunt: matching ", line(pattern), "…"))
-        if pred is None or pred.prefix != self.query_one("#prefix", Input).value:
-            self._hunt_waits = True  # for the prediction of the text as it is now: it runs when that arrives
-            return
-        self._hunt_waits = False
-        self._rank(self._hunt_generation, pred, pattern)
-
-    @work(thread=True, exclusive=True, group="hunt", exit_on_error=False)
-    def _rank(self, generation: int, pred: Prediction, pattern: str) -> None:
-        from rnntui.core.hunt import match_spans, rank_against, targets_from_spans
-
-        try:
-            if not pred.steps:
-                raise HuntError("type some text first")
-            spans = match_spans(pred.prefix, pattern)
-            units = rank_against(pred, pattern, targets_from_spans(pred, len(pred.prefix), spans), top=5)
-            self.post_message(self.Matched(generation, pred.prefix, pattern, tuple(units), None))
-        except HuntError as exc:
-            self.post_message(self.Matched(generation, pred.prefix, pattern, (), str(exc)))
-
-    @on(Matched)
-    def _matched(self, m: Matched) -> None:
-        if m.generation != self._hunt_generation:
-            return  # a newer hunt is running
-        out = self.query_one("#hunt-result", Note)
-        if (m.text, m.pattern) != (self.query_one("#prefix", Input).value, self.query_one("#hunt", Input).value):
-            out.update("neuron hunt: the text or the regex changed while it matched; enter ranks again")
-            return
-        self.hunt_outcome = HuntOutcome(m.pattern, m.units, m.error)
-        if m.error is not None:
-            out.update(assemble(("neuron hunt: ", "bold"), m.error))
-            return
-        best = m.units[0]
-        self.query_one("#layer", Choice).value = f"{best.layer},{best.direction}"
-        self.query_one("#unit", Input).value = str(best.unit)
-        out.update(hunt_text(m.pattern, list(m.units)))
-        self.redraw()
-
-    def render_coloured(self) -> None:
-        target = self.query_one("#coloured", Note)
-        pred = self.prediction
-        if pred is None or self.unit is None:
-            target.update("")
-            return
-        layer, direction = self.layer_direction()
-        values = self.table.unit_per_char(len(pred.prefix), layer, direction, self.unit)
-        if values is None:
-            target.update(Text(f"unit {self.unit} is not in this layer", style="dim"))
-            return
-        prefix = pred.prefix[-2000:]
-        offset = len(pred.prefix) - len(prefix)
-        target.update(Text.assemble((f"unit {self.unit}: ", "bold"), coloured_prefix(prefix, values[offset:])))

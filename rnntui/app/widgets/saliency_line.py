@@ -1,0 +1,136 @@
+"""The line under Predict's prefix: what the prediction looks at (issue 16, after Distill's
+"Memorization in RNNs"). Each typed token sits on a shade of how much it moves the prediction,
+‖∂ target / ∂ x_t‖ (core/saliency.py), the largest the brightest; the scale is at the right.
+
+The label is as wide as the prefix field's, so while the prefix fits, every shade is right under
+the characters it belongs to. Drawn from plain numbers (core/trace_table.Saliency): no torch here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+from rich.color import Color
+from rich.style import Style
+from rich.text import Text
+from textual.widget import Widget
+
+from rnntui.app.plain import line
+from rnntui.core.trace_table import Saliency
+
+LABEL = "looks at "  # as wide as the prefix field's label (app.tcss: #prefix-row .field-label)
+# Four levels, dark to bright, readable on the dark and the light themes; text on the two brightest is dark.
+LEVELS = tuple(Color.from_rgb(*rgb) for rgb in ((48, 48, 64), (112, 78, 36), (204, 132, 28), (255, 214, 64)))
+WIDE = 100  # from this width the legend also gives the largest norm
+
+
+@dataclass(frozen=True)
+class Looked:
+    """What the line draws: the typed text, each fed token's span in it, and their saliency."""
+
+    prefix: str
+    spans: tuple[tuple[int, int], ...]
+    saliency: Saliency
+
+
+def level(v: float) -> int:
+    return max(0, min(len(LEVELS) - 1, int(v * len(LEVELS))))
+
+
+def token_style(v: float) -> Style:
+    lv = level(v)
+    return Style(bgcolor=LEVELS[lv], color="black" if lv >= 2 else "white", bold=lv == len(LEVELS) - 1)
+
+
+def legend(sal: Saliency, width: int) -> Text:
+    """'∂ log p(O)  low ████ high': what was differentiated (its token is data), then the scale, one
+    block per level in the colour a token of that level sits on."""
+    out = Text("  ∂ ", style="dim")
+    out.append_text(line(sal.target[:24], "dim"))
+    if width >= WIDE:
+        out.append(f" (max {sal.scale:.3g})", style="dim")
+    out.append("  low ", style="dim")
+    for colour in LEVELS:
+        out.append("█", style=Style(color=colour))
+    out.append(" high", style="dim")
+    return out
+
+
+def shaded_prefix(prefix: str, spans: Sequence[tuple[int, int]], values: Sequence[float]) -> list[Text]:
+    """The typed text in pieces: each fed token on its shade, the text between them as typed."""
+    pieces: list[Text] = []
+    at = 0
+    for (start, end), v in zip(spans, values, strict=False):
+        if start > at:
+            pieces.append(line(prefix[at:start], "dim"))
+        pieces.append(line(prefix[start:end], token_style(v)))
+        at = max(at, end)
+    if at < len(prefix):
+        pieces.append(line(prefix[at:], "dim"))
+    return pieces
+
+
+def tail(pieces: list[Text], room: int) -> Text:
+    """The last pieces that fit in `room` cells, with … where the start was cut."""
+    kept: list[Text] = []
+    used = 0
+    for piece in reversed(pieces):
+        width = cell_len(piece.plain)
+        if used + width > room:
+            cut = len(piece)
+            while cut > 0 and cell_len(piece.plain[cut - 1 :]) <= room - used - 1:
+                cut -= 1
+            kept += [piece[cut:], Text("…", style="dim")]
+            break
+        kept.append(piece)
+        used += width
+    out = Text()  # appended, not added: `a + b` gives b the style of a's whole text
+    for piece in reversed(kept):
+        out.append_text(piece)
+    return out
+
+
+def saliency_text(looked: Looked | None, width: int) -> Text:
+    """The whole line: the label, the shaded prefix (its tail when long), the legend at the right."""
+    out = Text(no_wrap=True, overflow="crop")
+    out.append(LABEL, style="dim")
+    if looked is None:  # nothing predicted yet for this network
+        out.append("…", style="dim")
+        return out
+    sal = looked.saliency
+    if not sal.applicable or not sal.values:
+        out.append_text(
+            line(
+                sal.target
+                if not sal.applicable
+                else "type a prefix: each token is shaded by how much it moves the prediction",
+                "dim",
+            )
+        )
+        return out
+    key = legend(sal, width) if sal.scale > 0 else Text("  nothing typed moves the prediction", style="dim")
+    room = max(1, width - len(LABEL) - cell_len(key.plain))
+    body = tail(shaded_prefix(looked.prefix, looked.spans, sal.values), room)
+    out.append_text(body)
+    out.append(" " * max(0, room - cell_len(body.plain)))
+    out.append_text(key)
+    return out
+
+
+class SaliencyLine(Widget):
+    """One line; shows the latest prediction's saliency (`looked`), or a waiting mark."""
+
+    DEFAULT_CSS = "SaliencyLine { height: 1; }"
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.looked: Looked | None = None
+
+    def show(self, looked: Looked | None) -> None:
+        self.looked = looked
+        self.refresh()
+
+    def render(self) -> Text:
+        return saliency_text(self.looked, self.size.width or 78)

@@ -3,16 +3,21 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 from app_helpers import inject, ready, screen_lines, wait_for
 
+from helpers import tiny
 from rnntui.app.app import RnnApp
 from rnntui.app.state import Flow
 from rnntui.app.widgets.chart_axes import log_ticks, nice_ticks, step_label, value_label
 from rnntui.app.widgets.charts import legend_text
 from rnntui.app.widgets.train_charts import GradFlowChart, GradNormChart, LossChart
 from rnntui.core import events as ev
+from rnntui.core.runs import RunDir
+from rnntui.core.trainer import Trainer
 
 
 def test_step_ticks_are_whole_nice_numbers() -> None:
@@ -47,7 +52,7 @@ def test_values_have_three_significant_digits_and_logs_read_as_powers() -> None:
 def test_every_axis_has_enough_ticks_where_the_room_allows() -> None:
     # 150 steps on a narrow chart: the nearest nice step (100) gave a single tick
     assert nice_ticks(1, 150, count=2, integer=True, at_least=2) == [50, 100, 150]
-    assert len(nice_ticks(2.6, 7.0, count=3, at_least=3, label=value_label)) >= 3  # was one: "5"
+    assert len(nice_ticks(2.3, 5.0, count=2, at_least=3, label=value_label)) >= 3  # a short chart had "4" alone
     assert nice_ticks(0, 1, count=3, integer=True, at_least=3) == [0, 1]  # no room: no half steps
     labels = [value_label(t) for t in nice_ticks(2.341, 2.347, count=3, at_least=3, label=value_label)]
     assert len(labels) == len(set(labels))  # 3 significant digits: never the same label twice
@@ -146,3 +151,34 @@ async def test_charts_run_no_timer_while_nothing_changes(tmp_path) -> None:
         assert loss._timers and grad._timers and not flow._timers  # the flow chart's data did not change
         await wait_for(pilot, lambda: not loss._timers and loss.steps == [1, 2] and not loss._dirty)
         assert not any(c._timers for c in charts)  # drawn: the timers are gone
+
+
+def run_with_losses(base: Path, losses: list[float]) -> None:
+    """A finished run whose metrics.jsonl logged these losses, one a step."""
+    spec = tiny("char_lm", {"seq_len": 12, "corpus": "hello", "case": "upper"}, cell="gru")
+    run = RunDir.create(base, spec)
+    Trainer(spec, run=run).checkpoint()
+    run.set_status("complete", step=len(losses))
+    records = [
+        {"event": "step", "step": s, "loss": loss, "grad_norm": 1.0, "clipped": False, "layer_norms": {}, "lr": 0.01}
+        for s, loss in enumerate(losses, 1)
+    ]
+    run.metrics_path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+
+
+async def test_the_runs_overlay_has_three_value_ticks_at_80x24(tmp_path) -> None:
+    for _ in range(7):  # a full table, and a line for a folder it cannot read: the chart has few rows
+        run_with_losses(tmp_path, [2.1 + 2.9 / (1 + s / 20) for s in range(300)])  # 5.0 down to 2.3: "4" alone
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "spec.toml").write_text("[model")
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("4")
+        await wait_for(pilot, lambda: len(app.query_one("#runs").runs) == 7 and app.query_one("#runs-problems").display)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(app.query_one("#runs-loss").series) == 1)
+        app.query_one("#runs-loss").replot()
+        await pilot.pause()
+        labels = [row.split("┤")[0].strip() for row in screen_lines(app) if "┤" in row]
+        assert len(labels) >= 3, "\n".join(screen_lines(app))  # one or two labels do not tell the scale

@@ -7,8 +7,9 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+import tomllib
 from app_helpers import inject, ready, screen_lines, wait_for
-from textual.widgets import Input
+from textual.widgets import DataTable, Input
 
 from helpers import tiny
 from rnntui.app.app import RnnApp
@@ -17,16 +18,20 @@ from rnntui.app.widgets.key_bar import KeyBar, hints
 from rnntui.app.widgets.train_charts import GradNormChart
 from rnntui.core import events as ev
 from rnntui.core.divergence import advice, tips
+from rnntui.core.presets import builtin_dir, resolve
 from rnntui.core.runs import RunDir
+from rnntui.core.spec import CELL_LABELS
 from rnntui.core.trainer import Trainer
 
 SIZE = (80, 24)
 
 
-def make_run(base) -> None:
+def make_run(base, name: str = "a-long-preset-name") -> RunDir:
     spec = tiny("char_lm", {"seq_len": 12, "corpus": "hello", "case": "upper"}, cell="gru", bidirectional=False)
-    spec = dataclasses.replace(spec, name="a-long-preset-name", train=dataclasses.replace(spec.train, steps=4))
-    Trainer(spec, run=RunDir.create(base, spec)).run()
+    spec = dataclasses.replace(spec, name=name, train=dataclasses.replace(spec.train, steps=4))
+    run = RunDir.create(base, spec)
+    Trainer(spec, run=run).run()
+    return run
 
 
 def check_chrome(app: RnnApp) -> None:
@@ -71,20 +76,58 @@ async def test_the_chart_is_on_screen_in_train_at_80x24(tmp_path) -> None:
         assert app.query_one("#chart-grad").region.height >= 8 and not app.query_one("#chart-loss").display
 
 
+def longest_shipped(key: str) -> str:
+    """The longest preset name (`name`) or goal metric name (`metric`) of the shipped presets."""
+    files = list(builtin_dir().glob("*.toml"))
+    names = [p.stem for p in files] if key == "name" else [tomllib.loads(p.read_text())["goal"][key] for p in files]
+    return max(names, key=len)
+
+
+def widest_run(base, name: str, metric: str) -> None:
+    """A run whose every cell is as wide as the shipped presets make them: a long status, a
+    bidirectional RNN-tanh of 3×128, a five-digit step count, a negative value of the longest metric."""
+    spec = resolve("sentiment")
+    model = dataclasses.replace(spec.model, cell="rnn_tanh", bidirectional=True, num_layers=3, hidden_size=128)
+    spec = dataclasses.replace(spec, name=name, model=model)
+    run = RunDir.create(base, spec)
+    Trainer(spec, run=run).checkpoint()
+    goal = {"metric": metric, "threshold": 0.5, "direction": "max", "baseline": None, "value": -0.1234, "met": False}
+    run.set_status("interrupted", step=12_000, goal=goal)
+
+
 async def test_runs_columns_and_the_delete_question_fit_at_80x24(tmp_path) -> None:
-    make_run(tmp_path)
+    name, metric = longest_shipped("name"), longest_shipped("metric")
+    widest_run(tmp_path, name, metric)
+    finished = make_run(tmp_path, name)
+    goal = {"metric": metric, "threshold": 0.5, "direction": "max", "baseline": None, "value": 0.8123, "met": True}
+    finished.set_status("complete", goal=goal)
     app = RnnApp(runs_dir=str(tmp_path))
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot, "hello")
         await pilot.press("4")
+        view, table = app.query_one("#runs"), app.query_one("#runs-table", DataTable)
+        await wait_for(pilot, lambda: len(view.runs) == 2 and not getattr(view, "scanning", False))
         await pilot.pause()
-        header = screen_lines(app)[1]
-        for column in ("preset", "cell", "dir", "L×H", "steps", "metric", "goal", "status"):
-            assert column in header, header
-        assert "a-long-preset-name" in "\n".join(screen_lines(app))
+        rows = screen_lines(app)
+        for column in table.columns.values():
+            assert str(column.label) in rows[1], rows[1]
+        for i, run in enumerate(view.runs):
+            row = rows[2 + i]
+            assert f" {run.name} " in row, row  # the preset's name, whole
+            value = "–" if run.value is None else f"{run.value:.3g}"
+            size = f"{run.layers}×{run.hidden}"
+            for cell in (CELL_LABELS[run.cell], size, str(run.steps), value, run.status):
+                assert f" {cell} " in f" {row} ", (cell, row)  # every cell whole
+            from rnntui.app.widgets.runs_table import METRIC_SHORT
+
+            assert f" {metric} " in row or f" {METRIC_SHORT[metric]} " in row, row  # whole, or its short form
+        assert not table.show_horizontal_scrollbar, table.fit  # a scrollbar took a row of the table
+        table.move_cursor(row=[r.metric for r in view.runs].index(metric))
+        await pilot.pause()
+        assert any(metric in row for row in screen_lines(app)), rows  # the full name, under the table
         await pilot.press("d")
         await pilot.pause()
-        name = app.query_one("#runs").runs[0].path.name
+        name = view.current().path.name
         shown = [row.strip(" █│") for row in screen_lines(app)]
         assert "Delete the run" in shown and name in shown and "and all its files?" in shown
         assert any("Delete (y)" in row and "Keep (n)" in row for row in shown)

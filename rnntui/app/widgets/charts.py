@@ -85,6 +85,16 @@ def legend_text(series: Sequence[Series], width: int = 0) -> Text:
     return out
 
 
+def tab_text(labels: Sequence[str], current: int) -> Text:
+    """Charts shown one at a time (80 columns): their names, the current one lit, and ←/→."""
+    tabs = Text()
+    for i, label in enumerate(labels):
+        tabs.append(f" {label} ", style="reverse bold" if i == current else "dim")
+        tabs.append(" ")
+    tabs.append("←/→", style="bold")
+    return tabs
+
+
 REDRAW_EVERY_S = 1.0  # charts redraw at most this often while data streams in
 # ...and a chart waits this many times its own last render's cost between redraws, so charts take
 # at most ~1/30 of the UI thread (the keys, the other views and the training replies share it).

@@ -17,7 +17,7 @@ from textual.widgets import Static
 
 from rnntui.app.plain import assemble, join, line
 from rnntui.app.state import Notice, TrainingState
-from rnntui.app.widgets.charts import Chart, ChartPanel, ChartRow
+from rnntui.app.widgets.charts import Chart, ChartPanel, ChartRow, tab_text
 from rnntui.app.widgets.note import Note
 from rnntui.app.widgets.train_charts import GradFlowChart, GradNormChart, LossChart
 from rnntui.app.widgets.view_focus import RestylesItselfOnFocus
@@ -136,12 +136,7 @@ class TrainView(RestylesItselfOnFocus, Vertical, can_focus=True):
         self.action_per_layer()
 
     def _show_tabs(self) -> None:
-        tabs = Text()
-        for i, (_, label) in enumerate(CHARTS):
-            tabs.append(f" {label} ", style="reverse bold" if i == self.chart else "dim")
-            tabs.append(" ")
-        tabs.append("←/→", style="bold")
-        self.query_one("#chart-tabs", Static).update(tabs)
+        self.query_one("#chart-tabs", Static).update(tab_text([label for _, label in CHARTS], self.chart))
         for i, (key, _) in enumerate(CHARTS):
             self.query_one(f"#chart-{key}").set_class(i == self.chart, "-current")
 

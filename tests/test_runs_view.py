@@ -199,3 +199,21 @@ async def test_the_folder_is_read_and_a_run_deleted_off_the_event_loop(tmp_path,
         await pilot.press("y")
         await wait_for(pilot, lambda: table.row_count == 1)
         assert listing and removing and threading.main_thread() not in listing + removing
+
+
+def test_the_table_is_shortened_only_as_much_as_the_width_needs():
+    from rnntui.app.widgets.runs_table import Fit, cells, fit_table, table_width
+    from rnntui.core.run_list import RunSummary
+
+    def run(name: str, metric: str, status: str) -> RunSummary:
+        return RunSummary(Path(name), name, "rnn_tanh", True, 3, 128, 12_000, metric, -0.1234, False, 0.0, status)
+
+    runs = [run("spell-number", "nats_below_unigram", "interrupted"), run("hello", "p_probe", "complete")]
+    assert fit_table(runs, set(), None, 118) == Fit()  # room: every name in full
+    fit = fit_table(runs, set(), None, 78)
+    assert fit.short_metric and fit.name_width == 0 and fit.metric_width == 0  # whole, abbreviated
+    assert table_width([cells(r, False, fit) for r in runs], fit) <= 78
+    assert cells(runs[0], False, fit)["metric"].startswith("nats<uni -0.123")
+    long = [run("a-preset-name-of-forty-characters-or-so!", "nats_below_unigram", "interrupted")]
+    fit = fit_table(long, set(), None, 78)
+    assert table_width([cells(r, False, fit) for r in long], fit) <= 78  # a name cut ("…") rather than a row

@@ -48,6 +48,35 @@ NUMBER_FIELDS = (
 )
 
 
+# What each field does, under the lesson: the room a tall terminal has, and a scroll away at 80×24.
+FIELD_HELP = (
+    (
+        "cell",
+        "the unit repeated at every step: RNN-tanh or RNN-relu (one set of weights), GRU (two gates), "
+        "LSTM (three gates and a memory cell)",
+    ),
+    (
+        "pattern",
+        "how inputs and outputs line up: many→many (an output at every step), many→one (one output at "
+        "the end), one→many (one input, a sequence out), encoder-decoder (read it all, then write)",
+    ),
+    ("direction", "uni reads left to right; bi adds a right-to-left pass and joins the two"),
+    (
+        "optimizer",
+        "how a gradient changes the weights: sgd steps lr × gradient; adam and rmsprop scale each "
+        "weight's step by its recent gradients",
+    ),
+    ("layers", "recurrent layers stacked: each reads the hidden states of the one below"),
+    ("hidden", "units in each layer's hidden state, its memory (the weights grow with its square)"),
+    ("dropout", "the share of a layer's outputs zeroed while training, between stacked layers"),
+    ("lr", "learning rate: the size of each step; too high diverges, too low crawls"),
+    ("batch", "sequences per step: more of them give a steadier gradient and a slower step"),
+    ("clip", "a gradient whose norm is above this is scaled down to it (none: never): no exploding steps"),
+    ("steps", "training steps in a run: space trains until then"),
+)
+HELP_KEY_WIDTH = 12
+
+
 def field_text(value: str | int | float | bool | None) -> str:
     return "none" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
@@ -71,6 +100,8 @@ def lesson_text(spec: ExperimentSpec, width: int = 76) -> Text:
     if spec.try_next:
         lines.append(assemble(("try next", "bold"), " (press 1 and change the setting, or use --set):"))
         lines += [hanging("  • ", assemble(line(k, "bold"), " — ", line(why)), width) for k, why in spec.try_next]
+    lines.append(Text("the settings", style="bold"))
+    lines += [hanging(Text(f"  {name:<{HELP_KEY_WIDTH}}", style="dim"), Text(what), width) for name, what in FIELD_HELP]
     return join(lines)
 
 

@@ -217,3 +217,19 @@ def test_the_table_is_shortened_only_as_much_as_the_width_needs():
     long = [run("a-preset-name-of-forty-characters-or-so!", "nats_below_unigram", "interrupted")]
     fit = fit_table(long, set(), None, 78)
     assert table_width([cells(r, False, fit) for r in long], fit) <= 78  # a name cut ("…") rather than a row
+
+
+async def test_a_listing_that_fails_in_its_worker_is_said(tmp_path, monkeypatch):
+    import rnntui.core.run_list as run_list
+
+    def broken(base):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(run_list, "list_runs", broken)
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("4")
+        view = app.query_one("#runs")
+        await wait_for(pilot, lambda: not view.scanning)
+        assert "disk on fire" in str(app.query_one("#runs-problems").render())  # said, and the app lives

@@ -79,7 +79,14 @@ def scan(
     base: Path | None, selected: frozenset[Path], cache: CurveCache, runs: tuple[RunSummary, ...] | None = None
 ) -> Scan:
     """The runs under `base` (unless `runs` are given: then only curves are read) and the curves of
-    the `selected` ones that are listed."""
+    the `selected` ones that are listed; whatever goes wrong is said, as a problem line."""
+    try:
+        return _scan(base, selected, cache, runs)
+    except Exception as exc:  # a worker's error would otherwise vanish: the view says it instead
+        return Scan(None, (f"the runs folder could not be read: {type(exc).__name__}: {exc}",), {})
+
+
+def _scan(base: Path | None, selected: frozenset[Path], cache: CurveCache, runs: tuple[RunSummary, ...] | None) -> Scan:
     problems: tuple[str, ...] = ()
     listed = runs
     if listed is None:

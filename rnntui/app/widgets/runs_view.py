@@ -116,8 +116,9 @@ class RunsView(Vertical):
             return  # a newer request is on its way
         self.scanning = False
         self._curves = message.scan.curves
-        if message.scan.runs is not None:
-            self._show_runs(list(message.scan.runs), list(message.scan.problems))
+        if message.scan.runs is not None or message.scan.problems:
+            runs = self.runs if message.scan.runs is None else list(message.scan.runs)
+            self._show_runs(runs, list(message.scan.problems))
         self._draw_overlay()
 
     def _show_runs(self, runs: list[RunSummary], problems: list[str]) -> None:

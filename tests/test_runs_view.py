@@ -74,6 +74,7 @@ async def test_compare_trains_each_variant_and_overlays_exactly_them(tmp_path):
         await compare_cells(pilot, steps=8, eval_every=4)
         view = app.query_one("#runs")
         await wait_for(pilot, lambda: app.compare_state is not None and app.compare_state.done, timeout=120)
+        await wait_for(pilot, lambda: not view.scanning)  # the folder, read again in a worker
         assert app.compare_state.error is None and app.query_one(ContentSwitcher).current == "runs"
         compared = [r for r in view.runs if r.path in view.selected]
         assert sorted(r.cell for r in compared) == ["gru", "lstm", "rnn_tanh"]

@@ -205,8 +205,12 @@ def test_runs_with_an_overlay(snap_compare, tmp_path, size):
     async def run_before(pilot):
         await ready(pilot, "hello")
         await pilot.press("4")
-        await pilot.pause()
+        view = pilot.app.query_one("#runs")
+        await wait_for(pilot, lambda: len(view.runs) == 3 and not view.scanning)  # read in a worker
         await pilot.press("enter", "down", "enter")
+        await wait_for(pilot, lambda: len(view.selected) == 2 and not view.scanning)
+        for chart in pilot.app.query("OverlayChart"):
+            chart.replot()
         await pilot.pause()
 
     assert snap_compare(app_for(tmp_path), terminal_size=size, run_before=run_before)

@@ -90,7 +90,7 @@ class RnnApp(ViewActions, TrainingActions, CompareActions):
         views = [
             TrainView(id="train").data_bind(RnnApp.training),
             PredictView(id="predict").data_bind(RnnApp.training, RnnApp.predicting),
-            RunsView(self.runs_dir, id="runs").data_bind(compare=RnnApp.compare_state),
+            RunsView(self.runs_dir, id="runs").data_bind(RnnApp.training, compare=RnnApp.compare_state),
         ]
         for view in views:
             view.display = False

@@ -70,17 +70,31 @@ class LastGood:
         return self.copy.step
 
 
-def advice(spec: ExperimentSpec, kept_step: int) -> str:
-    """What to change, for the Diverged event: only the settings that apply to this spec."""
-    tips = []
+@dataclass(frozen=True)
+class Tip:
+    """One thing to change after a divergence: in words, and as the setting that does it."""
+
+    what: str  # "lower the learning rate"
+    setting: str  # "train.lr=0.01"
+    others: str = ""  # other values that work too: ", lstm or gru"
+
+
+def tips(spec: ExperimentSpec) -> list[Tip]:
+    """What to change: only the settings that apply to this spec."""
+    out = []
     if spec.train.clip_norm is None:
-        tips.append("set gradient clipping (train.clip_norm=1.0)")
-    tips.append(f"lower the learning rate (train.lr={spec.train.lr / 10:g})")
+        out.append(Tip("set gradient clipping", "train.clip_norm=1.0"))
+    out.append(Tip("lower the learning rate", f"train.lr={spec.train.lr / 10:g}"))
     if spec.model.cell == "rnn_relu":
-        tips.append("use a saturating cell (model.cell=rnn_tanh, lstm or gru)")
+        out.append(Tip("use a saturating cell", "model.cell=rnn_tanh", ", lstm or gru"))
     if spec.model.recurrent_init_scale > 1:
-        tips.append("use the default init (model.recurrent_init_scale=1)")
+        out.append(Tip("use the default init", "model.recurrent_init_scale=1"))
+    return out
+
+
+def advice(spec: ExperimentSpec, kept_step: int) -> str:
+    """What happened and what to change, in a sentence (the Diverged event; the CLI prints it)."""
     return (
         f"the loss or gradient became NaN/Inf; the weights from before that step (step "
-        f"{kept_step}) are kept. Try: " + "; ".join(tips)
+        f"{kept_step}) are kept. Try: " + "; ".join(f"{t.what} ({t.setting}{t.others})" for t in tips(spec))
     )

@@ -79,6 +79,7 @@ class Diverged(Event):
     grad_norm: float
     restored_step: int
     advice: str
+    settings: tuple[str, ...] = ()  # the advice's settings to try, for a short list (the Train view)
 
 
 @dataclass(frozen=True)

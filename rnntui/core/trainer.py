@@ -21,7 +21,7 @@ from collections.abc import Callable
 import torch
 
 from rnntui.core import events as ev
-from rnntui.core.divergence import advice
+from rnntui.core.divergence import advice, tips
 from rnntui.core.events import RunEnd
 from rnntui.core.reporting import OnEvent, Window, recorder
 from rnntui.core.runs import RunDir
@@ -146,7 +146,9 @@ class Trainer(Training):
         while self.step_count < bad.step - 1:
             self._train_step()
         self.pending.clear()  # the replayed steps were reported the first time
-        emit(ev.Diverged(bad.step, bad.loss, bad.grad_norm, self.step_count, advice(self.spec, self.step_count)))
+        said = advice(self.spec, self.step_count)
+        settings = tuple(t.setting for t in tips(self.spec))
+        emit(ev.Diverged(bad.step, bad.loss, bad.grad_norm, self.step_count, said, settings))
 
     def _evaluate(self, emit: OnEvent) -> bool:
         """Evaluate; True when the goal is met for the first time and the spec stops there."""

@@ -20,6 +20,7 @@ from rnntui.app.state import Phase, TrainingState
 from rnntui.app.widgets.form import Choice, NumberField
 from rnntui.app.widgets.note import Note
 from rnntui.app.widgets.view_focus import RestylesItselfOnFocus
+from rnntui.app.widgets.wrap import hanging
 from rnntui.core.errors import SpecError
 from rnntui.core.size_table import recall
 from rnntui.core.sizes import param_count
@@ -27,6 +28,7 @@ from rnntui.core.spec import CELL_LABELS, CELLS, OPTIMIZERS, PATTERN_LABELS, PAT
 
 FORM_WIDTH = 46  # #build-form in app.tcss
 SIDE_GAP = 2  # #build-side's left padding
+TALL_FROM = 30  # rows of the view from which the diagram draws its cells as boxes of three rows
 # (widget id, label, options)
 CHOICE_FIELDS = (
     ("cell", "cell", [(CELL_LABELS[c], c) for c in CELLS]),
@@ -46,6 +48,35 @@ NUMBER_FIELDS = (
 )
 
 
+# What each field does, under the lesson: the room a tall terminal has, and a scroll away at 80×24.
+FIELD_HELP = (
+    (
+        "cell",
+        "the unit repeated at every step: RNN-tanh or RNN-relu (one set of weights), GRU (two gates), "
+        "LSTM (three gates and a memory cell)",
+    ),
+    (
+        "pattern",
+        "how inputs and outputs line up: many→many (an output at every step), many→one (one output at "
+        "the end), one→many (one input, a sequence out), encoder-decoder (read it all, then write)",
+    ),
+    ("direction", "uni reads left to right; bi adds a right-to-left pass and joins the two"),
+    (
+        "optimizer",
+        "how a gradient changes the weights: sgd steps lr × gradient; adam and rmsprop scale each "
+        "weight's step by its recent gradients",
+    ),
+    ("layers", "recurrent layers stacked: each reads the hidden states of the one below"),
+    ("hidden", "units in each layer's hidden state, its memory (the weights grow with its square)"),
+    ("dropout", "the share of a layer's outputs zeroed while training, between stacked layers"),
+    ("lr", "learning rate: the size of each step; too high diverges, too low crawls"),
+    ("batch", "sequences per step: more of them give a steadier gradient and a slower step"),
+    ("clip", "a gradient whose norm is above this is scaled down to it (none: never): no exploding steps"),
+    ("steps", "training steps in a run: space trains until then"),
+)
+HELP_KEY_WIDTH = 12
+
+
 def field_text(value: str | int | float | bool | None) -> str:
     return "none" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
@@ -60,14 +91,17 @@ def form_params(spec: ExperimentSpec, state: TrainingState) -> int | None:
     return state.params if same else None
 
 
-def lesson_text(spec: ExperimentSpec) -> Text:
-    """The preset's title, lesson and what to try next: all of it the preset author's text."""
+def lesson_text(spec: ExperimentSpec, width: int = 76) -> Text:
+    """The preset's title, lesson and what to try next (all of it the preset author's text), for a
+    box `width` cells wide: a bullet's text wraps under its text, not under the bullet."""
     lines = [assemble(line(spec.title or spec.name, "bold"), "  ", ("preset ", "dim"), line(spec.name, "dim"))]
     if spec.lesson:
         lines.append(assemble(spec.lesson))
     if spec.try_next:
         lines.append(assemble(("try next", "bold"), " (press 1 and change the setting, or use --set):"))
-        lines += [assemble("  • ", line(k, "bold"), " — ", line(why)) for k, why in spec.try_next]
+        lines += [hanging("  • ", assemble(line(k, "bold"), " — ", line(why)), width) for k, why in spec.try_next]
+    lines.append(Text("the settings", style="bold"))
+    lines += [hanging(Text(f"  {name:<{HELP_KEY_WIDTH}}", style="dim"), Text(what), width) for name, what in FIELD_HELP]
     return join(lines)
 
 
@@ -142,8 +176,14 @@ class BuildView(RestylesItselfOnFocus, Vertical, can_focus=True):
         self.show_lesson(spec)
 
     def show_lesson(self, spec: ExperimentSpec) -> None:
-        self.query_one("#lesson-text", Static).update(lesson_text(spec))
-        self.call_after_refresh(self._fit_lesson)
+        self._lesson_spec = spec
+        self._draw_lesson()
+
+    def _draw_lesson(self) -> None:
+        spec = getattr(self, "_lesson_spec", None)
+        width = self.query_one("#lesson").scrollable_content_region.width
+        if spec is not None:
+            self.query_one("#lesson-text", Static).update(lesson_text(spec, width or 72))
 
     def _side(self) -> None:
         """The parameter count of the network in the form (by arithmetic: it follows every edit),
@@ -164,14 +204,7 @@ class BuildView(RestylesItselfOnFocus, Vertical, can_focus=True):
 
     def on_resize(self) -> None:
         self._draw_diagram()
-        self.call_after_refresh(self._fit_lesson)
-
-    def _fit_lesson(self) -> None:
-        """The lesson box is as tall as its text, up to the room left under the form (then it
-        scrolls): 1fr left a tall empty box on big terminals, auto pushed it off small ones."""
-        top = self.query_one("#build-top")
-        room = self.content_size.height - top.outer_size.height - 1
-        self.query_one("#lesson").styles.max_height = max(3, room)
+        self.call_after_refresh(self._draw_lesson)  # its box's new width is known after the layout
 
     def _draw_diagram(self) -> None:
         """Beside the form when a diagram of 2–4 steps fits there, else below it at full width."""
@@ -179,9 +212,10 @@ class BuildView(RestylesItselfOnFocus, Vertical, can_focus=True):
         width = self.content_size.width
         if model is None or width <= 0:
             return
-        beside = fitted_diagram(model, width - FORM_WIDTH - SIDE_GAP)
+        tall = self.content_size.height >= TALL_FROM
+        beside = fitted_diagram(model, width - FORM_WIDTH - SIDE_GAP, tall)
         self.set_class(beside is None, "-diagram-below")
-        text = beside or fitted_diagram(model, width) or render_diagram(model, 2, 8)
+        text = beside or fitted_diagram(model, width, tall) or render_diagram(model, 2, 8)
         self.query_one("#diagram", Static).update(text)
 
     def _collect(self) -> tuple[ExperimentSpec, str | None]:

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
 from textual.message import Message
+from textual.timer import Timer
 from textual.visual import VisualType
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
@@ -83,11 +85,22 @@ def legend_text(series: Sequence[Series], width: int = 0) -> Text:
     return out
 
 
+def tab_text(labels: Sequence[str], current: int) -> Text:
+    """Charts shown one at a time (80 columns): their names, the current one lit, and ←/→."""
+    tabs = Text()
+    for i, label in enumerate(labels):
+        tabs.append(f" {label} ", style="reverse bold" if i == current else "dim")
+        tabs.append(" ")
+    tabs.append("←/→", style="bold")
+    return tabs
+
+
 REDRAW_EVERY_S = 1.0  # charts redraw at most this often while data streams in
 # ...and a chart waits this many times its own last render's cost between redraws, so charts take
-# at most ~1/30 of the UI thread: every millisecond the UI thread holds the GIL delays the trainer's
-# reader thread (measured: 3 charts at 0.4 s cost hello ~12 % of its steps/s when training in-process).
+# at most ~1/30 of the UI thread (the keys, the other views and the training replies share it).
 REDRAW_COST_FACTOR = 30
+MIN_WAIT_S = 0.02  # a timer of 0 s divides by zero in Textual 8
+PLOT_CHROME_ROWS = 5  # a chart's rows that are not plot: title, frame top and bottom, tick labels, axis name
 
 
 class Chart(PlotextPlot):
@@ -107,20 +120,32 @@ class Chart(PlotextPlot):
         self._dirty = False
         self._render_cost = 0.0
         self._rendered_at = 0.0
-        self.set_interval(REDRAW_EVERY_S / 2, self._redraw_if_dirty)
+        self._redraw_timer: Timer | None = None
+        self._drawn: tuple[str, list[Series], Size] | None = None  # what is on screen, to skip redrawing it
 
     def mark_dirty(self) -> None:
-        """New data: redraw at the next tick, not now (a plotext build costs milliseconds)."""
+        """New data: redraw soon, not now (a plotext build costs milliseconds). One timer, set only
+        when something changed and gone once it has fired: nothing runs while nothing changes."""
         self._dirty = True
-
-    def _redraw_if_dirty(self) -> None:
-        if not (self._dirty and self.is_on_screen):
-            return
+        if self._redraw_timer is not None:
+            return  # a redraw is already due: it draws this data too
         wait = max(REDRAW_EVERY_S, REDRAW_COST_FACTOR * self._render_cost)
-        if time.perf_counter() - self._rendered_at < wait:
-            return
-        self._dirty = False
-        self.replot()
+        due = max(MIN_WAIT_S, wait - (time.perf_counter() - self._rendered_at))
+        self._redraw_timer = self.set_timer(due, self._redraw_due, name="chart redraw")
+
+    def _redraw_due(self) -> None:
+        self._redraw_timer = None
+        if self._dirty and self.is_on_screen:  # a hidden chart (a tab) redraws when it is shown
+            self.replot()
+
+    def on_show(self) -> None:
+        if self._dirty:
+            self.replot()
+
+    def on_resize(self) -> None:
+        """Ticks and points are chosen for the size: a new size is a new drawing."""
+        if self.size.area:
+            self.replot()
 
     def render(self) -> VisualType:
         t0 = time.perf_counter()
@@ -147,10 +172,16 @@ class Chart(PlotextPlot):
 
     # ---- drawing ------------------------------------------------------------------------------
     def replot(self) -> None:
+        """Draw the series now (when they differ from those on screen, or the size changed)."""
+        self._dirty = False
+        series = [s for s in self.build_series() if s.xs or s.style == "level"]
+        drawing = (self.title_text, series, self.size)
+        if drawing == self._drawn:
+            return  # the same picture: nothing new goes to the terminal
+        self._drawn = drawing
         plt = self.plt
         plt.clear_data()
         plt.title(self.title_text)
-        series = [s for s in self.build_series() if s.xs or s.style == "level"]
         log = self.wants_log(series)
         xs_all = [x for s in series if s.style != "level" for x in s.xs]
         x_lo, x_hi = (min(xs_all), max(xs_all)) if xs_all else (0.0, 1.0)
@@ -178,16 +209,22 @@ class Chart(PlotextPlot):
         self.post_message(self.Replotted(series))
 
     def _axes(self, x_lo: float, x_hi: float, ys: list[float], log: bool) -> None:
+        """Ticks for the room there is: on x one per ~14 columns (at least two), on y one per ~3
+        rows of the plot (at least three: one or two labels do not say the scale)."""
         plt = self.plt
-        xt = nice_ticks(x_lo, x_hi, count=max(2, (self.size.width or 60) // 14), integer=self.integer_x)
-        plt.xticks(xt, [step_label(x) if self.integer_x else value_label(x) for x in xt])
+        width, height = self.size.width or 60, self.size.height or 12
+        x_label = step_label if self.integer_x else value_label
+        xt = nice_ticks(x_lo, x_hi, count=max(2, width // 14), integer=self.integer_x, at_least=2, label=x_label)
+        plt.xticks(xt, [x_label(x) for x in xt])
         if not ys:
             return
+        rows = height - PLOT_CHROME_ROWS
+        count, at_least = max(3, min(6, rows // 3)), 3 if rows >= 5 else 2
         lo, hi = min(ys), max(ys)
         if log:
-            yt, labels = log_ticks(lo, hi)
+            yt, labels = log_ticks(lo, hi, count=count, at_least=at_least)
         else:
-            yt = nice_ticks(lo, hi, count=max(2, min(6, (self.size.height or 12) // 4)))
+            yt = nice_ticks(lo, hi, count=count, at_least=at_least, label=value_label)
             labels = [value_label(y) for y in yt]
         plt.yticks(yt, labels)
 
@@ -197,11 +234,16 @@ class ChartPanel(Vertical):
 
     DEFAULT_CSS = "ChartPanel { height: 1fr; } ChartPanel > .legend { height: auto; padding: 0 1; }"
 
+    class LegendShown(Message):
+        """The legend changed: the charts beside it line up their plots (ChartRow)."""
+
     def __init__(self, chart: Chart, *, id: str | None = None, empty: str = "") -> None:
         super().__init__(id=id)
         self.chart = chart
         self.empty = empty  # said in the legend's place while the chart has nothing to draw
         self._series: list[Series] = []
+        self._legend: Text | None = None
+        self.legend_lines = 1
 
     def compose(self) -> ComposeResult:
         yield self.chart
@@ -221,4 +263,22 @@ class ChartPanel(Vertical):
         if width <= 0:
             return  # hidden: laid out when it is shown
         legend = legend_text(self._series, max(10, width - 2))
-        self.query_one(".legend", Static).update(legend if legend or not self.empty else Text(self.empty, style="dim"))
+        if not legend and self.empty:
+            legend = Text(self.empty, style="dim")
+        if legend != self._legend:  # (an unchanged one is not sent to the terminal again)
+            self._legend = legend
+            self.legend_lines = legend.plain.count("\n") + 1
+            self.query_one(".legend", Static).update(legend)
+        self.post_message(self.LegendShown())  # shown now, perhaps beside other charts than before
+
+
+class ChartRow(Horizontal):
+    """Charts side by side with their plots the same height: every shown legend as tall as the
+    tallest (a two-line legend under one chart put its frame a row above its neighbours')."""
+
+    def on_chart_panel_legend_shown(self, message: ChartPanel.LegendShown) -> None:
+        message.stop()
+        shown = [panel for panel in self.query_children(ChartPanel) if panel.display]
+        tallest = max((panel.legend_lines for panel in shown), default=1)
+        for panel in shown:
+            panel.query_one(".legend").styles.min_height = tallest

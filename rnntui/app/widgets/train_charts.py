@@ -49,7 +49,7 @@ class GradNormChart(Chart):
 
     @property
     def title_text(self) -> str:  # type: ignore[override]
-        return "grad norm per layer" if self.per_layer else "grad norm (pre-clip)"
+        return "gradient norm per layer" if self.per_layer else "gradient norm (pre-clip)"
 
     def build_series(self) -> list[Series]:
         out = []

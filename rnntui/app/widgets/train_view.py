@@ -11,20 +11,22 @@ import math
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Static
 
 from rnntui.app.plain import assemble, join, line
 from rnntui.app.state import Notice, TrainingState
-from rnntui.app.widgets.charts import ChartPanel
+from rnntui.app.widgets.charts import Chart, ChartPanel, ChartRow, tab_text
 from rnntui.app.widgets.note import Note
 from rnntui.app.widgets.train_charts import GradFlowChart, GradNormChart, LossChart
 from rnntui.app.widgets.view_focus import RestylesItselfOnFocus
+from rnntui.app.widgets.wrap import items_text, keep_together
 from rnntui.core import events as ev
 from rnntui.core.spec import GoalSpec
 
-CHARTS = (("loss", "loss"), ("grad", "grad norm"), ("flow", "‖∂L/∂h_t‖"))
+CHARTS = (("loss", "loss"), ("grad", "gradient norm"), ("flow", "‖∂L/∂h_t‖"))
+GRAD_TAB = 1
 CHART_KEYS = Binding.Group("charts", compact=True)
 BAR_WIDTH = 24
 
@@ -81,7 +83,9 @@ class TrainView(RestylesItselfOnFocus, Vertical, can_focus=True):
     BINDINGS = [
         Binding("left", "chart(-1)", "chart", group=CHART_KEYS, tooltip="the previous chart"),
         Binding("right", "chart(1)", "chart", group=CHART_KEYS, tooltip="the next chart"),
-        Binding("g", "toggle_per_layer", "per layer", tooltip="gradient norm: total ↔ one line per layer"),
+        # Offered only where the gradient-norm chart is on screen (its tab, or all three side by side);
+        # the palette's "Toggle per-layer gradient norms" (toggle_per_layer) shows it first.
+        Binding("g", "per_layer", "per layer", tooltip="gradient norm: total ↔ one line per layer"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -89,7 +93,7 @@ class TrainView(RestylesItselfOnFocus, Vertical, can_focus=True):
         yield Static("", id="notice")
         yield Note(id="samples")
         yield Static("", id="chart-tabs")
-        with Horizontal(id="charts"):
+        with ChartRow(id="charts"):
             yield ChartPanel(LossChart(id="loss-chart"), id="chart-loss")
             yield ChartPanel(GradNormChart(id="grad-chart"), id="chart-grad")
             yield ChartPanel(GradFlowChart(id="flow-chart"), id="chart-flow")
@@ -98,31 +102,41 @@ class TrainView(RestylesItselfOnFocus, Vertical, can_focus=True):
 
     def on_mount(self) -> None:
         self.chart = 0  # the chart shown when they are tabs
+        self.notice: Notice | None = None
         self._show_tabs()
 
     # ---- charts as tabs (narrow) or side by side -----------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        tabs = self.app.has_class("-narrow")  # all three are on screen otherwise
         if action == "chart":
-            return self.app.has_class("-narrow")  # all three are on screen otherwise
+            return tabs
+        if action == "per_layer":
+            return not tabs or self.chart == GRAD_TAB
         return True
+
+    def on_resize(self) -> None:
+        self.refresh_bindings()  # tabs or side by side: ←/→ and g come or go
+        self._show_notice()
 
     def action_chart(self, step: int) -> None:
         self.chart = (self.chart + step) % len(CHARTS)
         self._show_tabs()
+        self.refresh_bindings()
         self.replot_all()
 
-    def action_toggle_per_layer(self) -> None:
+    def action_per_layer(self) -> None:
         chart = self.query_one(GradNormChart)
         chart.per_layer = not chart.per_layer
         chart.replot()
 
+    def action_toggle_per_layer(self) -> None:
+        """From the palette, on any chart: the gradient-norm chart comes up, then toggles."""
+        if self.app.has_class("-narrow") and self.chart != GRAD_TAB:
+            self.action_chart(GRAD_TAB - self.chart)
+        self.action_per_layer()
+
     def _show_tabs(self) -> None:
-        tabs = Text()
-        for i, (_, label) in enumerate(CHARTS):
-            tabs.append(f" {label} ", style="reverse bold" if i == self.chart else "dim")
-            tabs.append(" ")
-        tabs.append("←/→", style="bold")
-        self.query_one("#chart-tabs", Static).update(tabs)
+        self.query_one("#chart-tabs", Static).update(tab_text([label for _, label in CHARTS], self.chart))
         for i, (key, _) in enumerate(CHARTS):
             self.query_one(f"#chart-{key}").set_class(i == self.chart, "-current")
 
@@ -135,34 +149,45 @@ class TrainView(RestylesItselfOnFocus, Vertical, can_focus=True):
         if new.spec is not old.spec or new.curves is not old.curves or new.flow is not old.flow:
             self._charts(old, new)
         if new.notice is not old.notice:
-            self.set_notice(notice_text(new.notice) if new.notice else "", f"-{new.notice.kind}" if new.notice else "")
+            self.notice = new.notice
+            self._show_notice()
         if new.samples != old.samples:
             samples = join([assemble((f"sample @{new.samples_at} ", "bold"), line(x)) for x in new.samples])
             samples.no_wrap, samples.overflow = True, "ellipsis"
             self.query_one("#samples", Note).update(samples if new.samples else "")
 
     def _charts(self, old: TrainingState, new: TrainingState) -> None:
+        """New data for the charts whose data changed (the others draw nothing new)."""
         loss, grad, flow = self.query_one(LossChart), self.query_one(GradNormChart), self.query_one(GradFlowChart)
-        if new.spec is not old.spec and new.spec is not None:
-            goal = new.spec.goal
-            loss.goal_is_loss = bool(goal and goal.metric in ("val_loss", "mse"))
-            loss.baseline, loss.goal = new.baseline, (goal.threshold if goal else None)
-            grad.clip = new.spec.train.clip_norm
-        c = new.curves
-        loss.steps, loss.losses, loss.val = list(c.steps), list(c.losses), list(c.val)
-        grad.steps, grad.norms = list(c.steps), list(c.grad_norms)
-        grad.layer_series = {name: list(values) for name, values in c.layer_norms}
-        flow.set_flow(new.flow)
-        for chart in (loss, grad, flow):
-            chart.mark_dirty()
-        if not c.steps:  # a new network: draw the empty charts at once, not at the next tick
-            self.replot_all()
+        changed: list[Chart] = []
+        if new.spec is not old.spec or new.curves is not old.curves:
+            if new.spec is not None:
+                goal = new.spec.goal
+                loss.goal_is_loss = bool(goal and goal.metric in ("val_loss", "mse"))
+                loss.baseline, loss.goal = new.baseline, (goal.threshold if goal else None)
+                grad.clip = new.spec.train.clip_norm
+            c = new.curves
+            loss.steps, loss.losses, loss.val = list(c.steps), list(c.losses), list(c.val)
+            grad.steps, grad.norms = list(c.steps), list(c.grad_norms)
+            grad.layer_series = {name: list(values) for name, values in c.layer_norms}
+            changed += [loss, grad]
+        if new.flow is not old.flow or new.spec is not old.spec:
+            flow.set_flow(new.flow)
+            changed.append(flow)
+        for chart in changed:
+            if new.curves.steps:
+                chart.mark_dirty()
+            else:  # a new network: its empty charts at once, not a second later
+                chart.replot()
 
-    def set_notice(self, text: Text | str, kind: str = "") -> None:
-        notice = self.query_one("#notice", Static)
-        notice.update(text)
-        notice.set_classes(kind)
-        notice.display = bool(text)
+    def _show_notice(self) -> None:
+        """The goal or divergence notice, laid out for the view's width (so its tail stays whole)."""
+        shown = self.query_one("#notice", Static)
+        note = self.notice
+        width = self.content_size.width or 78
+        shown.update(notice_text(note, width) if note is not None else "")
+        shown.set_classes(f"-{note.kind}" if note is not None else "")
+        shown.display = note is not None
 
     def replot_all(self) -> None:
         for chart in (self.query_one(LossChart), self.query_one(GradNormChart), self.query_one(GradFlowChart)):
@@ -172,14 +197,20 @@ class TrainView(RestylesItselfOnFocus, Vertical, can_focus=True):
         self.replot_all()
 
 
-def notice_text(notice: Notice) -> Text:
+def notice_text(notice: Notice, width: int) -> Text:
+    """The notice in at most a few lines: a divergence's head and the settings to try (each whole,
+    breaking only between them); a goal's sentence with "Try it in Predict (3)." kept in one piece."""
     e = notice.event
     if isinstance(e, ev.Diverged):
-        head = (f"diverged at step {e.step}", "bold")
-        return assemble(head, f" (loss {fmt(e.loss)}, ‖g‖ {fmt(e.grad_norm)}): ", e.advice)
-    return assemble(
-        ("goal reached", "bold"),
-        f" at step {e.step}: ",
-        line(e.metric),
-        f" = {e.value:.4g} (goal {e.threshold:g}). Try it in Predict (3).",
+        head = assemble(
+            (f"diverged at step {e.step}", "bold"),
+            f" (loss {fmt(e.loss)}, ‖g‖ {fmt(e.grad_norm)}): back to the weights of step {e.restored_step}.",
+        )
+        if not e.settings:  # an event from an older trainer: its advice as written
+            return assemble(head, " ", e.advice)
+        tips = [line(setting, "bold") for setting in e.settings]
+        return assemble(head, "\n", items_text("try one: ", tips, width))
+    head = assemble(
+        ("goal reached", "bold"), f" at step {e.step}: ", line(e.metric), f" = {e.value:.4g} (goal {e.threshold:g})."
     )
+    return keep_together(head, Text("Try it in Predict (3)."), width)

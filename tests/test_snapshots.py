@@ -245,6 +245,17 @@ def test_palette(snap_compare, tmp_path, size):
         await pilot.press("ctrl+p")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, CommandPalette))
         await pilot.press(*"load")
-        await pilot.pause(0.3)
+        # The palette searches in a worker: wait until every "Load preset" command is listed and
+        # the search is done (a fixed pause caught the list mid-draw on a busy machine).
+        from textual.command import CommandList
+
+        from rnntui.core.presets import discover
+
+        wanted = len([e for e in discover() if e.spec is not None])
+        palette = pilot.app.screen
+        gathering = [w for w in pilot.app.workers if w.group == palette._GATHER_COMMANDS_GROUP]
+        await wait_for(pilot, lambda: palette.query_one(CommandList).option_count >= wanted)
+        await wait_for(pilot, lambda: not any(w.is_running for w in gathering + list(palette.workers)))
+        await pilot.pause()
 
     assert snap_compare(app_for(tmp_path), terminal_size=size, run_before=run_before)

@@ -135,4 +135,6 @@ def caption(m: ModelSpec, tall: bool = False) -> str:
         "one_to_many": "one input sets the state; each output is fed back as the next input (↗)",
         "encoder_decoder": "the encoder's final state starts the decoder, which feeds back its outputs",
     }[m.pattern]
+    if m.pattern == "encoder_decoder" and m.attention != "none":
+        what += f"; with {m.attention} attention each decoder step also looks at every encoder step"
     return f"{cell}, {m.num_layers} layer{'s' if m.num_layers > 1 else ''} of {m.hidden_size}, {direction}: {what}"

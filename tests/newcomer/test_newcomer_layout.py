@@ -157,7 +157,7 @@ async def test_help_lists_every_key_of_the_view(tmp_path) -> None:
         await pilot.press("question_mark")
         await pilot.pause()
         text = help_text(app)
-        assert "cell, pattern, direction, optimizer" in text  # the focus order
+        assert "cell, pattern, direction, attention, optimizer" in text  # the focus order
 
 
 async def test_typing_in_predict_says_how_to_get_the_keys_back(tmp_path) -> None:

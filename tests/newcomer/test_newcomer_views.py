@@ -48,7 +48,7 @@ async def test_build_focus_order_is_down_the_columns(tmp_path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, "hello")
         order = []
-        for key in ["tab"] + ["down"] * 10:
+        for key in ["tab"] + ["down"] * 11:
             await pilot.press(key)
             await pilot.pause()
             order.append(app.focused.id)
@@ -56,6 +56,7 @@ async def test_build_focus_order_is_down_the_columns(tmp_path) -> None:
             "cell",
             "pattern",
             "direction",
+            "attention",
             "optimizer",
             "num_layers",
             "hidden_size",

@@ -25,6 +25,7 @@ from rnntui.core.errors import SpecError
 from rnntui.core.size_table import recall
 from rnntui.core.sizes import param_count
 from rnntui.core.spec import CELL_LABELS, CELLS, OPTIMIZERS, PATTERN_LABELS, PATTERNS, ExperimentSpec, set_value
+from rnntui.core.spec_types import ATTENTIONS
 
 FORM_WIDTH = 46  # #build-form in app.tcss
 SIDE_GAP = 2  # #build-side's left padding
@@ -34,6 +35,7 @@ CHOICE_FIELDS = (
     ("cell", "cell", [(CELL_LABELS[c], c) for c in CELLS]),
     ("pattern", "pattern", [(PATTERN_LABELS[p], p) for p in PATTERNS]),
     ("direction", "direction", [("uni", "uni"), ("bi", "bi")]),
+    ("attention", "attention", [(a, a) for a in ATTENTIONS]),
     ("optimizer", "optimizer", [(o, o) for o in OPTIMIZERS]),
 )
 # (widget id, section, key, label)
@@ -61,6 +63,11 @@ FIELD_HELP = (
         "the end), one→many (one input, a sequence out), encoder-decoder (read it all, then write)",
     ),
     ("direction", "uni reads left to right; bi adds a right-to-left pass and joins the two"),
+    (
+        "attention",
+        "encoder-decoder only: none (the decoder gets the encoder's final state alone), or dot or additive: "
+        "each decoder step scores every encoder step and reads their weighted mix",
+    ),
     (
         "optimizer",
         "how a gradient changes the weights: sgd steps lr × gradient; adam and rmsprop scale each "
@@ -108,8 +115,8 @@ def lesson_text(spec: ExperimentSpec, width: int = 76) -> Text:
 class BuildView(RestylesItselfOnFocus, Vertical, can_focus=True):
     BINDINGS = [Binding("down", "app.focus_next", "fields", show=False, tooltip="into the fields (↑/↓, tab move)")]
     FOCUS_ORDER = (
-        "fields, with tab or ↓: cell, pattern, direction, optimizer, then layers, hidden, dropout, lr, batch, "
-        "clip, steps; ←/→ change a choice, enter lists them; the lesson box last (↑/↓ scroll it)"
+        "fields, with tab or ↓: cell, pattern, direction, attention, optimizer, then layers, hidden, dropout, lr, "
+        "batch, clip, steps; ←/→ change a choice, enter lists them; the lesson box last (↑/↓ scroll it)"
     )
 
     training: reactive[TrainingState] = reactive(TrainingState(), always_update=True)
@@ -167,6 +174,7 @@ class BuildView(RestylesItselfOnFocus, Vertical, can_focus=True):
         self.query_one("#cell", Choice).value = m.cell
         self.query_one("#pattern", Choice).value = m.pattern
         self.query_one("#direction", Choice).value = "bi" if m.bidirectional else "uni"
+        self.query_one("#attention", Choice).value = m.attention
         self.query_one("#optimizer", Choice).value = t.optimizer
         for wid, section, key, _ in NUMBER_FIELDS:
             self.query_one(f"#{wid}", Input).value = field_text(getattr(getattr(spec, section), key))
@@ -222,7 +230,7 @@ class BuildView(RestylesItselfOnFocus, Vertical, can_focus=True):
         assert self.spec is not None
         spec = self.spec
         try:
-            for wid in ("cell", "pattern", "optimizer"):
+            for wid in ("cell", "pattern", "attention", "optimizer"):
                 value = self.query_one(f"#{wid}", Choice).value
                 section = "train" if wid == "optimizer" else "model"
                 if isinstance(value, str):

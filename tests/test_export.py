@@ -1,4 +1,5 @@
-"""Export: the standalone PyTorch program reproduces the run's predictions; Keras, CSV and JSONL."""
+"""Export: the standalone PyTorch program reproduces the run's predictions (attention's weights included);
+Keras, CSV and JSONL."""
 
 from __future__ import annotations
 
@@ -37,9 +38,18 @@ CASES = [
     ("spell_number", {}, {"cell": "gru", "pattern": "one_to_many", "num_layers": 2}, " 342 "),
     ("translate", {"train_pairs": 400}, {"cell": "lstm", "pattern": "encoder_decoder", "bidirectional": True}, "a cat"),
 ]
+REVERSE, ENC_DEC = {"min_len": 3, "max_len": 9}, {"pattern": "encoder_decoder"}
+CASES += [  # attention: each score, each gated cell, one and two directions, one and two layers
+    ("reverse", REVERSE, {**ENC_DEC, "cell": "gru", "bidirectional": True, "attention": "dot"}, "Ab cd"),
+    ("reverse", REVERSE, {**ENC_DEC, "cell": "lstm", "attention": "dot", "num_layers": 2}, "hgfed"),
+    ("reverse", REVERSE, {**ENC_DEC, "cell": "gru", "attention": "additive"}, "abc"),
+    ("reverse", REVERSE, {**ENC_DEC, "cell": "lstm", "bidirectional": True, "attention": "additive"}, "x y z w"),
+    ("translate", {"train_pairs": 400}, {**ENC_DEC, "cell": "gru", "attention": "additive"}, "the cat"),
+]
+IDS = [f"{c[0]}-{c[2].get('attention', '')}-{c[2].get('cell', '')}" for c in CASES]
 
 
-@pytest.mark.parametrize(("task", "params", "model", "prefix"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(("task", "params", "model", "prefix"), CASES, ids=IDS)
 def test_pytorch_script_reproduces_the_predictions(tmp_path, task, params, model, prefix):
     run = trained(tmp_path, task, params, **model)
     script, weights = export(str(run.path), "pytorch")
@@ -52,6 +62,9 @@ def test_pytorch_script_reproduces_the_predictions(tmp_path, task, params, model
     close(json.loads(out), pred.to_json(), tol=1e-5)
     if isinstance(pred.output, Produced):
         assert pred.output.tokens
+    if model.get("attention"):  # one row per step written (the end token's too), one weight per token read
+        rows = json.loads(out)["attention"]
+        assert len(rows) == len(pred.output.tokens) + pred.output.ended and {len(r) for r in rows} == {len(pred.tokens)}
     text = quiet_main(["predict", str(run.path), prefix, "--top", "2"])[1]
     assert run_program(program, prefix, "--top", "2")[1] == text
     assert "forget-gate bias" in script.read_text() or model["cell"] != "lstm"

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from export_helpers import close, load_program, program_data, quiet_main, run_program
+from export_helpers import FRAMEWORKS, close, load_program, need, program_data, quiet_main, run_program
 from helpers import tiny
 from rnntui.core.experiment import from_checkpoint
 from rnntui.core.export import export
@@ -18,6 +18,8 @@ from rnntui.core.outputs import Produced
 from rnntui.core.predictor import Predictor
 from rnntui.core.runs import RunDir, read_checkpoint
 from rnntui.core.trainer import Trainer
+
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # inside keras
 
 
 def trained(tmp_path, task="char_lm", params=None, **model):
@@ -68,6 +70,22 @@ def test_pytorch_script_reproduces_the_predictions(tmp_path, task, params, model
     text = quiet_main(["predict", str(run.path), prefix, "--top", "2"])[1]
     assert run_program(program, prefix, "--top", "2")[1] == text
     assert "forget-gate bias" in script.read_text() or model["cell"] != "lstm"
+
+
+@pytest.mark.parametrize("fmt", ["pytorch", "keras", "onnx"])
+def test_an_attention_program_refuses_bad_input_in_one_line(fmt, tmp_path, capsys):
+    """An empty prefix and characters that are no letter of the run: exit 2 and one line, in every program."""
+    need(*FRAMEWORKS[fmt])
+    run = trained(tmp_path, "reverse", {**REVERSE, "letters": 5}, **ENC_DEC, cell="gru", attention="dot")
+    program = load_program(export(str(run.path), fmt)[0])
+    for prefix, why in [("", "give a non-empty prefix"), (" \t", "give a non-empty prefix"),
+                        ("ab c1 f", "not in the vocabulary: '1', 'f'")]:  # fmt: skip
+        capsys.readouterr()
+        assert run_program(program, prefix, "--json")[0] == 2
+        (line,) = capsys.readouterr().err.splitlines()
+        assert line.endswith(f"error: {why}"), line
+    rc, out = run_program(program, "A b", "--json")
+    assert rc == 0 and len(json.loads(out)["attention"][0]) == 2
 
 
 def test_keras_csv_jsonl(tmp_path):

@@ -5,8 +5,8 @@ export` writes the runner with this module's text in place of that line (rnntui/
 so the program is one file that imports nothing of rnntui. `rnntui predict` prints through
 `result_lines`, so an exported program prints exactly what `predict` prints.
 
-This text runs in the middle of a program, after the runner's own imports: so no `from __future__`
-here (it must be a file's first statement); Python 3.10 evaluates every annotation below as written.
+In a program this text comes after the runner's own imports, so it has no `from __future__` line (one
+is allowed only at a file's top, where the runner has its own); its annotations are valid either way.
 """
 
 import argparse

@@ -72,6 +72,7 @@ def test_a_program_imports_its_framework_and_the_standard_library_only(fmt):
     ours = [n.lineno for n in imports if "rnntui" in imported(ast.unparse(n))]
     assert ours == [i + 1 for i, line in enumerate(runner.splitlines()) if line.endswith(SHARED_MARK)]
     assert imported(runner_source(fmt)) - set(sys.stdlib_module_names) == FRAMEWORK[fmt]
+    compile(runner_source(fmt), RUNNERS[fmt], "exec")  # ast.parse lets a `from __future__` mid-file pass
     assert imported(SHARED) <= set(sys.stdlib_module_names)  # its text lands in every program
 
 

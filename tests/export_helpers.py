@@ -120,6 +120,7 @@ def spec_of(task: str, params: dict[str, Any], **model: Any) -> ExperimentSpec:
     return dataclasses.replace(s, model=dataclasses.replace(s.model, hidden_size=6, embedding_dim=5))
 
 
+REVERSE = {"min_len": 3, "max_len": 9}  # short strings: a randomised decoder writes up to 10 letters
 PATTERNS = [
     ("stacked-lstm-dropout", spec_of("char_lm", {"corpus": "hello", "seq_len": 8}, num_layers=3, dropout=0.3), "HELLO"),
     ("relu-tags-bi-2", spec_of("pos_tagging", {"sentences": 300}, cell="rnn_relu", bidirectional=True, num_layers=2),
@@ -132,4 +133,12 @@ PATTERNS = [
     ("lstm-bi-encoder-2", spec_of("translate", {"train_pairs": 400}, pattern="encoder_decoder", bidirectional=True,
                                   num_layers=2, dropout=0.2), "the black cat sees a red apple"),
     ("gru-encoder", spec_of("translate", {"train_pairs": 400}, cell="gru", pattern="encoder_decoder"), "a dog"),
+    ("dot-gru-bi", spec_of("reverse", REVERSE, cell="gru", pattern="encoder_decoder", bidirectional=True,
+                           attention="dot"), "Abc de"),
+    ("dot-lstm", spec_of("reverse", REVERSE, cell="lstm", pattern="encoder_decoder", attention="dot"), "hello"),
+    ("additive-gru", spec_of("reverse", REVERSE, cell="gru", pattern="encoder_decoder", attention="additive"), "ab"),
+    ("additive-lstm-bi-2", spec_of("reverse", REVERSE, cell="lstm", pattern="encoder_decoder", bidirectional=True,
+                                   num_layers=2, attention="additive"), "a b c d e f g"),
+    ("additive-translate", spec_of("translate", {"train_pairs": 400}, cell="gru", pattern="encoder_decoder",
+                                   attention="additive"), "the black cat"),
 ]  # fmt: skip

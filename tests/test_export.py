@@ -1,4 +1,5 @@
-"""Export: the standalone PyTorch program reproduces the run's predictions; Keras, CSV and JSONL."""
+"""Export: the standalone PyTorch program reproduces the run's predictions (attention's weights included);
+Keras, CSV and JSONL."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 
 import pytest
 
-from export_helpers import close, load_program, program_data, quiet_main, run_program
+from export_helpers import FRAMEWORKS, close, load_program, need, program_data, quiet_main, run_program
 from helpers import tiny
 from rnntui.core.experiment import from_checkpoint
 from rnntui.core.export import export
@@ -17,6 +18,8 @@ from rnntui.core.outputs import Produced
 from rnntui.core.predictor import Predictor
 from rnntui.core.runs import RunDir, read_checkpoint
 from rnntui.core.trainer import Trainer
+
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # inside keras
 
 
 def trained(tmp_path, task="char_lm", params=None, **model):
@@ -37,9 +40,18 @@ CASES = [
     ("spell_number", {}, {"cell": "gru", "pattern": "one_to_many", "num_layers": 2}, " 342 "),
     ("translate", {"train_pairs": 400}, {"cell": "lstm", "pattern": "encoder_decoder", "bidirectional": True}, "a cat"),
 ]
+REVERSE, ENC_DEC = {"min_len": 3, "max_len": 9}, {"pattern": "encoder_decoder"}
+CASES += [  # attention: each score, each gated cell, one and two directions, one and two layers
+    ("reverse", REVERSE, {**ENC_DEC, "cell": "gru", "bidirectional": True, "attention": "dot"}, "Ab cd"),
+    ("reverse", REVERSE, {**ENC_DEC, "cell": "lstm", "attention": "dot", "num_layers": 2}, "hgfed"),
+    ("reverse", REVERSE, {**ENC_DEC, "cell": "gru", "attention": "additive"}, "abc"),
+    ("reverse", REVERSE, {**ENC_DEC, "cell": "lstm", "bidirectional": True, "attention": "additive"}, "x y z w"),
+    ("translate", {"train_pairs": 400}, {**ENC_DEC, "cell": "gru", "attention": "additive"}, "the cat"),
+]
+IDS = [f"{c[0]}-{c[2].get('attention', '')}-{c[2].get('cell', '')}" for c in CASES]
 
 
-@pytest.mark.parametrize(("task", "params", "model", "prefix"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(("task", "params", "model", "prefix"), CASES, ids=IDS)
 def test_pytorch_script_reproduces_the_predictions(tmp_path, task, params, model, prefix):
     run = trained(tmp_path, task, params, **model)
     script, weights = export(str(run.path), "pytorch")
@@ -52,9 +64,28 @@ def test_pytorch_script_reproduces_the_predictions(tmp_path, task, params, model
     close(json.loads(out), pred.to_json(), tol=1e-5)
     if isinstance(pred.output, Produced):
         assert pred.output.tokens
+    if model.get("attention"):  # one row per step written (the end token's too), one weight per token read
+        rows = json.loads(out)["attention"]
+        assert len(rows) == len(pred.output.tokens) + pred.output.ended and {len(r) for r in rows} == {len(pred.tokens)}
     text = quiet_main(["predict", str(run.path), prefix, "--top", "2"])[1]
     assert run_program(program, prefix, "--top", "2")[1] == text
     assert "forget-gate bias" in script.read_text() or model["cell"] != "lstm"
+
+
+@pytest.mark.parametrize("fmt", ["pytorch", "keras", "onnx"])
+def test_an_attention_program_refuses_bad_input_in_one_line(fmt, tmp_path, capsys):
+    """An empty prefix and characters that are no letter of the run: exit 2 and one line, in every program."""
+    need(*FRAMEWORKS[fmt])
+    run = trained(tmp_path, "reverse", {**REVERSE, "letters": 5}, **ENC_DEC, cell="gru", attention="dot")
+    program = load_program(export(str(run.path), fmt)[0])
+    for prefix, why in [("", "give a non-empty prefix"), (" \t", "give a non-empty prefix"),
+                        ("ab c1 f", "not in the vocabulary: '1', 'f'")]:  # fmt: skip
+        capsys.readouterr()
+        assert run_program(program, prefix, "--json")[0] == 2
+        (line,) = capsys.readouterr().err.splitlines()
+        assert line.endswith(f"error: {why}"), line
+    rc, out = run_program(program, "A b", "--json")
+    assert rc == 0 and len(json.loads(out)["attention"][0]) == 2
 
 
 def test_keras_csv_jsonl(tmp_path):

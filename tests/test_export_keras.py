@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from export_helpers import PATTERNS, close, need, program_data, randomised, spec_of
+from rnntui.core.attention import Attention
 from rnntui.core.experiment import build_model, build_task
 from rnntui.core.export_program import program
 from rnntui.core.model import make_rnn
@@ -20,6 +21,7 @@ from rnntui.core.predictor import Predictor
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # inside keras
 keras = need("keras")
 from rnntui.exported import keras_predict as kp  # noqa: E402  (it imports keras: after the line above)
+from rnntui.exported.shared import predict  # noqa: E402
 
 
 def keras_layer(cell: str, bidirectional: bool, rnn: torch.nn.RNNBase, sequences: bool = True):
@@ -60,6 +62,28 @@ def test_the_layouts_that_differ():
     assert bias.shape == (2, 12) and (bias[1, 8:] == g["rnn.bias_hh_l0"][8:]).all()  # b_hn apart: reset_after
 
 
+@pytest.mark.parametrize("kind", ["dot", "additive"])
+def test_keras_attention_layers_compute_rnntuis_attention(kind):
+    """Dot: keras.layers.Attention(score_mode="dot", use_scale=False) over W_k h. Additive: AdditiveAttention
+    over W_q s and W_k h + b, its `scale` vector = v. The weights and the attended state, against core/attention.py."""
+    att = randomised(Attention(kind, 8, 5), 4)
+    net = object.__new__(kp.KerasNetwork)  # only what attend() reads
+    net.a, net.pending = {"hidden": 5, "attention": kind}, []
+    net.w = {f"attention.{k}": v.detach().numpy() for k, v in att.state_dict().items()}
+    s, memory = keras.Input((5,)), keras.Input((None, 8))
+    model = keras.Model([s, memory], list(net.attend(s, memory)))
+    for layer, values in net.pending:
+        layer.set_weights(values)
+    used = {type(layer).__name__ for layer in model.layers}
+    assert ("AdditiveAttention" if kind == "additive" else "Attention") in used
+    g = torch.Generator().manual_seed(6)
+    dec, mem = torch.randn(3, 1, 5, generator=g), torch.randn(3, 7, 8, generator=g)
+    want, weights = att(dec, mem, None)
+    got, looked = model.predict_on_batch([dec[:, 0].numpy(), mem.numpy()])
+    assert np.abs(got - want[:, 0].detach().numpy()).max() < 1e-5
+    assert np.abs(looked - weights[:, 0].detach().numpy()).max() < 1e-6
+
+
 def network(spec, monkeypatch, seed: int = 3):
     """The Keras runner for a randomly initialised SequenceModel, and the predictor for the same weights."""
     task = build_task(spec.task)
@@ -73,11 +97,12 @@ def network(spec, monkeypatch, seed: int = 3):
 @pytest.mark.parametrize(("spec", "prefix"), [p[1:] for p in PATTERNS], ids=[p[0] for p in PATTERNS])
 def test_every_pattern_predicts_what_the_predictor_does(spec, prefix, monkeypatch):
     """Stacked layers with return_sequences, dropout off at inference, per-step heads, the one-to-many
-    generator and the encoder-decoder (with the bidirectional bridge, h and c) as functional models."""
+    generator and the encoder-decoder (with the bidirectional bridge, h and c, and attention) as functional
+    models; attention's weights in --json."""
     net, predictor = network(spec, monkeypatch)
-    got = kp.predict(lambda: net, prefix, kp.DATA, 3)
+    got = predict(lambda: net, prefix, kp.DATA, 3)
     close(got, predictor.feed(prefix).to_json(), tol=1e-5)
-    assert kp.predict(lambda: net, prefix, kp.DATA, 3) == got  # dropout is off: the same every time
+    assert predict(lambda: net, prefix, kp.DATA, 3) == got  # dropout is off: the same every time
 
 
 def test_float_inputs_are_normalised_as_in_training(tmp_path, monkeypatch):
@@ -86,6 +111,6 @@ def test_float_inputs_are_normalised_as_in_training(tmp_path, monkeypatch):
     spec = spec_of("sine", {"seq_len": 10, "path": str(series), "column": "v"}, pattern="many_to_one")
     net, predictor = network(spec, monkeypatch)
     assert kp.DATA["input"]["norm"][0] > 90  # the training statistics, not (0, 1)
-    got = kp.predict(lambda: net, "95 110 120.5 101", kp.DATA, 3)
+    got = predict(lambda: net, "95 110 120.5 101", kp.DATA, 3)
     close(got, predictor.feed("95 110 120.5 101").to_json(), tol=1e-5)
     assert got["forecast"] > 50  # de-normalised back to the series' scale

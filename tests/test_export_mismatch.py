@@ -29,6 +29,8 @@ RUNS = {
     "doubling": ("doubling",),
     "translate": ("translate",),  # a bidirectional GRU encoder and its decoder step
     "translate-lstm": ("translate", "model.cell=lstm", "model.bidirectional=false"),
+    "reverse-dot": ("attention", "task.min_len=3", "task.max_len=8", "model.hidden_size=16"),
+    "reverse-none": ("attention", "task.min_len=3", "task.max_len=8", "model.hidden_size=16", "model.attention=none"),
 }
 
 
@@ -99,6 +101,20 @@ def test_a_decoder_from_another_export_is_refused(runs, tmp_path, capsys) -> Non
     fingerprints = {**load_program(gru).DATA["sha256"], "decoder": sha(decoder)}
     err = refused(gru, "a dog", capsys=capsys, data={"sha256": fingerprints})
     assert "its inputs are token, h, c, not token, h" in err
+
+
+def test_a_decoder_without_attention_under_a_program_with_it_is_refused(runs, tmp_path, capsys) -> None:
+    """The attention program's step reads the encoder's outputs and a mask: a step of the same network
+    without attention has neither, and is refused by name before onnxruntime is asked to run it."""
+    need(*FRAMEWORKS["onnx"])
+    dot = exported(runs, "reverse-dot", "onnx", tmp_path / "dot")
+    none = exported(runs, "reverse-none", "onnx", tmp_path / "none")
+    assert load_program(dot).main(["abc", "--json"]) == 0
+    for role in ("encoder", "decoder"):
+        shutil.copy(none.with_name(f"m.{role}.onnx"), dot.with_name(f"m.{role}.onnx"))
+    fingerprints = {role: sha(dot.with_name(f"m.{role}.onnx")) for role in ("encoder", "decoder")}
+    err = refused(dot, "abc", capsys=capsys, data={"sha256": fingerprints})
+    assert "m.encoder.onnx: its outputs are h, not h, memory" in err
 
 
 @pytest.mark.parametrize("other", ["hello-gru", "hello-seed"])

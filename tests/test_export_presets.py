@@ -1,6 +1,7 @@
 """Differential: for every shipped preset (and a bidirectional, a stacked, a GRU and a ReLU variant),
 the exported Keras program (torch backend) and the ONNX Runtime program print what `rnntui predict
---json` prints: probabilities within 1e-4, the same top-1, the same tags, classes and decoded sequences.
+--json` prints: probabilities within 1e-4, the same top-1, the same tags, classes and decoded sequences,
+and where the network attends, the same attention weights (within 1e-4).
 
 Each run is trained two steps (so its weights are not the initial ones), exported once, and cached
 for the module; the exported files themselves are imported and run in this process.
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:Depreca
 PRESETS = Path(__file__).resolve().parent.parent / "presets"
 
 PREFIXES = {
+    "attention": ["attention is all you need", "abc", "Reverse Me"],
     "cat-sat": ["the cat near the trees with the dogs", "the cats", "the boy , which the kings saw ,"],
     "char-lm": ["The cat", "a dog saw the ", "The old man found"],
     "deep-stack": ["The cat", "my sister liked"],
@@ -48,6 +50,7 @@ VARIANTS = {  # name: (preset, overrides); a smaller held-out set only makes the
     "adding-relu-bi-2": ("long-memory", ["model.cell=rnn_relu", "model.bidirectional=true", "model.num_layers=2"]),
     "hello-tanh-stacked": ("hello", ["model.cell=rnn_tanh", "model.num_layers=2", "model.dropout=0.2"]),
     "sine-gru-bi": ("sine", ["model.cell=gru", "model.bidirectional=true"]),
+    "attention-additive-lstm": ("attention", ["model.attention=additive", "model.cell=lstm", "model.num_layers=2"]),
 }
 RUNS = {**{name: (name, []) for name in PREFIXES}, **VARIANTS}
 
@@ -98,6 +101,7 @@ def same_prediction(got: dict[str, Any], want: dict[str, Any], where: str) -> No
         p = {r["token"]: r["p"] for r in got["next"]}
         assert all(abs(p[r["token"]] - r["p"]) <= 1e-4 for r in want["next"] if r["token"] in p), where
         got, want = {**got, "next": None}, {**want, "next": None}
+    assert ("attention" in got) == ("attention" in want), where
     close(got, want, 1e-4, where)
 
 

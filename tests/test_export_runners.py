@@ -1,5 +1,6 @@
-"""The exported programs are real modules: copied verbatim but for one data line, one shared block in
-all of them, only their framework and the standard library imported, reading a prefix as the task does."""
+"""The exported programs are real modules: a runner with shared.py's text in place of its one marked
+import and its data line filled, nothing else changed; a program imports its framework and the standard
+library only (nothing of rnntui) and reads a prefix as the task does."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rnntui.exported
-from export_helpers import need, program_data, train
+from export_helpers import need, program_data, quiet_main, train
 from rnntui.core.export import export
-from rnntui.core.export_program import DATA_LINE, RUNNERS
+from rnntui.core.export_program import DATA_LINE, RUNNERS, SHARED_MARK, assemble, runner_source
 from rnntui.core.tasks.adding import AddingTask
 from rnntui.core.tasks.charlm import CharLMTask
 from rnntui.core.tasks.numbers import NumberSequenceTask
+from rnntui.core.tasks.reverse import ReverseTask
 from rnntui.core.tasks.sentiment import SentimentTask
 from rnntui.core.tasks.seq2seq import SpellNumberTask
 from rnntui.core.tasks.series import SineTask
@@ -30,10 +32,14 @@ from rnntui.exported import shared
 
 FOLDER = Path(rnntui.exported.__file__).parent
 FRAMEWORK = {"pytorch": {"torch"}, "keras": {"keras", "numpy"}, "onnx": {"onnxruntime", "numpy"}}
+SHARED = Path(shared.__file__).read_text(encoding="utf-8")
 
 
-def block(text: str) -> str:
-    return text[text.index("# ---- shared: begin") : text.index("# ---- shared: end")]
+def imported(text: str) -> set[str]:
+    """The top-level packages a module's text imports."""
+    tree = ast.parse(text)
+    names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    return names | {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +48,13 @@ def hello_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("fmt", list(RUNNERS))
-def test_the_exported_file_is_the_module_but_for_its_data_line(fmt, hello_run):
+def test_the_program_is_the_runner_with_shared_in_place_of_its_marker_and_its_data_filled(fmt, hello_run):
     if fmt == "onnx":
         need("onnx")  # writing .onnx files needs it
-    module = (FOLDER / RUNNERS[fmt]).read_text(encoding="utf-8").splitlines()
+    runner = (FOLDER / RUNNERS[fmt]).read_text(encoding="utf-8").splitlines()
+    (marked,) = [i for i, line in enumerate(runner) if line.endswith(SHARED_MARK)]
+    assert runner[marked].startswith("from rnntui.exported.shared import ")
+    module = runner[:marked] + SHARED.splitlines() + runner[marked + 1 :]  # shared.py's text, verbatim
     exported = export(str(hello_run), fmt)[0].read_text(encoding="utf-8").splitlines()
     differ = [i for i, (a, b) in enumerate(zip(module, exported, strict=True)) if a != b]
     assert len(differ) == 1 and module[differ[0]].startswith(DATA_LINE)
@@ -55,16 +64,32 @@ def test_the_exported_file_is_the_module_but_for_its_data_line(fmt, hello_run):
 
 
 @pytest.mark.parametrize("fmt", list(RUNNERS))
-def test_every_runner_carries_the_shared_block_unchanged(fmt):
-    assert block((FOLDER / RUNNERS[fmt]).read_text(encoding="utf-8")) == block(Path(shared.__file__).read_text())
+def test_a_program_imports_its_framework_and_the_standard_library_only(fmt):
+    """The runner module imports rnntui's shared code, through its marked line only; the program, nothing of rnntui."""
+    runner = (FOLDER / RUNNERS[fmt]).read_text(encoding="utf-8")
+    assert imported(runner) - set(sys.stdlib_module_names) == FRAMEWORK[fmt] | {"rnntui"}
+    imports = [n for n in ast.walk(ast.parse(runner)) if isinstance(n, ast.Import | ast.ImportFrom)]
+    ours = [n.lineno for n in imports if "rnntui" in imported(ast.unparse(n))]
+    assert ours == [i + 1 for i, line in enumerate(runner.splitlines()) if line.endswith(SHARED_MARK)]
+    assert imported(runner_source(fmt)) - set(sys.stdlib_module_names) == FRAMEWORK[fmt]
+    compile(runner_source(fmt), RUNNERS[fmt], "exec")  # ast.parse lets a `from __future__` mid-file pass
+    assert imported(SHARED) <= set(sys.stdlib_module_names)  # its text lands in every program
 
 
-@pytest.mark.parametrize("fmt", list(RUNNERS))
-def test_a_runner_imports_its_framework_and_the_standard_library_only(fmt):
-    tree = ast.parse((FOLDER / RUNNERS[fmt]).read_text(encoding="utf-8"))
-    names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-    names |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-    assert names - set(sys.stdlib_module_names) == FRAMEWORK[fmt]
+def test_assembly_needs_exactly_one_marked_import():
+    line = f"from rnntui.exported.shared import run  {SHARED_MARK}\n"
+    assert assemble(f"a = 1\n{line}b = 2\n", "s = 3\n") == "a = 1\ns = 3\nb = 2\n"
+    for runner in ("a = 1\n", line * 2, f"import os  {SHARED_MARK}\n"):
+        with pytest.raises(RuntimeError, match="exactly one marked import"):
+            assemble(runner, "s = 3\n")
+
+
+def test_a_program_runs_isolated(hello_run, tmp_path):
+    """`python -I`: no rnntui on the path, no PYTHONPATH; the program still runs and prints what predict does."""
+    script = export(str(hello_run), "pytorch", out=str(tmp_path / "m.py"))[0]
+    done = subprocess.run([sys.executable, "-I", str(script), "HELL"], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == quiet_main(["predict", str(hello_run), "HELL"])[1]
 
 
 def test_runners_show_text_as_rnntui_does():
@@ -80,8 +105,9 @@ TASKS = {
     "series": SineTask({}, state={"norm": [3.0, 2.5]}),
     "adding": AddingTask({}),
     "digits": SpellNumberTask({}),
+    "letters": ReverseTask({"letters": 20}),
 }
-TYPED = st.text(alphabet=st.sampled_from(list("HELOhelo wrldTHE cat movie not 0123456789-+.e*,;²٣ßﬁ\t\n'é!")))
+TYPED = st.text(alphabet=st.sampled_from(list("HELOhelo wrldTHE cat movie not 0123456789-+.e*,;²٣ßﬁİ\t\n\u2028'é!XYZ")))
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
@@ -107,6 +133,9 @@ def test_a_runner_reads_a_prefix_as_the_task_does(text, name):
         ("adding", "0.1* abc", "not a number: 'abc'"),
         ("digits", "1000", "not a whole number from 0 to 999: '1000'"),
         ("digits", "²", "not a whole number from 0 to 999: '²'"),
+        ("letters", " \t\n", "give a non-empty prefix"),
+        ("letters", "Attention, yo", "not in the vocabulary: ',', 'y'"),  # 20 letters: a to t
+        ("letters", "İ", "not in the vocabulary: 'İ'"),  # its lower case is two characters
     ],
 )
 def test_a_prefix_the_network_cannot_read_is_refused(name, prefix, why):

@@ -3,18 +3,16 @@ prints. Any backend works (keras, numpy); the weights come from the .npz beside 
 
 from __future__ import annotations
 
-import argparse
-import hashlib
 import io
 import json
-import math
 import os
-import re
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, Protocol
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+
+from rnntui.exported.shared import Inputs, UserError, run, weights_file  # rnntui:shared
 
 try:
     import keras
@@ -26,164 +24,6 @@ except Exception as exc:  # Keras imports its backend: tensorflow, unless KERAS_
     raise SystemExit(2) from None
 
 DATA: dict[str, Any] = json.loads("{}")  # rnntui:data (`rnntui export` writes the run's sizes and vocabulary here)
-
-# ---- shared: begin (every runner carries this block unchanged) ---------------------------------
-WORD, NUMBER = re.compile(r"[\w'áéíóúñü]+|[^\w\s]"), re.compile(r"-?\d+")
-FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-# Text from a run reaches the terminal only as visible characters (as rnntui.core.textsafe.one_line):
-# C0 controls become control pictures, newline ␤, DEL ␡; C1 controls and bidi overrides become �.
-SHOWN = {c: chr(0x2400 + c) for c in range(0x20)} | {0x0A: "\u2424", 0x7F: "\u2421", 0x2028: "\u2424", 0x2029: "\u2424"}
-SHOWN |= {
-    c: "\ufffd" for c in (*range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A), *range(0xD800, 0xE000))
-}
-Inputs = list[int] | list[list[float]]  # token ids, or one feature vector per step
-
-
-class UserError(Exception):
-    """Something the user can fix (a prefix, a weights folder): one line on stderr, exit status 2."""
-
-
-class Network(Protocol):
-    def outputs(self, inputs: Inputs) -> list[list[float]]: ...  # the head's output per reported step
-    def generate(self, inputs: Inputs) -> list[int]: ...  # greedy ids, up to and including </s>
-
-
-def read_prefix(text: str, spec: dict[str, Any]) -> tuple[list[str], Inputs, list[str]]:
-    """(tokens as text, the network's inputs, the tokens it cannot read), as the run's task reads them."""
-    kind, case = spec["kind"], spec.get("case")
-    if kind == "digits3":  # the whole prefix is one number, 0-999, read as three one-hot digits
-        s = text.strip()
-        ok = s.isascii() and s.isdigit() and int(s) < 1000
-        feats = [1.0 if ok and f"{int(s):03d}"[j // 10] == str(j % 10) else 0.0 for j in range(30)]
-        return ([s], [feats], [] if ok else [s]) if s else ([], [], [])
-    if kind == "floats":  # a series (normalised as in training), or (value, marked) pairs
-        marker, (mean, std) = spec["marker"], spec["norm"]
-        tokens, values, unknown = re.findall(r"[^\s,;]+", text), [], []
-        for word in tokens:
-            w, flag = (word[: -len(marker)], 1.0) if marker and word.endswith(marker) else (word, 0.0)
-            ok = bool(FLOAT.fullmatch(w)) and math.isfinite(float(w))
-            v = float(w) if ok else 0.0  # as the task reads it; a prefix with an unreadable value is refused
-            values.append(([v, flag] if ok else [0.0, 0.0]) if marker else [(v - mean) / std])
-            unknown += [] if ok else [word]
-        return tokens, values, unknown
-    if kind == "chars":  # the task's case rule, then one token per character of the typed text
-        tokens = list((text.upper() if case == "upper" else text.lower() if case == "lower" else text)[: len(text)])
-        keys: list[str | None] = list(tokens)
-    elif kind == "words":
-        tokens = WORD.findall(text)
-        keys = [t.lower() for t in tokens]
-    else:  # numbers: one token each
-        tokens = [w.strip(",;") for w in re.findall(r"\S+", text)]
-        keys = [t if NUMBER.fullmatch(t) else None for t in tokens]
-    index = {t: i for i, t in enumerate(spec["vocab"])}
-    ids = [index.get(k, spec["unk"]) if k is not None else spec["unk"] for k in keys]
-    return tokens, ids, [t for t, k in zip(tokens, keys, strict=True) if k not in index]
-
-
-def softmax(row: Sequence[float]) -> list[float]:
-    top = max(row)
-    total = sum(math.exp(v - top) for v in row)
-    return [math.exp(v - top) / total for v in row]  # exp(-inf) is 0: a masked token gets p = 0
-
-
-def predict(load: Callable[[], Network], prefix: str, data: dict[str, Any], top: int) -> dict[str, Any]:
-    """What `rnntui predict --json` prints for this prefix (unknown tokens and empty prefixes refused)."""
-    tokens, inputs, unknown = read_prefix(prefix, data["input"])
-    if not tokens:
-        raise UserError("give a non-empty prefix")
-    if unknown:
-        what = {"floats": "not a number", "digits3": "not a whole number from 0 to 999"}.get(data["input"]["kind"])
-        raise UserError(f"{what or 'not in the vocabulary'}: {', '.join(repr(u) for u in sorted(set(unknown))[:5])}")
-    out, window = data["output"], data["window"]
-    start = max(0, len(tokens) - window)  # like the predictor, feed only the last `window` tokens
-    result: dict[str, Any] = {"prefix": prefix, "tokens": tokens, "kind": out["kind"]}
-    if start:
-        result |= {"notice": f"only the last {window} tokens are fed (the window)", "window_start": start}
-    net, vocab = load(), out.get("vocab")
-    if out["kind"] in ("generate", "seq2seq"):
-        ids = net.generate(inputs[start:])
-        result["output"] = " ".join(vocab[i] for i in (ids[: ids.index(out["eos"])] if out["eos"] in ids else ids))
-        return result
-    rows = net.outputs(inputs[start:])
-    if out["kind"] == "regress":
-        mean, std = out["norm"]
-        result |= {"forecast": rows[-1][0] * std + mean, "forecasts": [row[0] * std + mean for row in rows]}
-    elif out["kind"] == "tag":
-        probs = zip(tokens[start:], map(softmax, rows), strict=True)
-        result["tags"] = [{"token": t, "tag": vocab[p.index(max(p))], "p": max(p)} for t, p in probs]
-    else:  # lm: the next token after the prefix (never a special token); classify: the whole prefix's class
-        banned = set(out.get("specials", [])) if out["kind"] == "lm" else set()
-        p = softmax([-math.inf if i in banned else v for i, v in enumerate(rows[-1])])
-        ranked = sorted((i for i in range(len(p)) if i not in banned), key=lambda i: -p[i])
-        result["next"] = [{"token": vocab[i], "p": p[i]} for i in ranked[:top]]
-        if out["kind"] == "classify":
-            result["per_step"] = [{"class": vocab[q.index(max(q))], "p": max(q)} for q in map(softmax, rows)]
-    return result
-
-
-def result_lines(result: dict[str, Any]) -> list[str]:
-    """The human-readable prediction, one visible line per row (what `rnntui predict` prints)."""
-    kind, lines = result["kind"], [f"note: {result['notice'].translate(SHOWN)}"] if result.get("notice") else []
-    if kind in ("lm", "classify"):
-        for row in result["next"]:
-            tok, p = row["token"], row["p"]
-            shown, full = repr(tok) if tok.strip() != tok or not tok else tok, int(round(max(0.0, min(1.0, p)) * 20))
-            lines.append(f"{shown.translate(SHOWN):>12}  {p:6.3f}  {'█' * full + '·' * (20 - full)}")
-        if "continuation" in result:
-            lines.append(f"greedy:  {(result['prefix'] + result['continuation']).translate(SHOWN)}")
-            lines.append(f"sampled: {(result['prefix'] + result['sampled']).translate(SHOWN)}")
-    elif kind == "tag":
-        for t in result["tags"]:
-            lines.append(f"{t['token'].translate(SHOWN):>14}  {t['tag'].translate(SHOWN):<8} {t['p']:.3f}")
-    elif kind == "regress":
-        lines += [] if result["forecast"] is None else [f"forecast: {result['forecast']:.4f}"]
-    else:
-        lines.append(result["output"].translate(SHOWN))
-    return lines
-
-
-def weights_file(folder: str, data: dict[str, Any], role: str = "network") -> bytes:
-    """A weight file, if it is the one exported with this program (by the sha256 in DATA): another run's,
-    even of the same shapes and vocabulary, would predict with another network."""
-    path = os.path.join(folder, data["weights"][role])
-    if not os.path.isfile(path) or not os.access(path, os.R_OK):  # a folder, device or FIFO is never read
-        raise UserError(f"cannot load the weights {path}: not a readable file")
-    with open(path, "rb") as fh:
-        if hashlib.sha256(blob := fh.read()).hexdigest() != data["sha256"][role]:
-            raise UserError(f"cannot load the weights {path}: not the ones exported with run {data['about']['run']}")
-    return blob
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # one line, exit status 2, like rnntui's own commands
-        self.exit(2, f"{self.prog}: error: {message.translate(SHOWN)}\n")
-
-
-def run(argv: Sequence[str] | None, data: dict[str, Any], load: Callable[[str], Network], here: str) -> int:
-    about = f"run {data['about']['run']} ({data['about']['preset']})".translate(SHOWN).replace("%", "%%")
-    # argparse %-formats a description holding "%(prog)": ours always holds one, and doubles every other %.
-    ap = Parser(description=f"%(prog)s prints what `rnntui predict` prints for {about}")
-    ap.add_argument("prefix", help="the text, numbers or values to read, as `rnntui predict` takes them")
-    ap.add_argument("--top", type=int, default=5, help="how many next tokens or classes to list")
-    ap.add_argument("--json", action="store_true", help="print what `rnntui predict --json` prints")
-    ap.add_argument("--weights-dir", default=here, help="the folder of the weight files (default: this script's)")
-    args = ap.parse_args(argv)
-    if args.top < 1:
-        ap.error("--top must be 1 or more")
-    try:
-        result = predict(lambda: load(args.weights_dir), args.prefix, data, args.top)
-    except UserError as exc:
-        sys.stderr.write(f"{ap.prog}: error: {str(exc).translate(SHOWN)}\n")
-        return 2
-    getattr(sys.stdout, "reconfigure", lambda **_: None)(errors="replace")  # a lone surrogate: no crash
-    if args.json:  # NaN and Inf become null, as `rnntui predict --json` writes them
-        print(json.dumps(json.loads(json.dumps(result), parse_constant=lambda _: None), ensure_ascii=False))
-    else:
-        print("\n".join(result_lines(result)))
-    return 0
-
-
-# ---- shared: end -------------------------------------------------------------------------------
 
 
 def recurrent(a: dict[str, Any], sequences: bool, state: bool, bi: bool) -> layers.Layer:
@@ -245,16 +85,20 @@ class KerasNetwork:
         return layer(x)
 
     def dense(self, name: str, units: int, activation: str | None = None) -> layers.Layer:
-        layer = layers.Dense(units, activation=activation)
-        self.pending.append((layer, [self.w[f"{name}.weight"].T, self.w[f"{name}.bias"]]))
+        bias = [self.w[f"{name}.bias"]] if f"{name}.bias" in self.w else []  # attention's query and dot keys: none
+        layer = layers.Dense(units, activation=activation, use_bias=bool(bias))
+        self.pending.append((layer, [self.w[f"{name}.weight"].T, *bias]))
         return layer
 
-    def stack(self, x: KT, name: str, bi: bool, sequences: bool, initial: Layers | None = None) -> tuple[KT, Layers]:
-        """The recurrent layers: the top output, and every layer's final states."""
+    def stack(
+        self, x: KT, name: str, bi: bool, sequences: bool, initial: Layers | None = None, states: bool = False
+    ) -> tuple[KT, Layers]:
+        """The recurrent layers: the top output (every step's, or the last), and every layer's final states
+        (when asked for, or when they start from `initial` ones)."""
         finals = []
         for i in range(self.a["layers"]):
             last = i == self.a["layers"] - 1
-            layer = recurrent(self.a, sequences or not last, initial is not None or not sequences, bi)
+            layer = recurrent(self.a, sequences or not last, states or initial is not None, bi)
             out = layer(x, initial_state=initial[i]) if initial else layer(x)
             x, state = (out[0], list(out[1:])) if isinstance(out, list | tuple) else (out, [])
             finals.append(state)
@@ -267,27 +111,58 @@ class KerasNetwork:
         return x, finals
 
     def encoder(self) -> keras.Model:
-        x_in, k = keras.Input((None,), dtype="int32"), self.k
-        _, finals = self.stack(self.embed("embed", x_in), "rnn", self.a["bidirectional"], False)
+        """The decoder's first state (every layer's), and with attention the top layer's output at every step."""
+        x_in, k, attends = keras.Input((None,), dtype="int32"), self.k, self.a["attention"] != "none"
+        seq, finals = self.stack(self.embed("embed", x_in), "rnn", self.a["bidirectional"], attends, states=True)
+        memory = [seq] if attends else []  # (B, S, D*H), both directions side by side as PyTorch's output
         if not self.a["bidirectional"]:
-            return keras.Model(x_in, sum(finals, []))
+            return keras.Model(x_in, [*sum(finals, []), *memory])
         # Both directions' final states, joined, through tanh(Linear) make the decoder's (as in rnntui).
         merge = [self.dense(n, self.a["hidden"], "tanh") for n in ("bridge", "bridge_c")[:k]]
-        return keras.Model(x_in, [merge[j](layers.Concatenate()([f[j], f[k + j]])) for f in finals for j in range(k)])
+        starts = [merge[j](layers.Concatenate()([f[j], f[k + j]])) for f in finals for j in range(k)]
+        return keras.Model(x_in, [*starts, *memory])
 
     def decoder(self, name: str) -> keras.Model:
-        """One step: (previous token, the state of every layer) -> (logits, their next state)."""
-        tok, k = keras.Input((1,), dtype="int32"), self.k
-        states = [[keras.Input((self.a["hidden"],)) for _ in range(k)] for _ in range(self.a["layers"])]
+        """One step: (previous token, the state of every layer[, the encoder's outputs]) -> (logits, their next
+        state[, the attention weights over the encoder's steps])."""
+        a, tok, k = self.a, keras.Input((1,), dtype="int32"), self.k
+        states = [[keras.Input((a["hidden"],)) for _ in range(k)] for _ in range(a["layers"])]
         x, finals = self.stack(self.embed("dec_embed", tok), name, False, False, states)
-        return keras.Model([tok, *sum(states, [])], [self.dense("head", self.a["out_size"])(x), *sum(finals, [])])
+        ins, outs = [tok, *sum(states, [])], sum(finals, [])
+        if a["attention"] != "none":
+            memory = keras.Input((None, (2 if a["bidirectional"] else 1) * a["hidden"]))
+            x, looked = self.attend(x, memory)
+            ins, outs = [*ins, memory], [*outs, looked]
+        return keras.Model(ins, [self.dense("head", a["out_size"])(x), *outs])
+
+    def attend(self, s: KT, memory: KT) -> tuple[KT, KT]:
+        """rnntui's attention (Luong's, after the decoder's RNN): the state s (B, H) scores every encoder output
+        h (B, S, E); the head reads tanh(W_c [Σ α h; s] + b_c). Returns that (B, H) and the weights α (B, S)."""
+        h = self.a["hidden"]
+        query = layers.Reshape((1, h))(s)  # Keras' attention layers take a sequence of queries: one here
+        keys = self.dense("attention.keys", h)(memory)  # W_k h (+ b for the additive score)
+        if self.a["attention"] == "dot":  # s · (W_k h): Attention's "dot" score, unscaled, is exactly this
+            layer, q = layers.Attention(use_scale=False, score_mode="dot"), query
+        else:
+            # vᵀ tanh(W_q s + W_k h + b). AdditiveAttention computes Σ_j scale_j tanh(q_j + k_j): the same with
+            # q = W_q s and k = W_k h + b (it has no projections of its own) and its `scale` (a vector of H
+            # weights, though its docstring says a scalar) = v. Attention(score_mode="concat") differs: one scalar
+            # for all of v. Where the query comes from is ours: this step's state after the RNN (Luong's place),
+            # not the previous one as in Bahdanau's paper.
+            layer, q = layers.AdditiveAttention(use_scale=True), self.dense("attention.query", h)(query)
+            self.pending.append((layer, [self.w["attention.score.weight"][0]]))
+        # One unpadded sequence: no mask. (Keras would mask a padded step by subtracting 1e9 from its score,
+        # rnntui sets it to -inf: the same weights, 0, after the softmax.)
+        context, looked = layer([q, memory, keys], return_attention_scores=True)
+        attended = self.dense("attention.combine", h, "tanh")(layers.Concatenate()([context, query]))
+        return layers.Flatten()(attended), layers.Flatten()(looked)
 
     # predict_on_batch: inference on any backend (no gradients, dropout off), numpy arrays in and out.
     def outputs(self, inputs: Inputs) -> list[list[float]]:
         y = self.net.predict_on_batch(np.array([inputs], "int32" if self.a["vocab_in"] else "float32"))
         return (y[0] if y.ndim == 3 else y).tolist()
 
-    def generate(self, inputs: Inputs) -> list[int]:
+    def generate(self, inputs: Inputs) -> tuple[list[int], list[list[float]]]:
         a, out = self.a, DATA["output"]
         if a["pattern"] == "one_to_many":  # the last input; layer l's h0 is the l-th slice, c0 zeros
             s = self.start.predict_on_batch(np.array(inputs[-1:], "float32"))
@@ -296,11 +171,14 @@ class KerasNetwork:
         else:
             state = self.start.predict_on_batch(np.array([inputs], "int32"))
             state = list(state) if isinstance(state, list | tuple) else [state]
-        tok, ids = out["bos"], []
+        memory = state[-1:] if a["attention"] != "none" else []  # the encoder's outputs, read by every step
+        state = state[: len(state) - len(memory)]
+        tok, ids, looked = out["bos"], [], []
         while len(ids) < out["max_len"] and (not ids or tok != out["eos"]):  # greedy decoding, fed back
-            logits, *state = self.step.predict_on_batch([np.array([[tok]], "int32"), *state])
+            logits, *state = self.step.predict_on_batch([np.array([[tok]], "int32"), *state, *memory])
+            looked += [state.pop()[0].tolist()] if memory else []
             ids.append(tok := int(np.argmax(logits[0])))
-        return ids
+        return ids, looked
 
 
 def load(folder: str) -> KerasNetwork:

@@ -1,184 +1,24 @@
 """rnntui's PyTorch export of a trained network: `python THIS_FILE PREFIX [--top K] [--json]` prints
 what `rnntui predict` prints. It needs torch only: the network is rebuilt with the module names of
-rnntui's SequenceModel, so the weights in the .pt file beside it (tensors only, read with
-weights_only=True, so loading runs no code) load strictly.
+rnntui's SequenceModel (its attention included), so the weights in the .pt file beside it (tensors
+only, read with weights_only=True, so loading runs no code) load strictly.
 """
 
 from __future__ import annotations
 
-import argparse
-import hashlib
 import io
 import json
-import math
 import os
-import re
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, Protocol
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
 
+from rnntui.exported.shared import Inputs, UserError, run, weights_file  # rnntui:shared
+
 DATA: dict[str, Any] = json.loads("{}")  # rnntui:data (`rnntui export` writes the run's sizes and vocabulary here)
-
-# ---- shared: begin (every runner carries this block unchanged) ---------------------------------
-WORD, NUMBER = re.compile(r"[\w'áéíóúñü]+|[^\w\s]"), re.compile(r"-?\d+")
-FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-# Text from a run reaches the terminal only as visible characters (as rnntui.core.textsafe.one_line):
-# C0 controls become control pictures, newline ␤, DEL ␡; C1 controls and bidi overrides become �.
-SHOWN = {c: chr(0x2400 + c) for c in range(0x20)} | {0x0A: "\u2424", 0x7F: "\u2421", 0x2028: "\u2424", 0x2029: "\u2424"}
-SHOWN |= {
-    c: "\ufffd" for c in (*range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A), *range(0xD800, 0xE000))
-}
-Inputs = list[int] | list[list[float]]  # token ids, or one feature vector per step
-
-
-class UserError(Exception):
-    """Something the user can fix (a prefix, a weights folder): one line on stderr, exit status 2."""
-
-
-class Network(Protocol):
-    def outputs(self, inputs: Inputs) -> list[list[float]]: ...  # the head's output per reported step
-    def generate(self, inputs: Inputs) -> list[int]: ...  # greedy ids, up to and including </s>
-
-
-def read_prefix(text: str, spec: dict[str, Any]) -> tuple[list[str], Inputs, list[str]]:
-    """(tokens as text, the network's inputs, the tokens it cannot read), as the run's task reads them."""
-    kind, case = spec["kind"], spec.get("case")
-    if kind == "digits3":  # the whole prefix is one number, 0-999, read as three one-hot digits
-        s = text.strip()
-        ok = s.isascii() and s.isdigit() and int(s) < 1000
-        feats = [1.0 if ok and f"{int(s):03d}"[j // 10] == str(j % 10) else 0.0 for j in range(30)]
-        return ([s], [feats], [] if ok else [s]) if s else ([], [], [])
-    if kind == "floats":  # a series (normalised as in training), or (value, marked) pairs
-        marker, (mean, std) = spec["marker"], spec["norm"]
-        tokens, values, unknown = re.findall(r"[^\s,;]+", text), [], []
-        for word in tokens:
-            w, flag = (word[: -len(marker)], 1.0) if marker and word.endswith(marker) else (word, 0.0)
-            ok = bool(FLOAT.fullmatch(w)) and math.isfinite(float(w))
-            v = float(w) if ok else 0.0  # as the task reads it; a prefix with an unreadable value is refused
-            values.append(([v, flag] if ok else [0.0, 0.0]) if marker else [(v - mean) / std])
-            unknown += [] if ok else [word]
-        return tokens, values, unknown
-    if kind == "chars":  # the task's case rule, then one token per character of the typed text
-        tokens = list((text.upper() if case == "upper" else text.lower() if case == "lower" else text)[: len(text)])
-        keys: list[str | None] = list(tokens)
-    elif kind == "words":
-        tokens = WORD.findall(text)
-        keys = [t.lower() for t in tokens]
-    else:  # numbers: one token each
-        tokens = [w.strip(",;") for w in re.findall(r"\S+", text)]
-        keys = [t if NUMBER.fullmatch(t) else None for t in tokens]
-    index = {t: i for i, t in enumerate(spec["vocab"])}
-    ids = [index.get(k, spec["unk"]) if k is not None else spec["unk"] for k in keys]
-    return tokens, ids, [t for t, k in zip(tokens, keys, strict=True) if k not in index]
-
-
-def softmax(row: Sequence[float]) -> list[float]:
-    top = max(row)
-    total = sum(math.exp(v - top) for v in row)
-    return [math.exp(v - top) / total for v in row]  # exp(-inf) is 0: a masked token gets p = 0
-
-
-def predict(load: Callable[[], Network], prefix: str, data: dict[str, Any], top: int) -> dict[str, Any]:
-    """What `rnntui predict --json` prints for this prefix (unknown tokens and empty prefixes refused)."""
-    tokens, inputs, unknown = read_prefix(prefix, data["input"])
-    if not tokens:
-        raise UserError("give a non-empty prefix")
-    if unknown:
-        what = {"floats": "not a number", "digits3": "not a whole number from 0 to 999"}.get(data["input"]["kind"])
-        raise UserError(f"{what or 'not in the vocabulary'}: {', '.join(repr(u) for u in sorted(set(unknown))[:5])}")
-    out, window = data["output"], data["window"]
-    start = max(0, len(tokens) - window)  # like the predictor, feed only the last `window` tokens
-    result: dict[str, Any] = {"prefix": prefix, "tokens": tokens, "kind": out["kind"]}
-    if start:
-        result |= {"notice": f"only the last {window} tokens are fed (the window)", "window_start": start}
-    net, vocab = load(), out.get("vocab")
-    if out["kind"] in ("generate", "seq2seq"):
-        ids = net.generate(inputs[start:])
-        result["output"] = " ".join(vocab[i] for i in (ids[: ids.index(out["eos"])] if out["eos"] in ids else ids))
-        return result
-    rows = net.outputs(inputs[start:])
-    if out["kind"] == "regress":
-        mean, std = out["norm"]
-        result |= {"forecast": rows[-1][0] * std + mean, "forecasts": [row[0] * std + mean for row in rows]}
-    elif out["kind"] == "tag":
-        probs = zip(tokens[start:], map(softmax, rows), strict=True)
-        result["tags"] = [{"token": t, "tag": vocab[p.index(max(p))], "p": max(p)} for t, p in probs]
-    else:  # lm: the next token after the prefix (never a special token); classify: the whole prefix's class
-        banned = set(out.get("specials", [])) if out["kind"] == "lm" else set()
-        p = softmax([-math.inf if i in banned else v for i, v in enumerate(rows[-1])])
-        ranked = sorted((i for i in range(len(p)) if i not in banned), key=lambda i: -p[i])
-        result["next"] = [{"token": vocab[i], "p": p[i]} for i in ranked[:top]]
-        if out["kind"] == "classify":
-            result["per_step"] = [{"class": vocab[q.index(max(q))], "p": max(q)} for q in map(softmax, rows)]
-    return result
-
-
-def result_lines(result: dict[str, Any]) -> list[str]:
-    """The human-readable prediction, one visible line per row (what `rnntui predict` prints)."""
-    kind, lines = result["kind"], [f"note: {result['notice'].translate(SHOWN)}"] if result.get("notice") else []
-    if kind in ("lm", "classify"):
-        for row in result["next"]:
-            tok, p = row["token"], row["p"]
-            shown, full = repr(tok) if tok.strip() != tok or not tok else tok, int(round(max(0.0, min(1.0, p)) * 20))
-            lines.append(f"{shown.translate(SHOWN):>12}  {p:6.3f}  {'█' * full + '·' * (20 - full)}")
-        if "continuation" in result:
-            lines.append(f"greedy:  {(result['prefix'] + result['continuation']).translate(SHOWN)}")
-            lines.append(f"sampled: {(result['prefix'] + result['sampled']).translate(SHOWN)}")
-    elif kind == "tag":
-        for t in result["tags"]:
-            lines.append(f"{t['token'].translate(SHOWN):>14}  {t['tag'].translate(SHOWN):<8} {t['p']:.3f}")
-    elif kind == "regress":
-        lines += [] if result["forecast"] is None else [f"forecast: {result['forecast']:.4f}"]
-    else:
-        lines.append(result["output"].translate(SHOWN))
-    return lines
-
-
-def weights_file(folder: str, data: dict[str, Any], role: str = "network") -> bytes:
-    """A weight file, if it is the one exported with this program (by the sha256 in DATA): another run's,
-    even of the same shapes and vocabulary, would predict with another network."""
-    path = os.path.join(folder, data["weights"][role])
-    if not os.path.isfile(path) or not os.access(path, os.R_OK):  # a folder, device or FIFO is never read
-        raise UserError(f"cannot load the weights {path}: not a readable file")
-    with open(path, "rb") as fh:
-        if hashlib.sha256(blob := fh.read()).hexdigest() != data["sha256"][role]:
-            raise UserError(f"cannot load the weights {path}: not the ones exported with run {data['about']['run']}")
-    return blob
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # one line, exit status 2, like rnntui's own commands
-        self.exit(2, f"{self.prog}: error: {message.translate(SHOWN)}\n")
-
-
-def run(argv: Sequence[str] | None, data: dict[str, Any], load: Callable[[str], Network], here: str) -> int:
-    about = f"run {data['about']['run']} ({data['about']['preset']})".translate(SHOWN).replace("%", "%%")
-    # argparse %-formats a description holding "%(prog)": ours always holds one, and doubles every other %.
-    ap = Parser(description=f"%(prog)s prints what `rnntui predict` prints for {about}")
-    ap.add_argument("prefix", help="the text, numbers or values to read, as `rnntui predict` takes them")
-    ap.add_argument("--top", type=int, default=5, help="how many next tokens or classes to list")
-    ap.add_argument("--json", action="store_true", help="print what `rnntui predict --json` prints")
-    ap.add_argument("--weights-dir", default=here, help="the folder of the weight files (default: this script's)")
-    args = ap.parse_args(argv)
-    if args.top < 1:
-        ap.error("--top must be 1 or more")
-    try:
-        result = predict(lambda: load(args.weights_dir), args.prefix, data, args.top)
-    except UserError as exc:
-        sys.stderr.write(f"{ap.prog}: error: {str(exc).translate(SHOWN)}\n")
-        return 2
-    getattr(sys.stdout, "reconfigure", lambda **_: None)(errors="replace")  # a lone surrogate: no crash
-    if args.json:  # NaN and Inf become null, as `rnntui predict --json` writes them
-        print(json.dumps(json.loads(json.dumps(result), parse_constant=lambda _: None), ensure_ascii=False))
-    else:
-        print("\n".join(result_lines(result)))
-    return 0
-
-
-# ---- shared: end -------------------------------------------------------------------------------
 
 
 State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]  # h (L*D, B, H), or (h, c) for an LSTM
@@ -193,6 +33,31 @@ def make_rnn(a: dict[str, Any], input_size: int, bidirectional: bool) -> nn.RNNB
     if a["cell"] == "gru":  # gates r, z, n; n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
         return nn.GRU(**kwargs)
     return nn.RNN(nonlinearity="relu" if a["cell"] == "rnn_relu" else "tanh", **kwargs)
+
+
+class Attention(nn.Module):
+    """Luong's global attention after the decoder's RNN, as rnntui's core/attention.py: keys = W_k h_s for
+    every encoder output h_s; score(s, h_s) = s · keys_s (dot) or vᵀ tanh(W_q s + W_k h_s + b) (additive);
+    α = softmax over the source; context = Σ α_s h_s; the head reads tanh(W_c [context; s] + b_c)."""
+
+    def __init__(self, kind: str, enc_size: int, hidden: int) -> None:
+        super().__init__()
+        self.kind = kind
+        self.keys = nn.Linear(enc_size, hidden, bias=kind == "additive")
+        if kind == "additive":
+            self.query = nn.Linear(hidden, hidden, bias=False)
+            self.score = nn.Linear(hidden, 1, bias=False)  # v
+        self.combine = nn.Linear(enc_size + hidden, hidden)
+
+    def forward(self, dec: torch.Tensor, memory: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """dec (B, U, H), memory (B, S, E), one unpadded sequence each -> attended (B, U, H), weights (B, U, S)."""
+        keys = self.keys(memory)
+        if self.kind == "dot":
+            scores = dec @ keys.transpose(1, 2)
+        else:
+            scores = self.score(torch.tanh(self.query(dec).unsqueeze(2) + keys.unsqueeze(1))).squeeze(-1)
+        weights = torch.softmax(scores, dim=-1)
+        return torch.tanh(self.combine(torch.cat([weights @ memory, dec], dim=-1))), weights
 
 
 class Model(nn.Module):
@@ -222,6 +87,8 @@ class Model(nn.Module):
                 self.bridge = nn.Linear(2 * h, h)
                 if a["cell"] == "lstm":
                     self.bridge_c = nn.Linear(2 * h, h)
+            if a["attention"] != "none":
+                self.attention = Attention(a["attention"], self.d * h, h)
             self.head = nn.Linear(h, out)
 
     def bridge_state(self, h_n: State) -> State:
@@ -253,21 +120,26 @@ class TorchNetwork:
         return m.head(torch.cat([h[-2], h[-1]], -1)).tolist()
 
     @torch.no_grad()
-    def generate(self, inputs: Inputs) -> list[int]:
+    def generate(self, inputs: Inputs) -> tuple[list[int], list[list[float]]]:
         m, a, out = self.m, self.a, DATA["output"]
+        memory = None  # the encoder's output at every step (1, S, D*H), where the decoder attends to it
         if a["pattern"] == "one_to_many":
             h0 = torch.tanh(m.init_state(m.embed(torch.tensor(inputs[-1:], dtype=torch.float32))))
             h0 = h0.view(1, a["layers"], a["hidden"]).transpose(0, 1).contiguous()
             rnn, state = m.rnn, (h0, torch.zeros_like(h0)) if a["cell"] == "lstm" else h0
         else:
-            rnn, state = m.decoder, m.bridge_state(m.rnn(m.embed(torch.tensor([inputs], dtype=torch.long)))[1])
-        tok, ids = out["bos"], []
+            seq, h_n = m.rnn(m.embed(torch.tensor([inputs], dtype=torch.long)))
+            rnn, state, memory = m.decoder, m.bridge_state(h_n), seq if a["attention"] != "none" else None
+        tok, ids, looked = out["bos"], [], []
         for _ in range(out["max_len"]):  # greedy decoding, fed its own previous output
             seq, state = rnn(m.dec_embed(torch.tensor([[tok]])), state)
+            if memory is not None:
+                seq, weights = m.attention(seq, memory)
+                looked.append(weights[0, -1].tolist())
             ids.append(tok := int(m.head(seq[0, -1]).argmax()))
             if tok == out["eos"]:
                 break
-        return ids
+        return ids, looked
 
 
 def load(folder: str) -> TorchNetwork:

@@ -1,12 +1,13 @@
 """How a typed prefix is read and a prediction is written: in `rnntui predict` and in every runner.
 
-Each runner in this package is copied to the user's folder as one file, so it carries its own copy
-of the block between the `shared:` markers below; tests/test_export_runners.py checks that every
-copy equals this module's. `rnntui predict` prints through `result_lines`, so an exported program
-prints exactly what `predict` prints.
-"""
+A runner in this package imports this module through one marked line (`# rnntui:shared`); `rnntui
+export` writes the runner with this module's text in place of that line (rnntui/core/export_program.py),
+so the program is one file that imports nothing of rnntui. `rnntui predict` prints through
+`result_lines`, so an exported program prints exactly what `predict` prints.
 
-from __future__ import annotations
+In a program this text comes after the runner's own imports, so it has no `from __future__` line (one
+is allowed only at a file's top, where the runner has its own); its annotations are valid either way.
+"""
 
 import argparse
 import hashlib
@@ -18,7 +19,6 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, Protocol
 
-# ---- shared: begin (every runner carries this block unchanged) ---------------------------------
 WORD, NUMBER = re.compile(r"[\w'áéíóúñü]+|[^\w\s]"), re.compile(r"-?\d+")
 FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 # Text from a run reaches the terminal only as visible characters (as rnntui.core.textsafe.one_line):
@@ -36,7 +36,9 @@ class UserError(Exception):
 
 class Network(Protocol):
     def outputs(self, inputs: Inputs) -> list[list[float]]: ...  # the head's output per reported step
-    def generate(self, inputs: Inputs) -> list[int]: ...  # greedy ids, up to and including </s>
+    # Greedy ids, up to and including </s>, and with attention where each step looked: one row per id,
+    # one weight per input step (no rows without attention).
+    def generate(self, inputs: Inputs) -> tuple[list[int], list[list[float]]]: ...
 
 
 def read_prefix(text: str, spec: dict[str, Any]) -> tuple[list[str], Inputs, list[str]]:
@@ -60,6 +62,9 @@ def read_prefix(text: str, spec: dict[str, Any]) -> tuple[list[str], Inputs, lis
     if kind == "chars":  # the task's case rule, then one token per character of the typed text
         tokens = list((text.upper() if case == "upper" else text.lower() if case == "lower" else text)[: len(text)])
         keys: list[str | None] = list(tokens)
+    elif kind == "letters":  # one token per letter, whitespace skipped, read in either case
+        tokens = [ch for ch in text if not ch.isspace()]
+        keys = [ch.lower() for ch in tokens]
     elif kind == "words":
         tokens = WORD.findall(text)
         keys = [t.lower() for t in tokens]
@@ -92,9 +97,9 @@ def predict(load: Callable[[], Network], prefix: str, data: dict[str, Any], top:
         result |= {"notice": f"only the last {window} tokens are fed (the window)", "window_start": start}
     net, vocab = load(), out.get("vocab")
     if out["kind"] in ("generate", "seq2seq"):
-        ids = net.generate(inputs[start:])
+        ids, looked = net.generate(inputs[start:])
         result["output"] = " ".join(vocab[i] for i in (ids[: ids.index(out["eos"])] if out["eos"] in ids else ids))
-        return result
+        return result | ({"attention": looked} if looked else {})
     rows = net.outputs(inputs[start:])
     if out["kind"] == "regress":
         mean, std = out["norm"]
@@ -172,6 +177,3 @@ def run(argv: Sequence[str] | None, data: dict[str, Any], load: Callable[[str], 
     else:
         print("\n".join(result_lines(result)))
     return 0
-
-
-# ---- shared: end -------------------------------------------------------------------------------

@@ -67,6 +67,7 @@ def output_spec(task: Task) -> dict[str, Any]:
         out["specials"] = [i for i in (v.pad, v.unk, v.bos) if i is not None]
     out["norm"] = list(task.norm)  # a forecast is de-normalised with these
     out["max_len"] = task.max_output  # as the predictor's greedy decoding
+    out["separator"] = task.separator  # how output tokens are written (letters: side by side)
     return out
 
 

@@ -92,9 +92,14 @@ class Produced:
     family: ClassVar[Family] = Family.GENERATE
     tokens: tuple[str, ...]
     ended: bool = True
+    separator: str = " "  # how the task writes its tokens (letters side by side, words with spaces)
+
+    @property
+    def text(self) -> str:
+        return self.separator.join(self.tokens)
 
     def to_json(self) -> dict[str, Any]:
-        return {"output": " ".join(self.tokens)}
+        return {"output": self.text}
 
 
 @dataclass(frozen=True)

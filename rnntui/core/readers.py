@@ -132,7 +132,8 @@ class TranslateReader(Reader):
         outputs = torch.stack([v.hidden[-1].reshape(-1) for v in views]).unsqueeze(0)  # (1, S, D*H)
         ids, looked = p.greedy(m.decoder, m.bridge_state(state), memory=m.memory(outputs, None))
         rows = tuple(tuple(row) for row in looked)
-        return Translated(tuple(p.task.decode(ids)), ended=ids[-1:] == [m.eos], attention=rows)
+        ended = ids[-1:] == [m.eos]
+        return Translated(tuple(p.task.decode(ids)), ended, p.task.separator, attention=rows)
 
 
 class GenerateReader(Reader):
@@ -150,7 +151,7 @@ class GenerateReader(Reader):
         for i, stack in enumerate(runner.traces.get("decoder", [])):
             word = vocab.itos[ids[i]] if i < len(ids) else ""
             steps.append(step_views(stack, [Token(word, 0, 0)])[0])
-        return Read(steps, Produced(tuple(p.task.decode(ids)), ended=ids[-1:] == [m.eos]))
+        return Read(steps, Produced(tuple(p.task.decode(ids)), ids[-1:] == [m.eos], p.task.separator))
 
 
 READERS: dict[Family, Reader] = {

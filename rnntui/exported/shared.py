@@ -98,7 +98,9 @@ def predict(load: Callable[[], Network], prefix: str, data: dict[str, Any], top:
     net, vocab = load(), out.get("vocab")
     if out["kind"] in ("generate", "seq2seq"):
         ids, looked = net.generate(inputs[start:])
-        result["output"] = " ".join(vocab[i] for i in (ids[: ids.index(out["eos"])] if out["eos"] in ids else ids))
+        result["output"] = out.get("separator", " ").join(
+            vocab[i] for i in (ids[: ids.index(out["eos"])] if out["eos"] in ids else ids)
+        )
         return result | ({"attention": looked} if looked else {})
     rows = net.outputs(inputs[start:])
     if out["kind"] == "regress":

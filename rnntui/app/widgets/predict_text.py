@@ -79,7 +79,7 @@ def output_text(pred: Prediction) -> Text:
 
 def produced_text(out: Produced, read: bool) -> Text:
     if out.tokens:
-        return line(" ".join(out.tokens) + ("" if out.ended else " …"))
+        return line(out.text + ("" if out.ended else " …"))
     if not read:
         return Text("(type the input)", style="dim")
     # An untrained decoder often writes its end token first: say so, not "type the input".

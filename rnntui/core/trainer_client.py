@@ -88,11 +88,17 @@ class TrainerClient:
         self._closing = True
         self.request(p.Close())
 
-    def join(self, timeout: float) -> None:
-        """Wait for the process to end (only where waiting is the point: the app exiting)."""
+    def wait(self, timeout: float) -> bool:
+        """Wait up to `timeout` for the process to end and its last reply to be read; True if it
+        has. Only where waiting is the point: after the app has left (never on its event loop)."""
         if self._thread is not None:
             self._thread.join(timeout)
-        if self._proc is not None and self._proc.is_alive():  # stuck: its last checkpoint stands
+        return self._thread is None or not self._thread.is_alive()
+
+    def join(self, timeout: float) -> None:
+        """Wait for the process to end; kill it if it has not in `timeout` (its last checkpoint stands)."""
+        self.wait(timeout)
+        if self._proc is not None and self._proc.is_alive():
             self._proc.kill()
 
     # ---- the reader thread ----------------------------------------------------------------------

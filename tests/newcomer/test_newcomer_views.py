@@ -167,3 +167,26 @@ async def test_after_a_divergence_the_step_count_is_the_restored_one(tmp_path) -
         inject(app, diverged)
         await wait_for(pilot, lambda: app.training.step == 2 and app.training.notice is not None)
         assert app.query_one("#loss-chart").steps == [1, 2]
+
+
+async def test_keys_pressed_while_the_network_loads_switch_views_and_predict_says_it_loads(tmp_path) -> None:
+    """`3` while torch loaded opened an empty Predict with its prefix focused: the next `4` was typed
+    into the prefix (and then overwritten by the example)."""
+    app = RnnApp(runs_dir=str(tmp_path))
+    load = app.load_torch
+    app.load_torch = lambda: None  # torch "is loading" until the test lets it
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.views_ready)
+        await pilot.press("3")
+        await pilot.pause()
+        prefix = app.query_one("#prefix", Input)
+        assert app.current_view == "predict" and app.focused is not prefix
+        assert "loading" in str(app.query_one("#predict-hint", Static).content)
+        await pilot.press("4")
+        await pilot.pause()
+        assert app.current_view == "runs" and prefix.value == ""
+        await pilot.press("3")
+        load()
+        await wait_for(pilot, lambda: app.query_one(PredictView).ready)
+        await wait_for(pilot, lambda: app.focused is prefix)  # ready: typing goes to the prefix
+        assert prefix.value == "HELL"

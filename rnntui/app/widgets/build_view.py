@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Input, Label, Static
 
+from rnntui.app.chrome import build_note
 from rnntui.app.diagram import fitted_diagram, render_diagram
 from rnntui.app.messages import SpecEdited
 from rnntui.app.plain import assemble, join, line
@@ -157,10 +158,11 @@ class BuildView(RestylesItselfOnFocus, Vertical, can_focus=True):
         self.query_one("#params", Static).update(
             assemble("params ", (f"{params:,}", "bold")) if params is not None else Text("params –", style="dim")
         )
-        error = state.error if state.phase is Phase.BLOCKED else None
+        note, kind = build_note(state)
         err = self.query_one("#build-error", Static)
-        err.update(assemble(("cannot train: ", "bold"), error, "\nfix it to start training") if error else "")
-        err.set_class(bool(error), "-error")
+        err.update(note)
+        err.set_class(kind == "-error", "-error")
+        err.set_class(kind == "-pending", "-pending")
 
     def on_resize(self) -> None:
         self._draw_diagram()

@@ -96,12 +96,15 @@ class AppBase(App[int]):
             return
         state = self.training
         name = state.spec.name if state.spec else (self.preview_name or "…")
-        self.query_one("#topbar", Static).update(topbar_text(self.current_view, state.device, name))
+        # One row each (a new status at every report): no layout pass, except when an error
+        # notice wraps onto more rows or stops doing so.
+        self.query_one("#topbar", Static).update(topbar_text(self.current_view, state.device, name), layout=False)
         shown = self.notice or (self.compare_state.line if self.comparing else status_line(state))
         error = bool(self.notice) and self.notice_is_error
         status = self.query_one("#status", Static)
+        resized = error != status.has_class("-error")
         status.set_class(error, "-error")
-        status.update(status_text(shown, bool(self.notice), wrap=error))
+        status.update(status_text(shown, bool(self.notice), wrap=error), layout=resized or error)
 
     @property
     def status(self) -> str:

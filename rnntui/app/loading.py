@@ -84,6 +84,8 @@ class Loading(AppBase):
         lesson = self.training.lesson + (1 if new_lesson else 0)
         # A new lesson fills the form afresh: the last one's error or waiting edit goes with it.
         form_error = None if new_lesson else self.training.form_error
+        if new_lesson and self._edit_timer is not None:
+            self._edit_timer.stop()  # an edit typed just before would rebuild the last lesson's network
         self.training = dataclasses.replace(
             self.training, phase=Phase.BUILDING, waiting=None, lesson=lesson, pending=None, form_error=form_error
         )

@@ -34,7 +34,7 @@ SCHEDSTAT = Path("/proc/thread-self/schedstat")
 # Pressed while training, each after the last has been handled: the views (4 reads the runs from
 # disk; 3 asks for the weights and predicts its prefix, which takes the keys until esc), pause, a
 # step, resume, then a reset.
-KEYS = ["s", "1", "2", "3", "escape", "4", "2", "space", "s", "3", "escape", "4", "space", "1", "4", "r", "3", "escape"]
+KEYS = ["s", "1", "2", "3", "escape", "4", "space", "s", "1", "space", "r", "3", "escape"]
 
 
 def run_queue_s() -> float:

@@ -178,6 +178,7 @@ async def test_training_runs_in_its_own_process(tmp_path, monkeypatch):
         assert RunDir(app.training.run_dir).status()["pid"] == client.pid  # the child writes the run
         pid = client.pid
         await pilot.press("q")
+    assert app.wait_saved(30)  # as `rnntui` does once the terminal is given back (main.py)
     assert not os.path.exists(f"/proc/{pid}")  # the training process ended with the app
 
 

@@ -49,6 +49,7 @@ class AppBase(App[int]):
         self._edit_timer: Timer | None = None
         self._fallback: ExperimentSpec | None = None  # rebuilt if opening a run fails
         self._quitting = False
+        self._prefix_deferred = False  # Predict was opened before its network: the prefix, when ready
 
     def view(self, name: str) -> Widget:
         return self.query_one(f"#{name}")
@@ -64,6 +65,7 @@ class AppBase(App[int]):
         self.query_one(ContentSwitcher).current = name
         self.link.request(p.WantWeights(name == "predict"))  # Predict follows the weights live
         self.update_chrome()
+        self._prefix_deferred = False
         if name == "predict":
             self._focus_prefix()
         elif name == "runs":
@@ -78,6 +80,7 @@ class AppBase(App[int]):
 
         predict = self.query_one(PredictView)
         (self.query_one("#prefix", Input) if predict.ready else predict).focus()
+        self._prefix_deferred = not predict.ready
 
     def watch_training(self, state: TrainingState) -> None:
         self.update_chrome()

@@ -39,6 +39,7 @@ class ViewActions(Loading):
 
     def action_leave_input(self) -> None:
         """Leave a field: the view itself has the focus, so its keys and the app's work again."""
+        self._prefix_deferred = False  # left on purpose: the prefix does not take the focus back
         if self.views_ready:
             self.view(self.current_view).focus()
 
@@ -75,5 +76,6 @@ class ViewActions(Loading):
         if self.views_ready:
             predict = self.view("predict")
             predict.show_prediction(message)
-            if isinstance(message, PredictorLoaded) and self.current_view == "predict" and self.focused is predict:
-                self._focus_prefix()  # ready now: typing goes to the prefix
+            deferred = self._prefix_deferred and self.current_view == "predict" and self.focused is predict
+            if isinstance(message, PredictorLoaded) and deferred:
+                self._focus_prefix()  # opened while it loaded: ready now, typing goes to the prefix

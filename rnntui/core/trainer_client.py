@@ -16,6 +16,7 @@ import multiprocessing
 import pickle
 import sys
 import threading
+import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
@@ -91,9 +92,15 @@ class TrainerClient:
     def wait(self, timeout: float) -> bool:
         """Wait up to `timeout` for the process to end and its last reply to be read; True if it
         has. Only where waiting is the point: after the app has left (never on its event loop)."""
+        deadline = time.monotonic() + timeout
         if self._thread is not None:
             self._thread.join(timeout)
-        return self._thread is None or not self._thread.is_alive()
+            if self._thread.is_alive():
+                return False
+        if self._proc is not None:  # (the reader gives up on an exit after 5 s; not this wait)
+            self._proc.join(max(0.0, deadline - time.monotonic()))
+            return not self._proc.is_alive()
+        return True
 
     def join(self, timeout: float) -> None:
         """Wait for the process to end; kill it if it has not in `timeout` (its last checkpoint stands)."""

@@ -105,8 +105,18 @@ def summary(finished: ev.Finished, start: int, seconds: float) -> str:
     if finished.goal:
         g = finished.goal
         value = "n/a" if g["value"] is None else f"{g['value']:.4g}"
-        parts.append(f"goal {g['metric']} {value} ({'met' if g['met'] else 'not met'}, target {g['threshold']:g})")
+        parts.append(f"goal {g['metric']} {value} ({goal_word(g, final.get('val_loss'))}, target {g['threshold']:g})")
     return " · ".join(parts)
+
+
+def goal_word(goal: dict[str, Any], val_loss: float | None) -> str:
+    """met / not met; a metric at its target is not the goal with a loss above the baseline (say so)."""
+    baseline = goal.get("baseline")
+    if goal["met"]:
+        return "met"
+    if val_loss is not None and baseline is not None and not val_loss < baseline:
+        return f"not met: val loss above the baseline {baseline:.3g}"
+    return "not met"
 
 
 def status_line(state: dict[str, Any], e: ev.Progress) -> str:

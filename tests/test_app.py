@@ -124,7 +124,7 @@ async def test_bad_input_never_crashes(tmp_path):
         await wait_for(pilot, lambda: view.hunt_outcome is not None)
         assert "invalid" in (view.hunt_outcome.error or "")
         app.query_one("#lr", Input).value = "fast"
-        await wait_for(pilot, lambda: app.training.phase is Phase.BLOCKED and "lr" in app.training.error)
+        await wait_for(pilot, lambda: app.training.phase is Phase.BLOCKED and "lr" in app.training.form_error)
 
 
 async def test_divergence_shows_a_message_and_pauses(tmp_path):
@@ -179,6 +179,7 @@ async def test_training_runs_in_its_own_process(tmp_path, monkeypatch):
         assert RunDir(app.training.run_dir).status()["pid"] == client.pid  # the child writes the run
         pid = client.pid
         await pilot.press("q")
+    assert app.wait_saved(30)  # as `rnntui` does once the terminal is given back (main.py)
     assert not os.path.exists(f"/proc/{pid}")  # the training process ended with the app
 
 
@@ -224,3 +225,37 @@ async def test_a_lost_training_process_is_reported_and_r_starts_a_new_one(tmp_pa
         assert app.link.client is not lost and app.link.running
         await pilot.press("s")
         await wait_for(pilot, lambda: app.training.step == 1)
+
+
+async def test_leaving_without_q_does_not_wait_for_the_save_and_the_run_is_still_saved(tmp_path):
+    """A crash or an exit that skips action_quit waited on the event loop for the training process
+    (up to 15 s, the screen frozen). The process saves its run by itself once asked to close."""
+    import os
+    import signal
+    import time
+
+    from rnntui.core.runs import RunDir
+
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app.training.step > 3 and app.training.run_dir is not None)
+        run_dir, pid = app.training.run_dir, app.link.client.pid
+        os.kill(pid, signal.SIGSTOP)  # a save that takes long: the process cannot answer for now
+        try:
+            app.exit(1)
+            left = time.monotonic()
+            await pilot.pause()
+        except BaseException:
+            os.kill(pid, signal.SIGCONT)
+            raise
+    took = time.monotonic() - left
+    os.kill(pid, signal.SIGCONT)
+    assert took < 5, f"leaving waited {took:.1f} s for the training process"
+    deadline = time.monotonic() + 30
+    while RunDir(run_dir).status().get("status") == "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert RunDir(run_dir).status()["status"] == "stopped"
+    records, warnings = RunDir(run_dir).read_metrics()
+    assert not warnings and records

@@ -73,3 +73,22 @@ async def test_under_a_menu_the_key_bar_lists_the_menus_keys(tmp_path) -> None:
         assert "space" not in bar.shown_keys  # the view's keys do nothing under the menu
         await pilot.press("escape")
         await wait_for(pilot, lambda: "space" in bar.shown_keys)
+
+
+async def test_the_palette_offers_one_help_and_not_textuals_keys_panel(tmp_path) -> None:
+    """Textual's "Keys" panel squashed Predict, cut the key bar, and esc, ? and q did not close it;
+    `?` lists every key already."""
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("3")
+        await pilot.pause()
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Keys" not in titles and titles.count("Help") == 1
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"keys")
+        await pilot.pause(0.3)  # the palette searches in a worker: let it answer
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not app.screen.query("HelpPanel") and not app.query("HelpPanel")

@@ -1,13 +1,20 @@
-"""The event loop never waits: every key during training is a request answered by a message.
+"""The event loop never waits (issue 14): every key during training is a request answered by a message.
 
-A heartbeat timer ticks every 10 ms while the training keys are pressed as a person would (space,
-s, view switches, pause, reset, Predict); the largest gap between two ticks, less the beat itself, is the longest the
-event loop was blocked (a `join`, a blocking `recv`, a sleep or torch work on it would show here).
+A heartbeat timer ticks every 10 ms while the keys are pressed as a person would during training —
+every view (1, 2, 3 with its prefix and predictions, 4 with its table read from disk), space to
+pause and resume, s, r — and the largest stall of the round must stay under 50 ms. A stall is a
+gap between two ticks beyond the beat itself (a tick 10 ms after the last is no stall), counted
+without the time the UI thread sat in the kernel's run queue:
 
-On a 2-core machine the training process and the UI share the cores, so the kernel sometimes
-keeps the UI thread waiting for a core (measured: up to 200 ms of a gap on a loaded machine). That
-wait is not the app's: each gap is counted without the time the thread sat runnable in the run
-queue (Linux's /proc/thread-self/schedstat, its second field).
+On a 2-core machine the training process and the UI share the cores, so the kernel sometimes keeps
+the UI thread waiting for a core (measured: up to 200 ms of a gap on a loaded machine). That wait is
+not the event loop's: it is a thread ready to run and not given a core (Linux counts it in
+/proc/thread-self/schedstat, second field; 0 where the kernel does not say, and then nothing is
+taken off). Anything the loop itself does — a `join`, a blocking `recv`, a sleep, torch work, file
+reads, a redraw — is the thread running or blocked, never runnable-and-waiting, so it is counted
+in full. A sleep(0.08) in a key's action shows as an 80 ms stall here.
+
+The largest stall of the round is the figure: not the better of two rounds.
 """
 
 from __future__ import annotations
@@ -24,6 +31,10 @@ from rnntui.app.state import Phase
 BEAT_S = 0.01
 MAX_STALL_S = 0.05
 SCHEDSTAT = Path("/proc/thread-self/schedstat")
+# Pressed while training, each after the last has been handled: the views (4 reads the runs from
+# disk; 3 asks for the weights and predicts its prefix, which takes the keys until esc), pause, a
+# step, resume, then a reset.
+KEYS = ["s", "1", "2", "3", "escape", "4", "space", "s", "1", "space", "r", "3", "escape"]
 
 
 def run_queue_s() -> float:
@@ -35,44 +46,41 @@ def run_queue_s() -> float:
 
 
 async def one_round(app: RnnApp, pilot: Pilot) -> list[float]:
-    """The training keys once, from an idle network to a paused one; the heartbeat's gaps."""
-    gaps: list[float] = []
+    """The keys of a person watching a run, from an idle network to a paused one; every stall."""
+    stalls: list[float] = []
     last, queued = time.perf_counter(), run_queue_s()
 
     def beat() -> None:
         nonlocal last, queued
         now, waited = time.perf_counter(), run_queue_s()
-        gaps.append(now - last - BEAT_S - (waited - queued))  # a stall: the gap beyond the beat itself
+        stalls.append(now - last - BEAT_S - (waited - queued))
         last, queued = now, waited
 
     timer = app.set_interval(BEAT_S, beat)
     await pilot.press("space")
     await wait_for(pilot, lambda: app.training.phase is Phase.TRAINING and app.training.step > 0)
-    for key in ["s", "1", "2", "space", "s", "space", "r", "3", "escape", "2"]:
+    for key in KEYS:
         await pilot.press(key)
         await pilot.pause(0.2)
     await wait_for(pilot, lambda: app.training.phase is Phase.READY)  # reset: a new process
     await pilot.press("space")
     await wait_for(pilot, lambda: app.training.phase is Phase.TRAINING and app.training.step > 0)
-    await pilot.press("space")  # pause
+    await pilot.press("4", "space")  # pause from Runs
     await wait_for(pilot, lambda: app.training.phase is Phase.PAUSED)
     timer.stop()
-    await pilot.press("r")
-    await wait_for(pilot, lambda: app.training.phase is Phase.READY and app.training.step == 0)
-    return gaps[1:]
+    return stalls[1:]  # (the first tick measures from before the timer existed)
 
 
 async def test_no_key_blocks_the_event_loop_while_training(tmp_path) -> None:
-    """Two rounds: a wait on the event loop (a join, a blocking recv) stalls every round alike; the
-    scheduler giving a core to the training process for a moment does not, so the better round
-    is the app's own figure."""
     app = RnnApp(runs_dir=str(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, "hello")
         await pilot.press("2")
         await pilot.pause()
-        rounds = [await one_round(app, pilot) for _ in range(2)]
-    assert all(len(gaps) > 50 for gaps in rounds)
-    worst = [max(gaps) for gaps in rounds]
-    print("heartbeat: worst gap per round " + ", ".join(f"{w * 1e3:.1f} ms" for w in worst))
-    assert min(worst) < MAX_STALL_S, f"the event loop stalled {min(worst) * 1e3:.0f} ms in every round"
+        stalls = await one_round(app, pilot)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.training.phase is Phase.READY and app.training.step == 0)
+    assert len(stalls) > 100
+    worst = max(stalls)
+    print(f"heartbeat: {len(stalls)} ticks, largest stall {worst * 1e3:.1f} ms")
+    assert worst < MAX_STALL_S, f"the event loop stalled {worst * 1e3:.0f} ms"

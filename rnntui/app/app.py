@@ -10,6 +10,7 @@ Nothing here waits, sleeps or runs torch.
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -28,7 +29,7 @@ from rnntui.core.trainer_client import warm_up
 
 VIEW_KEYS = Binding.Group("views", compact=True)
 NARROW = 110  # columns below which side-by-side panels stack
-QUIT_WAIT_S = 15.0  # at most this long for the run to be saved before the app leaves anyway
+QUIT_WAIT_S = 15.0  # q: at most this long for the run to be saved before the app leaves anyway
 
 
 class RnnApp(ViewActions, TrainingActions, CompareActions):
@@ -42,9 +43,9 @@ class RnnApp(ViewActions, TrainingActions, CompareActions):
         Binding("2", "view('train')", "Train", group=VIEW_KEYS, tooltip="Train: live numbers and charts"),
         Binding("3", "view('predict')", "Predict", group=VIEW_KEYS, tooltip="Predict: type a prefix, see inside"),
         Binding("4", "view('runs')", "Runs", group=VIEW_KEYS, tooltip="Runs: every saved run; overlay, compare"),
-        Binding("space", "toggle_training", "train", tooltip="start or pause training"),
-        Binding("s", "step", "step", tooltip="one training step (idle or paused)"),
-        Binding("r", "reset", "reset", tooltip="reset the weights (same seed: the same start)"),
+        Binding("space", "toggle_training", "train", tooltip="start or pause training (until every step is done)"),
+        Binding("s", "step", "step", tooltip="one training step, idle or paused (until the steps are done)"),
+        Binding("r", "reset", "reset", tooltip="reset the weights (same seed); applies a waiting Build edit"),
         Binding("p", "presets", "presets", tooltip="presets menu: each lesson, what to try next"),
         Binding("c", "compare", "compare", show=False, tooltip="compare variants of the network (same seed)"),
         Binding("question_mark", "help", "help", tooltip="this help: the keys here and the lesson"),
@@ -122,9 +123,25 @@ class RnnApp(ViewActions, TrainingActions, CompareActions):
         self.set_timer(QUIT_WAIT_S, lambda: self.exit(0))
 
     def on_unmount(self) -> None:
-        """Every way out (q, a crash, the terminal closing) ends here: the run is saved and the
-        training process ends (waiting here is the point: the app is leaving)."""
+        """Every way out the app sees (q, a crash, an exit) ends here. Nothing waits: the training
+        processes are asked to close, and each stops its run, saves it and exits by itself (it
+        would on the pipe's EOF too, if the app died). `wait_saved` gives them the time after the
+        app has left, off the event loop (main.py)."""
         self.views_ready = False
         self.link.close()
-        self.link.join(QUIT_WAIT_S)
+        if self.comparison is not None:
+            self.comparison.close()
         self.predictor.close()
+
+    def wait_saved(self, timeout: float) -> bool:
+        """After the app has left: wait up to `timeout` for its training processes to save their
+        runs and end (the interpreter's exit would end them mid-save); True when they have."""
+        clients = [c for c in (self.link.client, self.comparison.client if self.comparison else None) if c]
+        deadline = time.monotonic() + timeout
+        return all(c.wait(max(0.0, deadline - time.monotonic())) for c in clients)
+
+    def end_training(self) -> None:
+        """Processes that did not end in time are ended (their last checkpoint stands)."""
+        for client in (self.link.client, self.comparison.client if self.comparison else None):
+            if client is not None:
+                client.join(0)

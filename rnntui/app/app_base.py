@@ -25,9 +25,9 @@ from rnntui.app.training_link import TrainingLink
 from rnntui.core import trainer_protocol as p
 from rnntui.core.presets import PresetEntry
 from rnntui.core.spec import ExperimentSpec
-from rnntui.core.textsafe import sanitize
 
-NOTICE_S = 4.0
+NOTICE_S = 4.0  # a passing notice (news, a key refused)
+ERROR_S = 10.0  # an error stays at least this long
 
 
 class AppBase(App[int]):
@@ -46,10 +46,12 @@ class AppBase(App[int]):
         self.views_ready = False
         self.preview_name: str | None = None  # the first frame's preset, until the real one is built
         self.notice: str | None = None  # a passing message, shown in the status line for NOTICE_S
+        self.notice_is_error = False  # shown in the error style, wrapped, for ERROR_S or more
         self._notice_timer: Timer | None = None
         self._edit_timer: Timer | None = None
         self._fallback: ExperimentSpec | None = None  # rebuilt if opening a run fails
         self._quitting = False
+        self._prefix_deferred = False  # Predict was opened before its network: the prefix, when ready
 
     def view(self, name: str) -> Widget:
         return self.query_one(f"#{name}")
@@ -65,12 +67,22 @@ class AppBase(App[int]):
         self.query_one(ContentSwitcher).current = name
         self.link.request(p.WantWeights(name == "predict"))  # Predict follows the weights live
         self.update_chrome()
+        self._prefix_deferred = False
         if name == "predict":
-            self.query_one("#prefix", Input).focus()
+            self._focus_prefix()
         elif name == "runs":
             self.query_one("#runs-table").focus()
         else:
             self.view(name).focus()
+
+    def _focus_prefix(self) -> None:
+        """Predict's prefix has the focus once its network is ready; until then the view has it, so
+        the keys pressed meanwhile (4, 1) still switch views instead of being typed and lost."""
+        from rnntui.app.widgets.predict_view import PredictView  # (mounted after the first frame)
+
+        predict = self.query_one(PredictView)
+        (self.query_one("#prefix", Input) if predict.ready else predict).focus()
+        self._prefix_deferred = not predict.ready
 
     def watch_training(self, state: TrainingState) -> None:
         self.update_chrome()
@@ -89,9 +101,15 @@ class AppBase(App[int]):
             return
         state = self.training
         name = state.spec.name if state.spec else (self.preview_name or "…")
-        self.query_one("#topbar", Static).update(topbar_text(self.current_view, state.device, name))
+        # One row each (a new status at every report): no layout pass, except when an error
+        # notice wraps onto more rows or stops doing so.
+        self.query_one("#topbar", Static).update(topbar_text(self.current_view, state.device, name), layout=False)
         shown = self.notice or (self.compare_state.line if self.comparing else status_line(state))
-        self.query_one("#status", Static).update(status_text(shown, bool(self.notice)))
+        error = bool(self.notice) and self.notice_is_error
+        status = self.query_one("#status", Static)
+        resized = error != status.has_class("-error")
+        status.set_class(error, "-error")
+        status.update(status_text(shown, bool(self.notice), wrap=error), layout=resized or error)
 
     @property
     def status(self) -> str:
@@ -107,18 +125,19 @@ class AppBase(App[int]):
         timeout: float | None = None,
         markup: bool = False,
     ) -> None:
-        """Notices quote data (preset names, paths, errors): never markup, control characters shown.
-        Information goes to the status line (a toast covered the charts); warnings and errors are
-        toasts, at the top right."""
-        if severity == "information":
-            self.notice = message
-            if self._notice_timer is not None:
-                self._notice_timer.stop()
-            self._notice_timer = self.set_timer(NOTICE_S, self._clear_notice)
-            self.update_chrome()
-            return
-        super().notify(sanitize(message), title=sanitize(title), severity=severity, timeout=timeout, markup=False)
+        """Every notice is said in the status line, none in a toast: at 80×24 a toast covered the
+        Build field being fixed, the run's numbers, the Train view's own advice. An error stays
+        longer, in the error style, wrapped onto up to three rows. Notices quote data (preset
+        names, paths, errors): never markup (status_text shows control characters)."""
+        self.notice = f"{title}: {message}" if title else message
+        self.notice_is_error = severity == "error"
+        wait = max(timeout or 0.0, ERROR_S if self.notice_is_error else NOTICE_S)
+        if self._notice_timer is not None:
+            self._notice_timer.stop()
+        self._notice_timer = self.set_timer(wait, self._clear_notice)
+        self.update_chrome()
 
     def _clear_notice(self) -> None:
         self.notice = None
+        self.notice_is_error = False
         self.update_chrome()

@@ -1,11 +1,13 @@
-"""The app's chrome: the top bar (view tabs, preset, device) and the status line (what the app is
-doing, or a passing notice). Pure functions of what they show; preset names and notices are data."""
+"""The app's chrome: the top bar (view tabs, preset, device), the status line (what the app is
+doing, or a passing notice) and Build's note on the form (why it cannot train, an edit that waits).
+Pure functions of what they show; preset names, notices and errors are data."""
 
 from __future__ import annotations
 
 from rich.text import Text
 
 from rnntui.app.plain import Part, assemble, line
+from rnntui.app.state import Phase, TrainingState
 
 VIEWS = (("build", "1 Build"), ("train", "2 Train"), ("predict", "3 Predict"), ("runs", "4 Runs"))
 
@@ -21,9 +23,25 @@ def topbar_text(current: str | None, device: str, preset: str) -> Text:
     return text
 
 
-def status_text(status: str, notice: bool = False) -> Text:
+def status_text(status: str, notice: bool = False, wrap: bool = False) -> Text:
     """The status line: what the app is doing and what to press next, or a passing notice (either
-    may quote data)."""
+    may quote data). One row, cut with an ellipsis; an error `wrap`s (the status grows to show it)."""
     text = line(status, "bold" if notice else "")
-    text.no_wrap, text.overflow = True, "ellipsis"
+    text.no_wrap, text.overflow = not wrap, "fold" if wrap else "ellipsis"
     return text
+
+
+def build_note(state: TrainingState) -> tuple[Text, str]:
+    """Build's note beside the form, and its class: why the form's network cannot train (-error), or
+    that an edit waits for the run to pause (-pending); empty when there is nothing to say."""
+    if state.form_error:
+        after = "the run goes on; fix it before the next one" if state.phase.in_run else "fix it to start training"
+        return assemble(("cannot train: ", "bold"), state.form_error, "\n", after), "-error"
+    if state.phase is Phase.FAILED and state.error:
+        return assemble(
+            ("cannot build this network: ", "bold"), state.error, "\nchange a setting to try another"
+        ), "-error"
+    if state.pending is not None:
+        waits = "it applies when you pause (space): a new network, this run saved · r applies it now"
+        return assemble(("edit waiting: ", "bold"), waits), "-pending"
+    return Text(""), ""

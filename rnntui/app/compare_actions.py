@@ -20,7 +20,7 @@ class CompareActions(AppBase):
             return
         spec = self.training.spec
         if spec is None or self.training.phase in (Phase.BLOCKED, Phase.LOADING, Phase.BUILDING):
-            self.notify("cannot compare: " + (self.training.error or "still loading"), severity="error")
+            self.notify("cannot compare: " + (self.training.form_error or "still loading"))  # a key refused
             return
         from rnntui.app.widgets.compare_screen import CompareScreen
 
@@ -36,7 +36,7 @@ class CompareActions(AppBase):
         try:
             items = variants(spec, parse_vary(vary))
         except SpecError as exc:
-            self.notify(f"cannot compare: {exc}", severity="error", timeout=8)
+            self.notify(f"cannot compare: {exc}", timeout=8)
             return
         if self.training.phase.in_run:
             self.link.request(p.Stop())

@@ -60,6 +60,12 @@ class Comparison:
         if self.client is not None:
             self.client.request(p.Stop())
 
+    def close(self) -> None:
+        """The app is leaving: the variant training now stops, saves its run and exits."""
+        self.stopping = True
+        if self.client is not None:
+            self.client.close()
+
     def _launch(self, index: int) -> None:
         def on_reply(reply: p.Reply) -> None:  # the client's reader thread
             self.post(CompareReplied(index, reply))

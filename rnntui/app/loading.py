@@ -21,11 +21,21 @@ from rnntui.core.spec import ExperimentSpec
 EDIT_DEBOUNCE_S = 0.3  # typing "128" in Build builds once
 
 
+FULL_GC_EVERY = 100  # young collections between two full ones (Python's default: 10)
+
+
 def settle_heap() -> None:
     """What is loaded now lives as long as the app (torch, Textual, the views, the presets): out of
     the collector's sight. A full collection walked all of it — 150–280 ms with the event loop
-    stopped, measured on the 2-core CI machine while training (tests/test_app_stall.py)."""
+    stopped, measured on the 2-core CI machine while training (tests/test_app_stall.py).
+
+    After a freeze the collector counts almost nothing as long-lived, so its rule "a full
+    collection once a quarter more has survived" always held, and every 10th middle collection was
+    a full one: three in a 20-second round of keys, 40–45 ms each, on the event loop (measured with
+    gc.callbacks). One in 100 keeps them rare; young cycles are still collected as often."""
     gc.freeze()  # (no collection first: that alone stops the loop as long)
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_GC_EVERY)
 
 
 def only_steps_differ(a: ExperimentSpec, b: ExperimentSpec | None) -> bool:
@@ -82,7 +92,13 @@ class Loading(AppBase):
         """A new training process for `spec` or the run at `resume` (the current one closes first;
         its run is saved). RNNTUI_TRAIN_THREADS, when set, fixes its thread count."""
         lesson = self.training.lesson + (1 if new_lesson else 0)
-        self.training = dataclasses.replace(self.training, phase=Phase.BUILDING, waiting=None, lesson=lesson)
+        # A new lesson fills the form afresh: the last one's error or waiting edit goes with it.
+        form_error = None if new_lesson else self.training.form_error
+        if new_lesson and self._edit_timer is not None:
+            self._edit_timer.stop()  # an edit typed just before would rebuild the last lesson's network
+        self.training = dataclasses.replace(
+            self.training, phase=Phase.BUILDING, waiting=None, lesson=lesson, pending=None, form_error=form_error
+        )
         where = str(resume) if resume is not None else None
         self.link.start(p.Order(spec=spec, resume=where, threads=threads_override()))
 
@@ -113,28 +129,59 @@ class Loading(AppBase):
             self._event_notices(reply.event)
         if self._quitting and isinstance(reply, p.Closed | p.Lost):
             self.exit(0)
+        elif isinstance(reply, p.Paused | p.Idle):
+            self._apply_pending()
 
     def _event_notices(self, e: ev.Event) -> None:
-        if isinstance(e, ev.Diverged):
-            self.notify("training diverged: see the Train view for what to try", severity="error", timeout=8)
+        if isinstance(e, ev.Diverged):  # (the Train view says what to try: the notice only points there)
+            where = "" if self.current_view == "train" else " · 2 shows what to try"
+            self.notify(f"training diverged at step {e.step}: weights back to step {e.restored_step}{where}")
         elif isinstance(e, ev.GoalReached):
             self.notify(f"goal reached at step {e.step}")
 
     # ---- build edits -------------------------------------------------------------------------
+    # The form is the user's next network; a run in progress is the network they are watching. An
+    # edit never takes the run away unseen: an invalid one is Build's error (it blocks only a new
+    # run), and one that needs a new network waits while the run trains, until it pauses or ends
+    # (the status line says so; r applies it at once). More or fewer steps apply at once.
     @on(SpecEdited)
     def _spec_edited(self, message: SpecEdited) -> None:
         if self._edit_timer is not None:
             self._edit_timer.stop()
+        s = self.training
         if message.error:
-            self.training = dataclasses.replace(self.training, phase=Phase.BLOCKED, error=message.error)
+            phase = Phase.BLOCKED if s.phase.idle else s.phase  # a run, a build, a failure: theirs
+            self.training = dataclasses.replace(s, phase=phase, form_error=message.error, pending=None)
             return
-        if self.training.phase is Phase.BLOCKED:
-            phase = Phase.READY if self.link.running else Phase.BUILDING
-            self.training = dataclasses.replace(self.training, phase=phase, error=None)
-        if only_steps_differ(message.spec, self.training.spec):
+        s = dataclasses.replace(s, form_error=None)
+        if s.phase is Phase.BLOCKED:
+            s = dataclasses.replace(s, phase=s.idle_phase)
+        if message.spec == s.spec or only_steps_differ(message.spec, s.spec):
             # More (or fewer) steps need no new network: the next run trains up to them (an opened
             # run keeps its weights and curves instead of starting again from scratch).
-            self.training = dataclasses.replace(self.training, spec=message.spec)
-        elif message.spec != self.training.spec:
-            spec = message.spec
-            self._edit_timer = self.set_timer(EDIT_DEBOUNCE_S, lambda: self._start(spec=spec))
+            self.training = dataclasses.replace(s, spec=message.spec, pending=None)
+            return
+        self.training = s
+        spec = message.spec
+        self._edit_timer = self.set_timer(EDIT_DEBOUNCE_S, lambda: self._apply_edit(spec))
+
+    def _apply_edit(self, spec: ExperimentSpec) -> None:
+        """A new network for the form's spec; while a run trains, once it pauses or ends."""
+        s = self.training
+        if s.phase is Phase.TRAINING:
+            if s.pending is None:
+                self.notify("your Build edit applies when you pause (space): a new network, this run saved")
+            self.training = dataclasses.replace(s, pending=spec)
+            return
+        if s.phase is Phase.PAUSED:
+            self.notify(f"a new network for your edit: the run paused at step {s.step:,} is saved (4 Runs)")
+        self._start(spec=spec)
+
+    def _apply_pending(self) -> None:
+        """The run stopped training (paused or ended): the edit that waited for it applies."""
+        s = self.training
+        if s.pending is None or s.phase is Phase.TRAINING or s.waiting is not None or self._quitting:
+            return
+        spec, step = s.pending, s.step
+        self._start(spec=spec)
+        self.notify(f"a new network for your Build edit: the run at step {step:,} is saved (4 Runs)")

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import sys
+
+QUIET_S = 0.5  # a run saved this fast needs no word
+SAVE_WAIT_S = 15.0  # then at most this long, said, before a stuck training process is ended
+
 
 def run_app(preset: str | None = None, runs_dir: str | None = None) -> int:
     from rnntui.app.app import RnnApp
 
     app = RnnApp(preset=preset, runs_dir=runs_dir)
-    app.run()
+    try:
+        app.run()
+    finally:
+        # The app left without waiting (a crash, an exit without q): its training process is
+        # saving its run. With the terminal given back, give it the time to, or the interpreter's
+        # exit would end it mid-save.
+        if not app.wait_saved(QUIET_S):
+            print("rnntui: saving the run…", file=sys.stderr, flush=True)
+            app.wait_saved(SAVE_WAIT_S)
+        app.end_training()
     return app.return_code or 0

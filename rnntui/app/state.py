@@ -23,7 +23,7 @@ class Phase(Enum):
     TRAINING = "training"
     PAUSED = "paused"  # inside a run
     FINISHED = "finished"  # a run ended; `finished` says why
-    BLOCKED = "blocked"  # the Build form does not describe a network that can train
+    BLOCKED = "blocked"  # idle, and the Build form does not describe a network that can train
     FAILED = "failed"  # the network could not be built
     LOST = "lost"  # the training process ended unasked
 
@@ -112,7 +112,10 @@ class TrainingState:
     samples_at: int = 0  # the step the samples were drawn at
     notice: Notice | None = None
     finished: ev.RunEnd | None = None  # why the last run ended
-    error: str | None = None  # why training cannot happen (blocked, failed, lost)
+    error: str | None = None  # why the network cannot train (failed, lost, no run folder)
+    # The Build form's own state, whatever the phase: a run in progress is not the form's to stop.
+    form_error: str | None = None  # the form describes no network that can train (blocks a new run)
+    pending: ExperimentSpec | None = None  # an edit that needs a new network, made while training
     waiting: Waiting | None = None
     lesson: int = 0  # counts the presets and runs opened: a new lesson starts Predict over
 
@@ -124,13 +127,21 @@ class TrainingState:
     def steps_left(self) -> bool:
         return self.step < self.total
 
+    @property
+    def idle_phase(self) -> Phase:
+        """What an idle network is: blocked by the form, or ready/finished."""
+        if self.form_error is not None:
+            return Phase.BLOCKED
+        return Phase.FINISHED if self.finished else Phase.READY
+
 
 def ready_state(state: TrainingState, ready: p.Ready) -> TrainingState:
     """A new training process is up: a fresh state for its spec (the device and size it reports),
     with an opened run's past as if it had just been trained."""
     fresh = TrainingState(
         lesson=state.lesson,
-        phase=Phase.READY,
+        phase=Phase.BLOCKED if state.form_error is not None else Phase.READY,
+        form_error=state.form_error,  # typed while it was built
         spec=ready.spec,
         step=ready.step,
         params=ready.params,
@@ -154,11 +165,10 @@ def reduce(state: TrainingState, reply: p.Reply) -> TrainingState:
         phase = Phase.PAUSED if state.phase is Phase.TRAINING else state.phase  # (a pause too late: idle)
         return replace(state, phase=phase, step=reply.step, waiting=None)
     if isinstance(reply, p.Stepped):
-        phase = Phase.PAUSED if state.phase is Phase.PAUSED else Phase.READY
+        phase = Phase.PAUSED if state.phase is Phase.PAUSED else Phase.BLOCKED if state.form_error else Phase.READY
         return replace(state, step=reply.step, phase=phase, waiting=None)
-    if isinstance(reply, p.Idle):
-        phase = Phase.FINISHED if state.finished else Phase.READY
-        return replace(state, phase=phase, step=reply.step, waiting=None)
+    if isinstance(reply, p.Idle):  # a run ended (by itself, a stop, a pause too late)
+        return replace(state, phase=state.idle_phase, step=reply.step, waiting=None)
     if isinstance(reply, p.RunFailed):  # nothing trained; Idle follows
         return replace(state, error=reply.reason)
     if isinstance(reply, p.StartFailed):
@@ -213,6 +223,9 @@ def on_event(state: TrainingState, e: ev.Event) -> TrainingState:
     return state
 
 
+ALL_DONE = "all steps are done: r resets the weights, or raise steps in Build"  # s and space say it
+
+
 def status_line(state: TrainingState) -> str:
     """What the app is doing and what to press next, at most ~78 characters (the 80×24 status line)."""
     s, ph = state, state.phase
@@ -225,20 +238,23 @@ def status_line(state: TrainingState) -> str:
     if ph is Phase.BLOCKED:
         return "fix the network in Build to train"
     if ph is Phase.FAILED:
-        return "cannot build this network: see the notice"
+        return f"cannot build this network: {s.error}"
     if ph is Phase.LOST:
         return "training process lost: r restarts it"
     if ph is Phase.TRAINING:
-        return f"training: step {s.step:,} of {s.total:,} · space pauses"
+        then = " · Build has an error to fix" if s.form_error else " and applies your Build edit" if s.pending else ""
+        return f"training: step {s.step:,} of {s.total:,} · space pauses{then}"
     if ph is Phase.PAUSED:
-        return f"paused at step {s.step:,}: space resumes, s steps"
+        then = " · Build has an error to fix" if s.form_error else ""
+        return f"paused at step {s.step:,}: space resumes, s steps{then}"
     if ph is Phase.READY and s.error:
-        return "cannot train: see the notice (the runs folder?)"
+        return f"cannot train: {s.error}"
     if ph is Phase.FINISHED:
         words = {ev.RunEnd.TARGET: "all steps done", ev.RunEnd.GOAL: "goal reached"}
         why = words.get(s.finished, s.finished.value) if s.finished else ""
-        tail = "r resets" if not s.steps_left else "space trains on"
-        return f"finished at step {s.step:,}: {why} · {tail}"
+        more = "space trains on" if s.steps_left else "r resets, or raise steps in Build"
+        return f"finished at step {s.step:,}: {why} · {more}"
     if s.step:
-        return f"ready at step {s.step:,}: space trains on"
+        more = "space trains on" if s.steps_left else "all steps done · r resets, or raise steps in Build"
+        return f"ready at step {s.step:,}: {more}"
     return "ready: space to train"

@@ -44,11 +44,6 @@ class TrainingLink:
         if self.running and self.client is not None:
             self.client.close()
 
-    def join(self, timeout: float) -> None:
-        """Only where waiting is the point (the app exiting): the run is saved before we go."""
-        if self.client is not None:
-            self.client.join(timeout)
-
     def received(self, message: TrainerReplied) -> bool:
         """Book-keeping for a reply; True when it is the current process's and its state matters."""
         ended = isinstance(message.reply, ENDINGS)

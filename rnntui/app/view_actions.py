@@ -14,15 +14,20 @@ from rnntui.app.loading import Loading
 from rnntui.app.messages import Predicted, PredictFailed, PredictorLoaded, PredictRequested
 from rnntui.app.predictor_thread import Feed
 
+TEXTUAL_LEFT_OUT = ("Keys", "Maximize", "Minimize")
+
 
 class ViewActions(Loading):
     """On top of Loading: a preset chosen in the menu loads (`action_load_preset`)."""
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """The palette: Textual's commands (theme, keys, screenshot, quit), then ours (commands.py)."""
+        """The palette: Textual's commands (theme, screenshot, quit), then ours (commands.py).
+        Not Textual's "Keys" panel: `?` (our Help) lists every key, and that panel squashed the
+        views beside it and was closed by neither esc, ? nor q. Nor "Maximize": our views fill
+        the screen already, and a field blown up to the whole screen shows nothing more."""
         from rnntui.app.commands import rnn_commands
 
-        yield from super().get_system_commands(screen)
+        yield from (c for c in super().get_system_commands(screen) if c.title not in TEXTUAL_LEFT_OUT)
         yield from rnn_commands(self)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -34,6 +39,7 @@ class ViewActions(Loading):
 
     def action_leave_input(self) -> None:
         """Leave a field: the view itself has the focus, so its keys and the app's work again."""
+        self._prefix_deferred = False  # left on purpose: the prefix does not take the focus back
         if self.views_ready:
             self.view(self.current_view).focus()
 
@@ -67,4 +73,8 @@ class ViewActions(Loading):
     @on(Predicted)
     @on(PredictFailed)
     def _predicted(self, message: PredictorLoaded | Predicted | PredictFailed) -> None:
-        self.predicting = self.predicting.after(message)
+        self.predicting = self.predicting.after(message)  # the Predict view watches it
+        if isinstance(message, PredictorLoaded) and self.views_ready:
+            predict = self.view("predict")
+            if self._prefix_deferred and self.current_view == "predict" and self.focused is predict:
+                self._focus_prefix()  # opened while it loaded: ready now, typing goes to the prefix

@@ -59,10 +59,15 @@ class Scores:
         """The event, the first time the last evaluation meets the spec's goal."""
         g = self.spec.goal
         value = None if g is None or self.goal_met else self.metric_value(g.metric)
-        if g is None or value is None or not g.met(value):
+        if g is None or value is None or not self._counts(value):
             return None
         self.goal_met = True
         return ev.GoalReached(step=step, metric=g.metric, value=value, threshold=g.threshold)
+
+    def _counts(self, value: float) -> bool:
+        """The goal is met by the last evaluation (its metric, and its loss below the baseline)."""
+        assert self.spec.goal is not None
+        return self.spec.goal.met_by(value, self.last.val_loss if self.last else None, self.task.baseline)
 
     def _values(self, m: Metrics) -> dict[str, float]:
         return {"val_loss": m.val_loss, self.task.metric_name: m.metric, **m.extras}
@@ -91,5 +96,5 @@ class Scores:
             "direction": g.direction,
             "baseline": g.baseline if g.baseline is not None else self.task.baseline,
             "value": value,
-            "met": value is not None and g.met(value),
+            "met": value is not None and self._counts(value),
         }

@@ -77,9 +77,21 @@ class GoalSpec:
     stop_at_goal: bool = False
 
     def met(self, value: float) -> bool:
+        """The metric alone is at the threshold (see `met_by` for whether the goal counts)."""
         if not math.isfinite(value):
             return False
         return value >= self.threshold if self.direction == "max" else value <= self.threshold
+
+    def met_by(self, value: float, val_loss: float | None, baseline: float | None) -> bool:
+        """The goal counts: the metric is at the threshold and, where the task has a baseline (the
+        loss of its best trivial predictor), the validation loss is below it. A metric measured on
+        little (hello's one probe, p(O | HELL)) was met by a diverged network that says O to
+        everything, at a loss far above the baseline."""
+        if not self.met(value):
+            return False
+        if baseline is None or val_loss is None:
+            return True
+        return math.isfinite(val_loss) and val_loss < baseline
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import contextlib
 import os
 import pickle
 import queue
+import signal
 import sys
 import threading
 import time
@@ -58,6 +59,11 @@ def child_main(conn: Connection, order: p.Order) -> None:
     # This process writes to the app's terminal if it writes to stderr at all: a warning or a
     # traceback there would tear the screen. Its Python output goes nowhere; a crash goes to the app.
     sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (for the life of the process)
+    # A closed terminal hangs up the app and this process alike (one process group): measured, the
+    # run was left "running" at its last 30-second checkpoint. This process outlives the hang-up:
+    # the app's end closes the pipe, and on its EOF the run stops, is saved, and the process exits.
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     try:
         trainer = build(order)
         # RNNTUI_TRAIN_THREADS (order.threads) is the user's choice; otherwise a rule on the model's size.

@@ -16,6 +16,7 @@ import multiprocessing
 import pickle
 import sys
 import threading
+import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
@@ -88,11 +89,23 @@ class TrainerClient:
         self._closing = True
         self.request(p.Close())
 
-    def join(self, timeout: float) -> None:
-        """Wait for the process to end (only where waiting is the point: the app exiting)."""
+    def wait(self, timeout: float) -> bool:
+        """Wait up to `timeout` for the process to end and its last reply to be read; True if it
+        has. Only where waiting is the point: after the app has left (never on its event loop)."""
+        deadline = time.monotonic() + timeout
         if self._thread is not None:
             self._thread.join(timeout)
-        if self._proc is not None and self._proc.is_alive():  # stuck: its last checkpoint stands
+            if self._thread.is_alive():
+                return False
+        if self._proc is not None:  # (the reader gives up on an exit after 5 s; not this wait)
+            self._proc.join(max(0.0, deadline - time.monotonic()))
+            return not self._proc.is_alive()
+        return True
+
+    def join(self, timeout: float) -> None:
+        """Wait for the process to end; kill it if it has not in `timeout` (its last checkpoint stands)."""
+        self.wait(timeout)
+        if self._proc is not None and self._proc.is_alive():
             self._proc.kill()
 
     # ---- the reader thread ----------------------------------------------------------------------

@@ -13,7 +13,8 @@ from rnntui.app.state import Phase
 
 
 def notices(app: RnnApp) -> list[str]:
-    return [str(n.message) for n in app._notifications]
+    """What the status line says now besides the state (every notice is said there, none in a toast)."""
+    return [app.notice] if app.notice else []
 
 
 async def test_key_4_with_a_broken_run_json_lists_it_as_unreadable_and_the_app_lives(tmp_path) -> None:

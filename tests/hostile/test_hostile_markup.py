@@ -54,8 +54,8 @@ async def test_brackets_typed_in_a_build_field_are_shown_not_parsed(tmp_path: Pa
         await wait_for(pilot, lambda: app.training.phase is Phase.BLOCKED)
         assert "'[/'" in screen_text(app)
         field.value = "[b]x[/b]"
-        await wait_for(pilot, lambda: "[b]x[/b]" in (app.training.error or ""))
-        await pilot.press("escape", "space")  # the refusal's notice (a toast) quotes the value
+        await wait_for(pilot, lambda: "[b]x[/b]" in (app.training.form_error or ""))
+        await pilot.press("escape", "space")  # the refusal's notice (the status line) quotes it
         await wait_for(pilot, lambda: screen_text(app).count("[b]x[/b]") == 2)
 
 

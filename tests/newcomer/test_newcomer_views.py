@@ -168,3 +168,46 @@ async def test_after_a_divergence_the_step_count_is_the_restored_one(tmp_path) -
         inject(app, diverged)
         await wait_for(pilot, lambda: app.training.step == 2 and app.training.notice is not None)
         assert app.query_one("#loss-chart").steps == [1, 2]
+
+
+async def test_keys_pressed_while_the_network_loads_switch_views_and_predict_says_it_loads(tmp_path) -> None:
+    """`3` while torch loaded opened an empty Predict with its prefix focused: the next `4` was typed
+    into the prefix (and then overwritten by the example)."""
+    app = RnnApp(runs_dir=str(tmp_path))
+    load = app.load_torch
+    app.load_torch = lambda: None  # torch "is loading" until the test lets it
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.views_ready)
+        await pilot.press("3")
+        await pilot.pause()
+        prefix = app.query_one("#prefix", Input)
+        assert app.current_view == "predict" and app.focused is not prefix
+        assert "loading" in str(app.query_one("#predict-hint", Static).content)
+        await pilot.press("4")
+        await pilot.pause()
+        assert app.current_view == "runs" and prefix.value == ""
+        await pilot.press("3")
+        load()
+        await wait_for(pilot, lambda: app.query_one(PredictView).ready)
+        await wait_for(pilot, lambda: app.focused is prefix)  # ready: typing goes to the prefix
+        assert prefix.value == "HELL"
+
+
+async def test_a_field_left_with_esc_is_not_focused_again_when_a_new_network_arrives(tmp_path) -> None:
+    """Predict left with esc, then a preset loaded from the palette: the new network's arrival
+    must not put the focus back in the prefix (the 2 pressed next was typed into it)."""
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("3")
+        prefix = app.query_one("#prefix", Input)
+        await wait_for(pilot, lambda: app.focused is prefix)
+        await pilot.press("escape")
+        await pilot.pause()
+        app.action_load_preset("doubling")
+        await ready(pilot, "doubling")
+        await pilot.pause()
+        assert app.focused is not prefix
+        await pilot.press("2")
+        await wait_for(pilot, lambda: app.current_view == "train")
+        assert prefix.value == "2 4 8"

@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Input, Label, Static
 
+from rnntui.app.chrome import build_note
 from rnntui.app.diagram import fitted_diagram, render_diagram
 from rnntui.app.messages import SpecEdited
 from rnntui.app.plain import assemble, join, line
@@ -130,6 +131,9 @@ class BuildView(RestylesItselfOnFocus, Vertical, can_focus=True):
         self._preview_params: int | None = None
         self._loading = False
         self._posted: tuple[ExperimentSpec | None, str | None] = (None, None)
+        self._params_for: tuple[object, ...] | None = None  # what the parameter count was drawn for
+        self._note: tuple[str, str] = ("", "")  # the note beside the form, as drawn
+        self._diagram_drawn: tuple[object, int] | None = None  # the model and width drawn for
 
     def compose(self) -> ComposeResult:
         # Two columns of one-line fields; the focus order is down the first column, then the second.
@@ -199,16 +203,26 @@ class BuildView(RestylesItselfOnFocus, Vertical, can_focus=True):
         spec, state = self.form_spec, self._state
         if spec is None:
             return
-        self._diagram_for = spec.model
-        self._draw_diagram()
-        params = form_params(spec, state) if self.spec is not None else self._preview_params
-        self.query_one("#params", Static).update(
-            assemble("params ", (f"{params:,}", "bold")) if params is not None else Text("params –", style="dim")
-        )
-        error = state.error if state.phase is Phase.BLOCKED else None
-        err = self.query_one("#build-error", Static)
-        err.update(assemble(("cannot train: ", "bold"), error, "\nfix it to start training") if error else "")
-        err.set_class(bool(error), "-error")
+        # It runs at every training report: only what changed is drawn again (each update was a
+        # layout pass of the whole screen, with this view hidden too), and the size table is read
+        # from disk only for a new network.
+        if getattr(self, "_diagram_for", None) != spec.model:
+            self._diagram_for = spec.model
+            self._draw_diagram()
+        built = (state.spec.model, state.spec.task, state.params) if state.spec is not None else None
+        if (spec.model, spec.task, built, self.spec is None) != self._params_for:
+            self._params_for = (spec.model, spec.task, built, self.spec is None)
+            params = form_params(spec, state) if self.spec is not None else self._preview_params
+            self.query_one("#params", Static).update(
+                assemble("params ", (f"{params:,}", "bold")) if params is not None else Text("params –", style="dim")
+            )
+        note, kind = build_note(state)
+        if (note.plain, kind) != self._note:
+            self._note = (note.plain, kind)
+            err = self.query_one("#build-error", Static)
+            err.update(note)
+            err.set_class(kind == "-error", "-error")
+            err.set_class(kind == "-pending", "-pending")
 
     def on_resize(self) -> None:
         self._draw_diagram()
@@ -221,6 +235,9 @@ class BuildView(RestylesItselfOnFocus, Vertical, can_focus=True):
         if model is None or width <= 0:
             return
         tall = self.content_size.height >= TALL_FROM
+        if (model, width, tall) == self._diagram_drawn:
+            return  # (shown again at the same size: the same diagram, and no layout pass for it)
+        self._diagram_drawn = (model, width, tall)
         beside = fitted_diagram(model, width - FORM_WIDTH - SIDE_GAP, tall)
         self.set_class(beside is None, "-diagram-below")
         text = beside or fitted_diagram(model, width, tall) or render_diagram(model, 2, 8)

@@ -28,7 +28,7 @@ from rnntui.app.plain import PlainInput
 FIELD_KEYS = [
     Binding("down", "app.focus_next", "next field", show=False),
     Binding("up", "app.focus_previous", "previous field", show=False),
-    Binding("space", "app.toggle_training", "train", priority=True, tooltip="start or pause training"),
+    Binding("space", "app.toggle_training", "train", priority=True, tooltip="train or pause; leaves the field"),
 ]
 
 

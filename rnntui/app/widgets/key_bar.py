@@ -88,6 +88,8 @@ def render_hints(items: list[KeyHint], width: int) -> Text:
 
 class KeyBar(Static):
     DEFAULT_CSS = "KeyBar { height: auto; }"
+    _drawn: tuple[str, int] = ("", 0)  # the keys' text and the width it was drawn for
+    _rows = 0
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -113,8 +115,18 @@ class KeyBar(Static):
         return self.app.screen if self.app.screen_stack else self.screen
 
     def redraw(self) -> None:
-        if self.is_attached:
-            self.update(render_hints(hints(self.keys_of), max(20, self.size.width)))
+        """Draw the keys again, when they changed: a view switch asks twice (the focus, the
+        bindings), and each update was a layout pass of the whole screen. Only a change in the
+        bar's rows (it wraps as a last resort) needs one."""
+        if not self.is_attached:
+            return
+        width = max(20, self.size.width)
+        text = render_hints(hints(self.keys_of), width)
+        if (text.plain, width) == self._drawn:
+            return
+        rows = len(text.wrap(self.app.console, width))
+        self.update(text, layout=rows != self._rows)
+        self._drawn, self._rows = (text.plain, width), rows
 
     @property
     def shown_keys(self) -> list[str]:

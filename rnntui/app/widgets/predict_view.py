@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -33,6 +34,7 @@ if TYPE_CHECKING:  # torch-side modules: importing them here would import torch 
 
 MAX_INPUT = 100_000
 ATTENTION_TITLE = "attention: rows written, columns read"
+LOADING = Text("the network is loading: Predict starts when it is ready", style="dim")
 TALL = 36  # rows of the view from which it shows the top 10 (else 5) and longer continuations
 
 
@@ -51,7 +53,7 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, HuntsUnits, Vertical, ca
             yield Label("prefix", classes="field-label")
             yield PredictInput(placeholder="type a prefix…", id="prefix", max_length=MAX_INPUT)
         yield SaliencyLine(id="saliency")
-        yield Static("", id="predict-hint")
+        yield Static(LOADING, id="predict-hint")
         yield Note(id="predict-notice")
         with Horizontal(id="predict-top"):
             yield Static("", id="prediction")
@@ -70,7 +72,7 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, HuntsUnits, Vertical, ca
     def on_key(self, event: Key) -> None:
         """Typing with no field focused goes to the prefix (keys bound to something still do it),
         and so does backspace: it deletes the last character typed."""
-        if self.app.focused is not self or event.key in self.screen.active_bindings:
+        if self.app.focused is not self or event.key in self.screen.active_bindings or not self.ready:
             return
         prefix = self.query_one("#prefix", Input)
         if event.is_printable:
@@ -133,6 +135,7 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, HuntsUnits, Vertical, ca
         self.prediction = None
         self.table = TraceTable((), (), 0)
         self.ready = False
+        self.query_one("#predict-hint", Static).update(LOADING)
         prefix = self.query_one("#prefix", Input)
         prefix.value = example
         prefix.cursor_position = len(example)  # typing goes on after the example, not inside it

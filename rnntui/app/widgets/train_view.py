@@ -65,7 +65,7 @@ def metrics_text(s: TrainingState, goal: GoalSpec | None) -> Text:
     )
     if goal:
         sign = "≥" if goal.direction == "max" else "≤"
-        met = s.metric is not None and goal.met(s.metric)
+        met = s.metric is not None and goal.met_by(s.metric, s.val_loss, s.baseline)
         second.append_text(assemble(("  goal ", "dim"), f"{sign} {goal.threshold:g}", (" ✓" if met else "", "green")))
     third = assemble(
         ("tokens/s ", "dim"),

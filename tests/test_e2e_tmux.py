@@ -53,6 +53,11 @@ def status(screen: str) -> str:
     return screen.splitlines()[HEIGHT - 2].strip() if len(screen.splitlines()) >= HEIGHT else ""
 
 
+def prefix_is(screen: str, text: str) -> bool:
+    """The prefix field holds `text` (its label is padded to the width of the line under it)."""
+    return any(row.split(None, 1) == ["prefix", text] for row in screen.splitlines())
+
+
 def first_next_token(screen: str) -> str | None:
     lines = screen.splitlines()
     for i, row in enumerate(lines):
@@ -99,7 +104,7 @@ def test_a_first_hour_at_80x24(tmp_path: Path):
         in_the_prefix(term)
         term.send(*["BSpace"] * 4)  # the example HELL is typed already: type it again, as a person would
         term.send("H", "E", "L", "L")
-        term.wait_for(lambda s: "prefix HELL" in s and first_next_token(s) == "O", "O first after HELL")
+        term.wait_for(lambda s: prefix_is(s, "HELL") and first_next_token(s) == "O", "O first after HELL")
 
         leave_field(term)
         term.send("C-p")
@@ -116,7 +121,7 @@ def test_a_first_hour_at_80x24(tmp_path: Path):
         in_the_prefix(term)
         term.send(*["BSpace"] * 5)
         term.send(*"2 4 8")
-        screen = term.wait_for(lambda s: "prefix 2 4 8" in s and first_next_token(s) == "16", "16 first after 2 4 8")
+        screen = term.wait_for(lambda s: prefix_is(s, "2 4 8") and first_next_token(s) == "16", "16 first after 2 4 8")
         assert "2 4 8 16 32 64" in " ".join(screen.split()), screen
 
         leave_field(term)

@@ -54,5 +54,5 @@ def test_the_cli_says_why_a_metric_at_its_target_is_not_the_goal() -> None:
 
     goal = {"metric": "p_probe", "threshold": 0.9, "direction": "max", "baseline": 2.72, "value": 1.0, "met": False}
     final = {"loss": 5.48, "val_loss": 6.49, "metric": 1.0, "metric_name": "p_probe"}
-    done = ev.Finished(600, "completed", run_dir=None, initial_loss=3.0, final=final, goal=goal, elapsed_s=10.0)
+    done = ev.Finished(600, ev.RunEnd.TARGET, run_dir=None, initial_loss=3.0, final=final, goal=goal, elapsed_s=10.0)
     assert "not met: val loss above the baseline 2.72" in summary(done, 0, 10.0)

@@ -67,6 +67,7 @@ async def test_one_to_many_says_it_does_not_apply(tmp_path) -> None:
 @given(st.text(max_size=80), st.integers(10, 200), st.lists(st.floats(0, 1), max_size=80))
 @example("a\x1b[31mb\tc\n", 30, [1.0, 0.2, 0.5])
 @example("日本語のテキスト " * 10, 80, [0.5] * 40)
+@example("00000000000", 46, [0.0])  # the … did not count when the cut fell between tokens (found by hypothesis)
 def test_any_prefix_draws_one_line_of_visible_characters(text, width, values):
     from rich.cells import cell_len
 

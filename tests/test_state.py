@@ -31,7 +31,7 @@ def test_a_run_that_ends_while_the_form_is_invalid_leaves_the_network_blocked() 
     training = TrainingState(phase=Phase.TRAINING, spec=spec, step=10, form_error="lr: not a number")
     paused = reduce(training, p.Paused(11))
     assert paused.phase is Phase.PAUSED and paused.form_error
-    ended = reduce(dataclasses.replace(training, finished="completed"), p.Idle(12))
+    ended = reduce(dataclasses.replace(training, finished=ev.RunEnd.TARGET), p.Idle(12))
     assert ended.phase is Phase.BLOCKED and ended.step == 12
     fixed = dataclasses.replace(ended, form_error=None)
     assert fixed.idle_phase is Phase.FINISHED
@@ -44,7 +44,7 @@ def test_once_every_step_is_done_the_status_line_offers_no_more_steps() -> None:
     spec = ExperimentSpec()
     done = TrainingState(phase=Phase.READY, spec=spec, step=spec.train.steps)
     assert "space trains on" not in status_line(done) and "r resets" in status_line(done)
-    finished = dataclasses.replace(done, phase=Phase.FINISHED, finished="goal")
+    finished = dataclasses.replace(done, phase=Phase.FINISHED, finished=ev.RunEnd.GOAL)
     assert "space trains on" not in status_line(finished) and "r resets" in status_line(finished)
     more = dataclasses.replace(finished, step=spec.train.steps - 1)
     assert "space trains on" in status_line(more)

@@ -73,21 +73,23 @@ def shaded_prefix(prefix: str, spans: Sequence[tuple[int, int]], values: Sequenc
 
 
 def tail(pieces: list[Text], room: int) -> Text:
-    """The last pieces that fit in `room` cells, with … where the start was cut."""
+    """The last pieces that fit in `room` cells, with … where the start was cut (the … counted)."""
+    whole = sum(cell_len(piece.plain) for piece in pieces)
+    cutting = whole > room
+    left = room - 1 if cutting else room  # the … takes a cell
     kept: list[Text] = []
-    used = 0
     for piece in reversed(pieces):
         width = cell_len(piece.plain)
-        if used + width > room:
+        if width > left:
             cut = len(piece)
-            while cut > 0 and cell_len(piece.plain[cut - 1 :]) <= room - used - 1:
+            while cut > 0 and cell_len(piece.plain[cut - 1 :]) <= left:
                 cut -= 1
-            kept += [piece[cut:], Text("…", style="dim")]
+            kept.append(piece[cut:])
             break
         kept.append(piece)
-        used += width
-    out = Text()  # appended, not added: `a + b` gives b the style of a's whole text
-    for piece in reversed(kept):
+        left -= width
+    out = Text("…", style="dim") if cutting and room > 0 else Text()
+    for piece in reversed(kept):  # appended, not added: `a + b` gives b the style of a's whole text
         out.append_text(piece)
     return out
 

@@ -14,11 +14,16 @@ taken off). Anything the loop itself does — a `join`, a blocking `recv`, a sle
 reads, a redraw — is the thread running or blocked, never runnable-and-waiting, so it is counted
 in full. A sleep(0.08) in a key's action shows as an 80 ms stall here.
 
-The largest stall of the round is the figure: not the better of two rounds.
+The largest stall of the round is the figure: not the better of two rounds. The round runs in a
+fresh interpreter, as the app does when a person starts it: after ~800 tests in one process the
+heap the collector walks is the test suite's, not the app's (a 53 ms stall seen only there).
 """
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -71,8 +76,8 @@ async def one_round(app: RnnApp, pilot: Pilot) -> list[float]:
     return stalls[1:]  # (the first tick measures from before the timer existed)
 
 
-async def test_no_key_blocks_the_event_loop_while_training(tmp_path) -> None:
-    app = RnnApp(runs_dir=str(tmp_path))
+async def largest_stall(runs_dir: str) -> float:
+    app = RnnApp(runs_dir=runs_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, "hello")
         await pilot.press("2")
@@ -81,6 +86,22 @@ async def test_no_key_blocks_the_event_loop_while_training(tmp_path) -> None:
         await pilot.press("r")
         await wait_for(pilot, lambda: app.training.phase is Phase.READY and app.training.step == 0)
     assert len(stalls) > 100
-    worst = max(stalls)
-    print(f"heartbeat: {len(stalls)} ticks, largest stall {worst * 1e3:.1f} ms")
+    return max(stalls)
+
+
+def test_no_key_blocks_the_event_loop_while_training(tmp_path) -> None:
+    out = subprocess.run(
+        [sys.executable, __file__, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).parent,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    worst = float(out.stdout.strip().splitlines()[-1])
+    print(f"largest stall {worst * 1e3:.1f} ms")
     assert worst < MAX_STALL_S, f"the event loop stalled {worst * 1e3:.0f} ms"
+
+
+if __name__ == "__main__":  # the round itself, in its own interpreter (see the module's docstring)
+    print(asyncio.run(largest_stall(sys.argv[1])))

@@ -122,6 +122,8 @@ class Chart(PlotextPlot):
         self._rendered_at = 0.0
         self._redraw_timer: Timer | None = None
         self._drawn: tuple[str, list[Series], Size] | None = None  # what is on screen, to skip redrawing it
+        self._version = 0  # counts the drawings replot() made
+        self._built: tuple[tuple[int, Size, str], VisualType] | None = None  # the last build, by drawing
 
     def mark_dirty(self) -> None:
         """New data: redraw soon, not now (a plotext build costs milliseconds). One timer, set only
@@ -148,15 +150,22 @@ class Chart(PlotextPlot):
             self.replot()
 
     def render(self) -> VisualType:
+        # A refresh that is not a new drawing (the view shown again, a layout pass) reuses the last
+        # build: plotext's build costs ~10-20 ms a chart, on the event loop, at every view switch.
+        key = (self._version, self.size, self.app.theme)
+        if self._built is not None and self._built[0] == key:
+            return self._built[1]
         t0 = time.perf_counter()
         # A chart must never take the app down (plotext raises on some degenerate data).
         try:
-            return super().render()
+            shown: VisualType = super().render()
         except Exception as exc:  # pragma: no cover - defensive
             return f"(chart unavailable: {type(exc).__name__})"
         finally:
             self._rendered_at = time.perf_counter()
             self._render_cost = self._rendered_at - t0
+        self._built = (key, shown)
+        return shown
 
     def points_budget(self) -> int:
         return max(20, 2 * (self.size.width or 60))
@@ -179,6 +188,7 @@ class Chart(PlotextPlot):
         if drawing == self._drawn:
             return  # the same picture: nothing new goes to the terminal
         self._drawn = drawing
+        self._version += 1
         plt = self.plt
         plt.clear_data()
         plt.title(self.title_text)

@@ -86,8 +86,12 @@ class Flow:
 
 @dataclass(frozen=True)
 class Notice:
-    kind: str  # "goal" or "diverged"
     event: ev.GoalReached | ev.Diverged
+
+    @property
+    def style_class(self) -> str:
+        """The CSS class that colours the notice: its kind follows from the event's type."""
+        return "-diverged" if isinstance(self.event, ev.Diverged) else "-goal"
 
 
 @dataclass(frozen=True)
@@ -213,9 +217,9 @@ def on_event(state: TrainingState, e: ev.Event) -> TrainingState:
         return replace(state, flow=Flow(first[0], first[1], e.step, e.norms))
     if isinstance(e, ev.Diverged):
         step = e.restored_step  # the weights went back there: so do the numbers and the curves
-        return replace(state, step=step, curves=state.curves.rewound(step), notice=Notice("diverged", e))
+        return replace(state, step=step, curves=state.curves.rewound(step), notice=Notice(e))
     if isinstance(e, ev.GoalReached):
-        return replace(state, notice=Notice("goal", e))
+        return replace(state, notice=Notice(e))
     if isinstance(e, ev.Started):
         return replace(state, step=e.step, run_dir=e.run_dir or state.run_dir, finished=None)
     if isinstance(e, ev.Finished):

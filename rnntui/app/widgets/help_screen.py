@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Static
 
-from rnntui.app.plain import assemble, join, line
+from rnntui.app.plain import assemble, line
 
 KEY_WIDTH = 12
 ACTION_HELP = {"app.focus_next": "next field", "app.focus_previous": "previous field"}
@@ -81,16 +81,6 @@ def help_sections(app: App[object], view: Widget | None) -> list[HelpSection]:
     ]
     sections.append(HelpSection("Everywhere", tuple(rows)))
     return sections
-
-
-def section_text(section: HelpSection) -> Text:
-    """The section as one text (tests and the plain help read it); the screen lays it out as rows."""
-    lines = [Text(section.title, style="bold")]
-    for keys, text in section.rows:
-        lines.append(assemble((f"  {keys:<{KEY_WIDTH}}", "bold"), line(text)))
-    if section.note:
-        lines.append(assemble(("  ", ""), (section.note, "dim")))
-    return join(lines)
 
 
 def section_rows(section: HelpSection) -> ComposeResult:

@@ -32,7 +32,7 @@ BAR_WIDTH = 24
 
 
 def threads_note(threads: int | None) -> str:
-    """How many CPU threads train (the trainer picks the faster count for the model)."""
+    """How many CPU threads train (one rule by the model's size: core/threads.py)."""
     return f" · {threads} thread{'s' if threads > 1 else ''}" if threads else ""
 
 
@@ -186,7 +186,7 @@ class TrainView(RestylesItselfOnFocus, Vertical, can_focus=True):
         note = self.notice
         width = self.content_size.width or 78
         shown.update(notice_text(note, width) if note is not None else "")
-        shown.set_classes(f"-{note.kind}" if note is not None else "")
+        shown.set_classes(note.style_class if note is not None else "")
         shown.display = note is not None
 
     def replot_all(self) -> None:

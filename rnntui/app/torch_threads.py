@@ -1,9 +1,8 @@
 """Intra-op threads in the app's process: the UI's and its helper threads' torch work on one thread.
 
-OpenMP keeps a worker pool per thread that runs parallel regions. Measured on the 2-core CI machine:
-once a second thread has run ops with 2 intra-op threads, training in a new thread with 2 drops from
-~80 to ~22 steps/s (long-memory) and ~340 to ~100 (hello). Training happens in its own process; the
-app's threads (the predictor's, the loaders') run their small ops on one thread each.
+Training happens in its own process. The app's threads (the predictor's, the loader's) run small
+ops, one recurrent step per keystroke, which gain nothing from a pool of OpenMP workers, and such a
+pool spins on the cores the training process is using.
 """
 
 from __future__ import annotations
@@ -24,9 +23,9 @@ def helper_thread() -> None:
     happens in its own process.
 
     OpenMP keeps a worker pool per thread that runs parallel regions. Measured on the 2-core CI
-    machine: once a second thread has run ops with 2 intra-op threads, training in a new thread
-    with 2 drops from ~80 to ~22 steps/s (long-memory) and ~340 to ~100 (hello). When every other
-    thread runs its (small) ops on one thread, training keeps its full speed (74–86 steps/s).
+    machine when training still ran in a thread of the app: once a second thread had run ops with 2
+    intra-op threads, training dropped from ~80 to ~22 steps/s (long-memory). The process boundary
+    removes that clash, but a pool here would still spin on the cores the trainer uses.
     """
     import torch
 

@@ -14,6 +14,8 @@ import ast
 import dataclasses
 import re
 import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import pytest
@@ -82,6 +84,15 @@ class SyncCounter(TorchFunctionMode):
         super().__init__()
         self.calls: list[tuple[str, str]] = []
         self.phase = "report"
+        self.counting = False
+
+    def __enter__(self):
+        self.counting = True
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        self.counting = False
+        return super().__exit__(*exc)
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -138,10 +149,15 @@ def small(spec: ExperimentSpec) -> ExperimentSpec:
 
 
 def counted_run(
-    preset: str | ExperimentSpec, steps: int = 100, probe: bool = False, device: str = "cpu"
+    preset: str | ExperimentSpec,
+    steps: int = 100,
+    probe: bool = False,
+    device: str = "cpu",
+    guard: Callable[[], AbstractContextManager[object]] = nullcontext,
 ) -> tuple[SyncCounter, list[ev.Event]]:
     """`steps` steps after a warm-up, reported at the app's cadence (every 0.1 s of 10 ms steps);
-    no evaluation. With `probe`, the gradient probe at its own cadence: each probe "takes" 20 ms."""
+    no evaluation. With `probe`, the gradient probe at its own cadence: each probe "takes" 20 ms.
+    Each counted step runs inside `guard()` (test_cuda.py: CUDA's own sync checker)."""
     spec = set_value(resolve(preset), "train", "device", device) if isinstance(preset, str) else preset
     spec = dataclasses.replace(spec, train=dataclasses.replace(spec.train, eval_every=10**6))  # evaluation reads
     trainer = Trainer(spec)
@@ -164,9 +180,13 @@ def counted_run(
     step = trainer._train_step
 
     def counted_step() -> None:
-        counter.phase = "step"
-        step()
-        counter.phase = "report"
+        if counter.counting:
+            counter.phase = "step"
+            with guard():
+                step()
+            counter.phase = "report"
+        else:
+            step()
 
     trainer._train_step = counted_step  # type: ignore[method-assign]
     events: list[ev.Event] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -208,3 +209,38 @@ def test_auto_prefers_cuda_then_mps_then_cpu(monkeypatch):
 def test_cuda_asked_for_without_one_says_so():
     with pytest.raises(device_mod.SpecError, match="no CUDA GPU is visible"):
         device_mod.resolve_device("cuda")
+
+
+def load_gpu_benchmark():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu.py"
+    spec = importlib.util.spec_from_file_location("gpu_benchmark", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks its module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_gpu_benchmark_runs_on_the_cpu(capsys):
+    gpu = load_gpu_benchmark()
+    assert set(gpu.shipped_presets()) == set(PRESETS)
+    assert gpu.main(["--device", "cpu", "--steps", "2", "--repeats", "1", "--presets", "hello,spell-number"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("date ") and "device cpu" in lines[0] and lines[1].startswith("torch ")
+    title = next(i for i, line in enumerate(lines) if line.startswith("preset"))
+    rows = [line.split() for line in lines[title + 1 :]]
+    assert [r[0] for r in rows] == ["hello", "spell-number"]
+    for _, bare, trainer, ratio, verdict in rows:
+        assert float(bare) > 0 and float(trainer) > 0 and verdict in ("met", "MISSED")
+        assert abs(float(ratio) - float(trainer) / float(bare)) < 0.01
+
+
+@pytest.mark.skipif(HAS_CUDA, reason="checks the fallback a machine without CUDA takes")
+def test_the_gpu_benchmark_falls_back_to_the_cpu_saying_so():
+    gpu = load_gpu_benchmark()
+    device, note = gpu.pick_device("cuda")
+    assert device.type == "cpu" and note is not None and "no CUDA GPU" in note
+    assert gpu.pick_device("cpu") == (torch.device("cpu"), None)

@@ -52,4 +52,5 @@ def source_mask(lengths: torch.Tensor | None, steps: int, device: torch.device) 
     """(B, S) True where a source step is within its sequence (None: every step is real)."""
     if lengths is None:
         return None
-    return torch.arange(steps, device=device).unsqueeze(0) < lengths.to(device).unsqueeze(1)
+    # The lengths live on the host: a blocking copy here would wait for the GPU at every step.
+    return torch.arange(steps, device=device).unsqueeze(0) < lengths.to(device, non_blocking=True).unsqueeze(1)

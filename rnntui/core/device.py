@@ -10,7 +10,7 @@ from rnntui.core.errors import SpecError
 def resolve_device(name: str = "auto") -> torch.device:
     if name == "auto":
         if torch.cuda.is_available():
-            return torch.device("cuda")
+            return exact_float32(torch.device("cuda"))
         mps = getattr(torch.backends, "mps", None)
         if mps is not None and mps.is_available():
             return torch.device("mps")
@@ -23,7 +23,17 @@ def resolve_device(name: str = "auto") -> torch.device:
             raise SpecError("device mps was asked for but Apple's MPS is not available; use --device auto or cpu")
     if name not in ("cpu", "cuda", "mps"):
         raise SpecError(f"unknown device {name!r}; use auto, cpu, cuda or mps")
-    return torch.device(name)
+    device = torch.device(name)
+    return exact_float32(device) if device.type == "cuda" else device
+
+
+def exact_float32(device: torch.device) -> torch.device:
+    """Keep CUDA's float32 float32. cuDNN may run float32 RNNs on TF32 tensor cores (a 10-bit
+    mantissa, ~1e-3 off) by default; the trace, the probe and the predictor re-run the network on
+    the CPU and must see the one that trained (to 1e-4). The models here are small: TF32 buys little."""
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
+    return device
 
 
 def describe_device(device: torch.device) -> str:

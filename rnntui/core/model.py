@@ -22,7 +22,7 @@ from rnntui.core.decoding import Memory, greedy
 from rnntui.core.labels import layer_label
 from rnntui.core.spec import ModelSpec
 from rnntui.core.tasks.base import Task
-from rnntui.core.tasks.data import IGNORE, Batch
+from rnntui.core.tasks.data import IGNORE, Batch, move
 from rnntui.core.tasks.kinds import InputKind, OutputKind
 
 State = Any  # h_n tensor (L*D, B, H), or an (h_n, c_n) tuple for LSTM
@@ -46,13 +46,29 @@ def make_rnn(cell: str, input_size: int, hidden: int, layers: int, bidirectional
 
 
 def fused_runner(rnn: nn.RNNBase, x: torch.Tensor, h0: State | None, lengths: torch.Tensor | None, role: str):
-    """Run the fused kernel; with lengths, pack so padding never enters the state."""
+    """Run the fused kernel; with lengths (on the host), pack so padding never enters the state.
+
+    Packing wants the batch sorted by length. PyTorch's own sorting (enforce_sorted=False) sends its
+    order to the GPU with a blocking copy and reads it back with .cpu() when unpacking: two waits for
+    the GPU per call. The order is made here, on the host where the lengths are, sent without a wait,
+    and undone on the device."""
     if lengths is None:
         return rnn(x, h0)
-    packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-    out, h_n = rnn(packed, h0)
+    lengths, order = torch.sort(lengths, descending=True)  # host tensors: no device read
+    order_on, undo_on = move(order, x.device), move(torch.argsort(order), x.device)
+    packed = pack_padded_sequence(x.index_select(0, order_on), lengths, batch_first=True)
+    out, h_n = rnn(packed, _batch_order(h0, order_on))
     out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
-    return out, h_n
+    return out.index_select(0, undo_on), _batch_order(h_n, undo_on)
+
+
+def _batch_order(h: State | None, order: torch.Tensor) -> State | None:
+    """A state (L*D, B, H), or LSTM's pair, with its batch in `order`."""
+    if h is None:
+        return None
+    if isinstance(h, tuple):
+        return tuple(t.index_select(1, order) for t in h)
+    return h.index_select(1, order)
 
 
 def cell_of(rnn: nn.RNNBase) -> str:

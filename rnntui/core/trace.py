@@ -160,7 +160,8 @@ def trace_stack(
     h_init, c_init = h0 if isinstance(h0, tuple) else (h0, None)
     mask = None
     if lengths is not None:
-        mask = torch.arange(t_len, device=x.device).unsqueeze(0) < lengths.to(x.device).unsqueeze(1)
+        lengths = lengths.to(x.device, non_blocking=True)  # from the host: no wait for the device
+        mask = torch.arange(t_len, device=x.device).unsqueeze(0) < lengths.unsqueeze(1)
     layers: list[list[LayerTrace]] = []
     h_last, c_last = [], []
     inp = x

@@ -71,11 +71,12 @@ class Batch:
     y_in: torch.Tensor | None = None  # (B,U) decoder inputs: BOS then the shifted targets
 
     def to(self, device: torch.device) -> Batch:
+        """The batch on `device` (lengths stay on the host), moved without making the host wait."""
         return Batch(
-            x=self.x.to(device, non_blocking=True),
-            y=self.y.to(device, non_blocking=True),
+            x=move(self.x, device),
+            y=move(self.y, device),
             lengths=self.lengths,
-            y_in=None if self.y_in is None else self.y_in.to(device, non_blocking=True),
+            y_in=None if self.y_in is None else move(self.y_in, device),
         )
 
     @property
@@ -84,6 +85,21 @@ class Batch:
         # x is (B, T) or (B, T, F), except one_to_many's single input (B, F); decoders add (B, U).
         steps_in = 1 if self.y_in is not None and self.x.dim() == 2 and self.x.is_floating_point() else self.x.shape[1]
         return self.x.shape[0] * (steps_in + (self.y_in.shape[1] if self.y_in is not None else 0))
+
+
+def move(t: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """`t` on `device`, queued behind the work already there rather than waited for.
+
+    A blocking host→GPU copy waits for the GPU to finish everything queued (the next step could not be
+    queued while this one runs), and a non-blocking copy from ordinary (pageable) host memory still goes
+    through a staging buffer the host fills itself. So on CUDA a host tensor is first copied into pinned
+    memory (what DataLoader's pin_memory does), from which the GPU reads while the host moves on; the
+    caching host allocator keeps that memory alive until the copy is done. Pinning needs CUDA (it
+    raises on a CPU-only build), so elsewhere it is a plain non-blocking move (a no-op on the CPU).
+    """
+    if device.type == "cuda" and t.device.type == "cpu":
+        t = t.pin_memory()
+    return t.to(device, non_blocking=True)
 
 
 def pad_sequences(seqs: Sequence[Sequence[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -83,10 +83,13 @@ async def test_an_edit_while_training_waits_for_the_pause_and_says_so(tmp_path) 
         await pilot.press("space")
         await wait_for(pilot, lambda: app.training.phase is Phase.TRAINING and app.training.step > 0)
         process, run_dir = app.link.current, app.training.run_dir
+        said: list[str] = []  # every notice (hello's goal, met at step 50, can follow the edit's at once)
+        notify = app.notify
+        app.notify = lambda message, **kw: (said.append(message), notify(message, **kw))[1]
         app.query_one("#lr", Input).value = "0.02"
         await wait_for(pilot, lambda: app.training.pending is not None)
         edited_at = app.training.step
-        assert app.notice and "pause" in app.notice  # said when it happens, not found out later
+        assert any("pause" in m for m in said)  # said when it happens, not found out later
         assert app.query_one("#build-error", Static).content  # Build shows the edit waiting
         await wait_for(pilot, lambda: app.training.step > edited_at + 10)
         assert app.link.current == process and app.training.phase is Phase.TRAINING  # the run went on

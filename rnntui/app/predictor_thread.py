@@ -151,7 +151,14 @@ class PredictorThread:
         self._last = feed
         if quick or self._superseded(feed):
             return
-        prediction = predictor.feed(feed.prefix, generate=GENERATE, temperature=TEMPERATURE, seed=0)  # cached steps
+        from rnntui.core.predictor import Cancelled
+
+        try:  # the steps are cached: this costs the continuation, stopped when a newer prefix comes
+            prediction = predictor.feed(
+                feed.prefix, GENERATE, TEMPERATURE, seed=0, cancelled=lambda: self._superseded(feed)
+            )
+        except Cancelled:
+            return
         if feed.map:
             self._refit_if_stale()
             table = replace(table, map_note=self._map_note)

@@ -1,11 +1,19 @@
-"""Cost of one keystroke in the predictor: incremental vs re-running the whole prefix.
+"""Cost of one keystroke in the predictor: incremental vs re-running the whole prefix (issue 15, 4a).
 
-    python benchmarks/predict_latency.py [--presets hello,doubling,sine,long-memory]
+    python benchmarks/predict_latency.py [--presets hello,char-lm,doubling,sine,long-memory]
 
 Models are the presets' architectures at their seeded initial weights (latency does not depend
-on training). For each prefix length n, "incremental" is feeding a prefix of n tokens after one of
-n-1 tokens (one new step); "full" is a fresh predictor feeding all n. Target: incremental median
-≤ 2 ms on the CPU.
+on training), on one intra-op thread as the app's predictor thread runs. For each prefix length n,
+"keystroke" is what the predictor thread does before the prediction widget can repaint: feeding a
+prefix of n tokens after one of n-1 (one new step) and building its trace table (the plain numbers
+the view draws). "full" is a fresh predictor doing the same for all n. "bare" is the hand-written
+floor from the same run: one fused step of the same network + head + softmax + top-k.
+Target: keystroke median ≤ 1 ms at every length up to the window (512), not growing with it.
+
+The continuation (40 tokens, greedy and sampled), saliency and the map follow the first answer
+(app/predictor_thread.py) and are not in this figure; benchmarks/saliency.py times saliency.
+Exception: a bidirectional stack re-reads the whole prefix at every keystroke (its backward half
+starts at the end), so its keystroke is the full re-run; `--presets sentiment-bi` prints it.
 """
 
 from __future__ import annotations
@@ -23,6 +31,8 @@ from common import spec_for  # noqa: E402
 
 from rnntui.core.experiment import build  # noqa: E402
 from rnntui.core.predictor import Predictor  # noqa: E402
+from rnntui.core.spec import set_value  # noqa: E402
+from rnntui.core.tasks.kinds import InputKind  # noqa: E402
 
 SAMPLE = {
     "hello": "HELLO WORLD LSTM MEMORY STATE ",
@@ -41,33 +51,71 @@ def prefixes(name: str, task, n: int) -> list[str]:
     return [text[: toks[k - 1].end] for k in range(1, n + 1)]
 
 
+TARGET_MS = 1.0
+
+
+def spec_named(name: str):
+    """A preset, or "<preset>-bi": the same preset with a bidirectional stack."""
+    if name.endswith("-bi"):
+        return set_value(spec_for(name[:-3]), "model", "bidirectional", True)
+    return spec_for(name)
+
+
+def bare_ms(model) -> float:
+    """One fused step + head + softmax + top-k: what a hand-written predictor spends a keystroke."""
+    x = torch.zeros(1, 1, dtype=torch.long)
+    times, state = [], None
+    with torch.no_grad():
+        for _ in range(40):
+            t0 = time.perf_counter()
+            inp = model.embed(x) if model.task_kind_tokens else model.embed(torch.zeros(1, 1, model.input_dim))
+            seq, state = model.rnn(inp, state)
+            torch.softmax(model.head(seq[0, -1]).reshape(-1), -1).topk(1)
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times[5:]) * 1e3
+
+
+def keystroke(p: Predictor, text: str) -> float:
+    t0 = time.perf_counter()
+    p.feed(text).table()
+    return time.perf_counter() - t0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--presets", default="hello,doubling,sine,long-memory")
-    ap.add_argument("--lengths", default="1,10,50,100,200")
+    ap.add_argument("--presets", default="hello,char-lm,doubling,sine,long-memory")
+    ap.add_argument("--lengths", default="1,10,50,100,200,400,512")
+    ap.add_argument("--repeats", type=int, default=15)
     args = ap.parse_args()
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+    torch.set_num_threads(1)  # as the app's predictor thread (app/torch_threads.py)
     lengths = [int(x) for x in args.lengths.split(",")]
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}; times in ms (median of repeats)")
-    print(f"{'preset':<13}{'tokens':>7}{'incremental':>13}{'full re-run':>13}{'speed-up':>10}")
+    print(f"keystroke target: median ≤ {TARGET_MS:.0f} ms at every length up to the window")
+    print(f"{'preset':<15}{'tokens':>7}{'keystroke':>11}{'full re-run':>13}{'bare step':>11}  verdict")
     for name in args.presets.split(","):
-        task, model = build(spec_for(name))
-        texts = prefixes(name, task, max(lengths))
+        task, model = build(spec_named(name))
+        model.eval()
+        model.task_kind_tokens = task.input_kind is InputKind.TOKENS
+        model.input_dim = task.input_dim
+        bare = bare_ms(model)
+        texts = prefixes(name.removesuffix("-bi"), task, max(lengths))
+        p = Predictor(model, task)
         for n in lengths:
             inc, full = [], []
-            for _ in range(15):
-                p = Predictor(model, task)
+            for _ in range(args.repeats):  # interleaved: the machine's load hits both alike
                 if n > 1:
-                    p.feed(texts[n - 2])
-                t0 = time.perf_counter()
-                p.feed(texts[n - 1])
-                inc.append(time.perf_counter() - t0)
-                fresh = Predictor(model, task)
-                t0 = time.perf_counter()
-                fresh.feed(texts[n - 1])
-                full.append(time.perf_counter() - t0)
+                    p.feed(texts[n - 2]).table()
+                else:
+                    p.reset()
+                inc.append(keystroke(p, texts[n - 1]))
+                full.append(keystroke(Predictor(model, task), texts[n - 1]))
             i, f = statistics.median(inc) * 1e3, statistics.median(full) * 1e3
-            print(f"{name:<13}{n:>7}{i:>13.3f}{f:>13.3f}{f / i:>9.1f}×")
+            verdict = (
+                "ok"
+                if i <= TARGET_MS
+                else "OVER" + (" (bidirectional: re-reads the prefix)" if not p.incremental else "")
+            )
+            print(f"{name:<15}{n:>7}{i:>11.3f}{f:>13.3f}{bare:>11.3f}  {verdict}")
 
 
 if __name__ == "__main__":

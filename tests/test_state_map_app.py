@@ -109,7 +109,8 @@ def test_the_predictor_thread_fits_the_map_only_while_it_is_shown_and_once_per_w
     monkeypatch.setattr(state_map.StateMapper, "fit", lambda self, *a, **k: fits.append(1) or fit(self, *a, **k))
     trainer = Trainer(resolve("hello"))
     answers: queue.Queue[Predicted] = queue.Queue()
-    thread = PredictorThread(lambda m: answers.put(m) if isinstance(m, Predicted) else None)
+    # (each feed's first answer is partial, without the map: its complete answer follows)
+    thread = PredictorThread(lambda m: answers.put(m) if isinstance(m, Predicted) and not m.partial else None)
     thread.load(Network(trainer.spec, trainer.task.state(), trainer.cpu_state()))
     try:
         thread.feed(Feed("HELL"))

@@ -89,6 +89,9 @@ class Predicted(Message):
     prefix: str
     prediction: Prediction
     table: TraceTable
+    # The first answer for a prefix: what comes at once (the next token, the steps). The slower
+    # parts (continuation, saliency, map) follow in a second Predicted for the same prefix.
+    partial: bool = False
 
 
 @dataclass

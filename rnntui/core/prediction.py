@@ -26,6 +26,24 @@ class StepView:
     cell: torch.Tensor | None
     gates: dict[str, torch.Tensor]
     output: torch.Tensor | None = None  # the head's output after this step, when it has one
+    # Each quantity as plain numbers, [layer][direction] → a row of units, converted at most once:
+    # the predictor keeps its views from keystroke to keystroke, so a keystroke converts its new
+    # step only (converting every step's was the part of a keystroke that grew with the prefix).
+    plain: dict[str, list[list[tuple[float, ...]]]] = field(default_factory=dict, repr=False, compare=False)
+
+    def values(self, what: str) -> list[list[tuple[float, ...]]]:
+        """`what` (hidden, cell or a gate) as plain numbers, [layer][direction] → one row of units."""
+        got = self.plain.get(what)
+        if got is None:
+            src = self.hidden if what == "hidden" else self.cell if what == "cell" else self.gates[what]
+            assert src is not None
+            got = self.plain[what] = [[tuple(row) for row in layer] for layer in src.tolist()]
+        return got
+
+    def keep_only_hidden(self) -> None:
+        """Off the heatmap's window: only the hidden state (the unit colouring) is read from now on."""
+        if len(self.plain) > 1:
+            self.plain = {k: v for k, v in self.plain.items() if k == "hidden"}
 
 
 @dataclass
@@ -74,20 +92,21 @@ class Prediction:
         written = (*out.tokens, "</s>")[: len(attention)] if isinstance(out, Translated) else ()
         first = max(0, len(self.steps) - HEAT_STEPS)
         shown = self.steps[first:]
+        if first:
+            self.steps[first - 1].keep_only_hidden()  # the step that just left the heatmap's window
         layers, dirs = self.steps[0].hidden.shape[:2]
         names = ["hidden"] + (["cell"] if self.steps[0].cell is not None else []) + list(self.steps[0].gates)
+        # Rows are gathered (a reference per step), never converted again: see StepView.plain.
         heat: dict[tuple[str, int, int], Rows] = {}
-        hidden: dict[tuple[int, int], Rows] = {}
         for name in names:
-            src = [s.hidden if name == "hidden" else s.cell if name == "cell" else s.gates[name] for s in shown]
-            values = torch.stack(src).tolist()  # type: ignore[arg-type]  # (T, L, D, H)
+            values = [s.values(name) for s in shown]
             for layer in range(layers):
                 for d in range(dirs):
-                    heat[(name, layer, d)] = tuple(tuple(step[layer][d]) for step in values)
-        everything = torch.stack([s.hidden for s in self.steps]).tolist()
-        for layer in range(layers):
-            for d in range(dirs):
-                hidden[(layer, d)] = tuple(tuple(step[layer][d]) for step in everything)
+                    heat[(name, layer, d)] = tuple(step[layer][d] for step in values)
+        everything = [s.values("hidden") for s in self.steps]
+        hidden = {
+            (layer, d): tuple(step[layer][d] for step in everything) for layer in range(layers) for d in range(dirs)
+        }
         tokens = tuple(s.token.text for s in self.steps)
         spans = tuple((s.token.start, s.token.end) for s in self.steps)
         return TraceTable(tokens, spans, first, heat, hidden, attention, written)

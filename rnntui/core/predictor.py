@@ -12,6 +12,7 @@ slides (the prefix is longer than the window), the cache restarts from the windo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -31,8 +32,17 @@ from rnntui.core.trace_table import Saliency
 
 WINDOW = 512
 
+
+class Cancelled(Exception):
+    """A newer request made this one moot (Predictor.feed's `cancelled` said so mid-way)."""
+
+
 # Prediction and StepView are re-exported: callers (the app among them) read them from here.
-__all__ = ["WINDOW", "Prediction", "Predictor", "StepView", "step_views"]
+__all__ = ["WINDOW", "Cancelled", "Prediction", "Predictor", "StepView", "step_views"]
+
+
+def never() -> bool:
+    return False
 
 
 class Predictor:
@@ -42,6 +52,7 @@ class Predictor:
         self.top_k = top_k
         self.window = window
         self.device = next(model.parameters()).device
+        self.cancelled: Callable[[], bool] = never  # asked between generated tokens (see feed)
         self.incremental = not model.spec.bidirectional and model.pattern != "one_to_many"
         self.reset()
 
@@ -127,7 +138,24 @@ class Predictor:
         return (self._feed_incremental if self.incremental else self._feed_full)(fed)
 
     @torch.no_grad()
-    def feed(self, prefix: str, generate: int = 0, temperature: float = 1.0, seed: int = 0) -> Prediction:
+    def feed(
+        self,
+        prefix: str,
+        generate: int = 0,
+        temperature: float = 1.0,
+        seed: int = 0,
+        cancelled: Callable[[], bool] = never,
+    ) -> Prediction:
+        """The prediction for `prefix`. With `generate`, `cancelled` is asked between generated
+        tokens and raises Cancelled once it says so: a continuation (tens of ms) for a prefix
+        typed over no longer holds up the next keystroke's prediction."""
+        self.cancelled = cancelled
+        try:
+            return self._feed(prefix, generate, temperature, seed)
+        finally:
+            self.cancelled = never
+
+    def _feed(self, prefix: str, generate: int, temperature: float, seed: int) -> Prediction:
         tokens = self.task.tokenize(prefix)
         win_start = max(0, len(tokens) - self.window)
         fed = tokens[win_start:]
@@ -198,6 +226,8 @@ class Predictor:
         g = torch.Generator().manual_seed(seed)
         out = []
         for _ in range(n):
+            if self.cancelled():
+                raise Cancelled
             scores = self.without_specials(logits).cpu()
             if temperature <= 0:
                 nxt = int(scores.argmax())

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache, partial
+from typing import Any
 
 from rich.color import Color
 from rich.style import Style
 from rich.text import Text
+from textual.content import Content
 from textual.widgets import Static
 
 from rnntui.core.textsafe import one_line
@@ -33,6 +37,72 @@ def token_label(tok: str) -> str:
     return shown if len(shown) <= LABEL - 1 else shown[: LABEL - 2] + "…"
 
 
+@dataclass(frozen=True)
+class HeatRows:
+    """A heatmap laid out: its head (title, colour scale, notes, unit ruler) and one Text per row.
+    Each row depends only on its values, its token and the shared scale, so a row already drawn
+    can be reused as it is (Heatmap.show does)."""
+
+    head: Text
+    rows: list[tuple[tuple[Any, ...], Callable[[], Text]]]  # (what the row depends on, its builder)
+
+
+def heat_rows(
+    matrix: Sequence[Sequence[float]],
+    tokens: Sequence[str],
+    width: int = 78,
+    max_steps: int = 48,
+    signed: bool = True,
+    highlight: int | None = None,
+    title: str = "",
+    skipped: int = 0,
+) -> HeatRows:
+    """matrix is (T, H): one row per fed step (its token on the left, the latest at the bottom),
+    one column per unit (two cells each when there is room), colour scale on the title line.
+    `skipped` earlier steps are not in `matrix` (the note counts them). Only the rows shown are read."""
+    head = Text(no_wrap=True, overflow="crop")
+    t_len = len(matrix)
+    if t_len == 0:
+        head.append(title, style="bold")
+        head.append("\n(type a prefix to see the hidden state)", style="dim")
+        return HeatRows(head, [])
+    rows = range(max(0, t_len - max_steps), t_len)
+    n_units = len(matrix[0])
+    room = max(1, width - LABEL)
+    cell = 2 if 2 * n_units <= room else 1
+    units = min(n_units, room // cell)
+    flat = [abs(v) for t in rows for v in matrix[t][:units] if math.isfinite(v)]
+    scale = max(flat) if flat else 1.0
+    scale = 1.0 if signed and scale <= 1.0 else scale
+    total = skipped + t_len
+    notes = [f"the last {len(rows)} of {total} steps"] if len(rows) < total else []
+    if units < n_units:
+        notes.append(f"units 0–{units - 1} of {n_units} (a wider terminal shows more)")
+    title_line(head, title, scale, signed, notes, width)
+    head.append(ruler(units, cell, highlight), style="dim")
+    out = []
+    for t in rows:
+        values = tuple(matrix[t][:units])
+        label = token_label(tokens[t] if t < len(tokens) else "")
+        out.append(((values, label, cell, scale, signed), partial(heat_row, values, label, cell, scale, signed)))
+    return HeatRows(head, out)
+
+
+def heat_row(values: Sequence[float], label: str, cell: int, scale: float, signed: bool) -> Text:
+    """One step: its token, then a coloured cell (or two) per unit."""
+    text = Text(no_wrap=True, overflow="crop")
+    text.append(f"{label:>{LABEL - 1}} ", style="bold")
+    blank = " " * cell
+    for v in values:
+        text.append(blank, style=_background(diverging(v, scale) if signed else diverging(2 * v - scale, scale)))
+    return text
+
+
+@lru_cache(maxsize=4096)
+def _background(colour: Color) -> Style:
+    return Style(bgcolor=colour)
+
+
 def heat_text(
     matrix: Sequence[Sequence[float]],
     tokens: Sequence[str],
@@ -43,37 +113,12 @@ def heat_text(
     title: str = "",
     skipped: int = 0,
 ) -> Text:
-    """matrix is (T, H): one row per fed step (its token on the left, the latest at the bottom),
-    one column per unit (two cells each when there is room), colour scale on the title line.
-    `skipped` earlier steps are not in `matrix` (the note counts them)."""
-    text = Text(no_wrap=True, overflow="crop")
-    t_len = len(matrix)
-    if t_len == 0:
-        text.append(title, style="bold")
-        text.append("\n(type a prefix to see the hidden state)", style="dim")
-        return text
-    rows = list(range(max(0, t_len - max_steps), t_len))
-    n_units = len(matrix[0])
-    room = max(1, width - LABEL)
-    cell = 2 if 2 * n_units <= room else 1
-    units = min(n_units, room // cell)
-    flat = [abs(matrix[t][u]) for t in rows for u in range(units) if math.isfinite(matrix[t][u])]
-    scale = max(flat) if flat else 1.0
-    scale = 1.0 if signed and scale <= 1.0 else scale
-    total = skipped + t_len
-    notes = [f"the last {len(rows)} of {total} steps"] if len(rows) < total else []
-    if units < n_units:
-        notes.append(f"units 0–{units - 1} of {n_units} (a wider terminal shows more)")
-    title_line(text, title, scale, signed, notes, width)
-    text.append(ruler(units, cell, highlight) + "\n", style="dim")
-    colour = (lambda v: diverging(v, scale)) if signed else (lambda v: diverging(2 * v - scale, scale))
-    for n, t in enumerate(rows):
-        tok = tokens[t] if t < len(tokens) else ""
-        text.append(f"{token_label(tok):>{LABEL - 1}} ", style="bold")
-        for u in range(units):
-            text.append(" " * cell, style=Style(bgcolor=colour(matrix[t][u])))
-        if n + 1 < len(rows):
-            text.append("\n")  # (not rstrip(): the cells are coloured spaces)
+    """The heatmap as one Text (heat_rows, joined): what Heatmap.show draws, row for row."""
+    laid = heat_rows(matrix, tokens, width, max_steps, signed, highlight, title, skipped)
+    text = laid.head.copy()
+    for _, build in laid.rows:
+        text.append("\n")  # (not rstrip(): the cells are coloured spaces)
+        text.append_text(build())
     return text
 
 
@@ -120,4 +165,25 @@ def coloured_prefix(prefix: str, values: Sequence[float | None]) -> Text:
 
 
 class Heatmap(Static):
+    """The heatmap, drawn from HeatRows. A row is converted to Textual's Content once and kept
+    while it stays on screen: typing one more token adds one row and scrolls one out, so a
+    keystroke converts one row, not all 48 (converting every cell's style was ~60 ms a keystroke
+    on the 2-core machine, the bulk of the time from a key to its repainted prediction)."""
+
     DEFAULT_CSS = "Heatmap { height: auto; width: auto; }"
+
+    def on_mount(self) -> None:
+        self._rows: dict[tuple[Any, ...], Content] = {}
+
+    def show(self, laid: HeatRows) -> None:
+        console = self.app.console
+        kept: dict[tuple[Any, ...], Content] = {}
+        lines = [Content.from_rich_text(laid.head, console=console)]
+        for key, build in laid.rows:
+            row = self._rows.get(key)
+            if row is None:
+                row = Content.from_rich_text(build(), console=console)
+            kept[key] = row
+            lines.append(row)
+        self._rows = kept  # only the rows on screen: the cache never outgrows the view
+        self.update(Content("\n").join(lines))

@@ -19,7 +19,7 @@ from rnntui.app.predict_state import PredictState
 from rnntui.app.state import Phase, TrainingState
 from rnntui.app.widgets.attention_text import attention_text
 from rnntui.app.widgets.form import Choice, PredictInput
-from rnntui.app.widgets.heatmap import Heatmap, heat_text
+from rnntui.app.widgets.heatmap import Heatmap, heat_rows
 from rnntui.app.widgets.neuron_hunt import HuntsUnits
 from rnntui.app.widgets.note import Note
 from rnntui.app.widgets.predict_text import QUANTITY_NAMES, HuntOutcome, continuation_text, output_text
@@ -95,6 +95,7 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, HuntsUnits, Vertical, ca
         self.prediction: Prediction | None = None
         self.table = TraceTable((), (), 0)
         self.unit: int | None = None
+        self.partial = False  # the prediction's continuation, saliency and map are still to come
         self.hunt_outcome: HuntOutcome | None = None
         self.ready = False  # the predictor has a network
         self._lesson = -1
@@ -122,7 +123,7 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, HuntsUnits, Vertical, ca
         latest = new.latest
         if latest is not None and latest is not old.latest and latest.prefix == self.query_one("#prefix", Input).value:
             # (an answer for a prefix typed over since is dropped: a newer one is on its way)
-            self.prediction, self.table = latest.prediction, latest.table
+            self.prediction, self.table, self.partial = latest.prediction, latest.table, latest.partial
             self.redraw()
             if self._hunt_waits:
                 self.run_hunt()
@@ -184,6 +185,10 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, HuntsUnits, Vertical, ca
             return
         self.query_one("#predict-notice", Note).update(line(pred.notice) if pred.notice else "")
         self.query_one("#prediction", Static).update(output_text(pred))
+        self.render_heatmap()
+        self.render_coloured()
+        if self.partial:  # the rest follows in a moment: the last prefix's stays until then
+            return
         sal = self.table.saliency
         self.query_one(SaliencyLine).show(None if sal is None else Looked(pred.prefix, self.table.spans, sal))
         cont = self.query_one("#continuation", Static)
@@ -194,8 +199,6 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, HuntsUnits, Vertical, ca
             cont.update(continuation_text(pred.prefix, out.continuation, out.sampled, width, lines))
         else:
             cont.update("")
-        self.render_heatmap()
-        self.render_coloured()
         self.render_map()
 
     def render_heatmap(self) -> None:
@@ -213,6 +216,6 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, HuntsUnits, Vertical, ca
         signed = what in ("hidden", "cell", "g", "n")
         title = f"{QUANTITY_NAMES.get(what, what)} · {self.query_one('#layer', Choice).label}"
         rows, tokens = table.rows(what, layer, direction), table.tokens[table.first :]
-        self.query_one(Heatmap).update(
-            heat_text(rows, tokens, width=width, signed=signed, highlight=self.unit, title=title, skipped=table.first)
+        self.query_one(Heatmap).show(
+            heat_rows(rows, tokens, width=width, signed=signed, highlight=self.unit, title=title, skipped=table.first)
         )

@@ -1,0 +1,132 @@
+"""A keystroke's work does not grow with the prefix (issue 15, target 4): counted, not timed.
+
+One more token costs one recurrent step and converts one step's values to plain numbers, and the
+heatmap converts one new row, whether the prefix is 2 tokens long or 200. The predictor thread
+answers the next token before the continuation, and a continuation for a prefix typed over stops.
+"""
+
+from __future__ import annotations
+
+import queue
+
+import pytest
+import torch
+from textual.app import App, ComposeResult
+from torch.overrides import TorchFunctionMode
+
+from rnntui.app.widgets import heatmap
+from rnntui.app.widgets.heatmap import Heatmap, heat_rows
+from rnntui.core import trace
+from rnntui.core.experiment import build
+from rnntui.core.outputs import NextToken
+from rnntui.core.predictor import Cancelled, Predictor
+from rnntui.core.presets import resolve
+
+TEXT = "HELLO WORLD LSTM MEMORY STATE " * 10
+
+
+class Converted(TorchFunctionMode):
+    """Counts tensor elements turned into Python numbers (tolist, item)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.elements = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func in (torch.Tensor.tolist, torch.Tensor.item):
+            self.elements += args[0].numel()
+        return func(*args, **(kwargs or {}))
+
+
+def one_keystroke(predictor: Predictor, n: int, monkeypatch, text: str = TEXT) -> tuple[int, int]:
+    """(recurrent steps run, tensor elements converted) for typing the n-th character after n-1."""
+    predictor.feed(text[: n - 1]).table()
+    steps = []
+    step = trace.cell_step
+    monkeypatch.setattr(trace, "cell_step", lambda *a: steps.append(1) or step(*a))
+    with Converted() as converted:
+        predictor.feed(text[:n]).table()
+    monkeypatch.setattr(trace, "cell_step", step)
+    return len(steps), converted.elements
+
+
+@pytest.mark.parametrize("preset", ["hello", "char-lm"])
+def test_one_more_token_costs_the_same_at_200_as_at_2(preset, monkeypatch) -> None:
+    torch.manual_seed(0)
+    task, model = build(resolve(preset))
+    predictor = Predictor(model, task)
+    short = one_keystroke(predictor, 3, monkeypatch)
+    long = one_keystroke(predictor, 201, monkeypatch)
+    assert long == short
+    assert short[0] == model.spec.num_layers  # one step in each layer
+
+
+def test_a_bidirectional_stack_rereads_the_prefix(monkeypatch) -> None:
+    """The documented exception: its backward half starts at the prefix's end."""
+    from rnntui.core.spec import set_value
+
+    spec = set_value(resolve("sentiment"), "model", "bidirectional", True)
+    task, model = build(spec)
+    predictor = Predictor(model, task)
+    assert not predictor.incremental
+    words = "the film was good and " * 10  # a new word at each even length
+    assert one_keystroke(predictor, 201, monkeypatch, words)[0] > one_keystroke(predictor, 5, monkeypatch, words)[0]
+
+
+class HeatApp(App):
+    def compose(self) -> ComposeResult:
+        yield Heatmap(id="heatmap")
+
+
+async def test_the_heatmap_converts_only_the_new_row(monkeypatch) -> None:
+    rows = [tuple((t * 7 + u) % 19 / 10 - 0.9 for u in range(64)) for t in range(201)]
+    tokens = [chr(65 + t % 26) for t in range(201)]
+    built: list[int] = []
+    row = heatmap.heat_row
+    monkeypatch.setattr(heatmap, "heat_row", lambda *a: built.append(1) or row(*a))
+
+    async def new_rows(n: int) -> int:
+        async with HeatApp().run_test(size=(160, 60)) as pilot:
+            shown = pilot.app.query_one(Heatmap)
+            shown.show(heat_rows(rows[: n - 1], tokens, width=150))
+            built.clear()
+            shown.show(heat_rows(rows[:n], tokens, width=150))
+            await pilot.pause()
+            assert shown.content.plain.splitlines()[-1].split()[0] == tokens[n - 1]
+            return len(built)
+
+    assert await new_rows(201) == await new_rows(3) == 1
+
+
+def test_a_continuation_stops_when_asked_and_only_a_continuation_asks() -> None:
+    torch.manual_seed(0)
+    task, model = build(resolve("hello"))
+    predictor = Predictor(model, task)
+    asked = []
+    out = predictor.feed("HELL", cancelled=lambda: asked.append(1) or True).output
+    assert isinstance(out, NextToken) and out.top and asked == []  # no continuation: nothing to stop
+    with pytest.raises(Cancelled):
+        predictor.feed("HELL", generate=40, cancelled=lambda: True)
+    whole = predictor.feed("HELL", generate=40).output
+    assert isinstance(whole, NextToken) and len(whole.continuation) == 40
+
+
+def test_the_thread_answers_the_next_token_before_the_continuation() -> None:
+    from rnntui.app.messages import Predicted
+    from rnntui.app.predictor_thread import Feed, Network, PredictorThread
+    from rnntui.core.trainer import Trainer
+
+    trainer = Trainer(resolve("hello"))
+    answers: queue.Queue[Predicted] = queue.Queue()
+    thread = PredictorThread(lambda m: answers.put(m) if isinstance(m, Predicted) else None)
+    thread.load(Network(trainer.spec, trainer.task.state(), trainer.cpu_state()))
+    try:
+        thread.feed(Feed("HELL"))
+        first, second = answers.get(timeout=60), answers.get(timeout=60)
+    finally:
+        thread.close()
+    assert first.partial and first.prefix == "HELL" and first.prediction.output.top
+    assert first.prediction.output.continuation == "" and first.table.saliency is None
+    assert not second.partial and second.prefix == "HELL"
+    assert second.prediction.output.continuation and second.table.saliency is not None
+    assert second.prediction.output.top == first.prediction.output.top

@@ -5,14 +5,17 @@
 
 Target (issue 15): ≤ 30 KB/s while training at 120×40 (an SSH link over a phone must keep up).
 
-The real app (`python -m rnntui --preset P`) runs in a pseudo-terminal of the given size with
-TERM=xterm-256color (COLORTERM unset: 256 colours, as over a plain SSH login), and every byte read
-from the pty's master side is counted: what a terminal, or an SSH link, would receive. The preset is
-a copy with many more steps and no goal, so the run is still training in the last window (the
-real presets end in seconds). For each view the script presses its key, waits --warmup seconds (the
-switch's own repaint is not steady state) and counts bytes over --seconds; first with the app idle
-(loaded, not training: the baseline), then training (`space`). A window in which the run stopped is
-marked "(stopped)".
+The real app (`python -m rnntui --preset P`, run in this checkout's root, so it is this checkout's
+code) runs in a pseudo-terminal of the given size with TERM=xterm-256color (COLORTERM unset: 256
+colours, as over a plain SSH login), and every byte read from the pty's master side is counted: what
+a terminal, or an SSH link, would receive. The preset is a copy with many more steps and no goal, so
+the run is still training in the last window (the real presets end in seconds). For each view the
+script presses its key, waits --warmup seconds (the switch's own repaint is not steady state) and
+counts bytes over --seconds; first with the app idle (loaded, not training: the baseline), then
+training (`space`). A window in which the run stopped is marked "(stopped)". Each training window
+also says how many reports a second reached the status line: the bytes follow the reports, and on a
+loaded machine a starved run reports (and sends) less, so compare figures at similar report rates,
+or run on a quiet machine.
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ class Terminal:
         env.update(TERM="xterm-256color", COLUMNS=str(cols), LINES=str(rows), RNNTUI_PRESETS_DIR=str(folder))
         cmd = [sys.executable, "-m", "rnntui", "--preset", name, "--runs-dir", str(folder / "runs")]
         self.proc = subprocess.Popen(
-            cmd, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True, close_fds=True
+            cmd, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True, close_fds=True, cwd=ROOT
         )
         os.close(slave)
         self.fd = master
@@ -115,8 +118,9 @@ def go_to(term: Terminal, view: str, current: str) -> None:
     term.press(VIEW_KEYS[view])
 
 
-def window(term: Terminal, seconds: float, dump: Path | None) -> tuple[float, bool]:
-    """KB/s over `seconds`, and whether the run stopped meanwhile; the bytes saved to `dump`."""
+def window(term: Terminal, seconds: float, dump: Path | None) -> tuple[float, bool, float]:
+    """KB/s over `seconds`, whether the run stopped meanwhile, and the status line's new steps a
+    second (a starved run reports less, and sends less); the bytes saved to `dump`."""
     term.tail = b""
     term.dump = [] if dump else None
     got = term.pump(seconds)
@@ -124,7 +128,7 @@ def window(term: Terminal, seconds: float, dump: Path | None) -> tuple[float, bo
         dump.write_bytes(b"".join(term.dump))
     term.dump = None
     stopped = b"finished at" in term.tail or b"paused at" in term.tail
-    return got / seconds / 1000, stopped
+    return got / seconds / 1000, stopped, term.tail.count(b"training: step") / seconds
 
 
 def measure(
@@ -148,10 +152,13 @@ def measure(
                 term.pump(warmup)
                 state = "training" if training else "idle"
                 where = dump / f"{name}-{cols}x{rows}-{view}-{state}.bin" if dump else None
-                kbs, stopped = window(term, seconds, where)
+                kbs, stopped, reports = window(term, seconds, where)
                 verdict = ("ok" if kbs <= TARGET_KBS else "OVER") if training else "baseline"
                 note = " (stopped)" if training and stopped else ""
-                print(f"  {view:8} {state:8} {kbs:7.2f} KB/s   target ≤ {TARGET_KBS:g}  {verdict}{note}", flush=True)
+                rate = f"   ({reports:.1f} reports/s)" if training else ""
+                print(
+                    f"  {view:8} {state:8} {kbs:7.2f} KB/s   target ≤ {TARGET_KBS:g}  {verdict}{note}{rate}", flush=True
+                )
     finally:
         term.close()
         shutil.rmtree(folder, ignore_errors=True)

@@ -17,6 +17,7 @@ from textual.containers import Horizontal
 from textual.geometry import Region
 
 from rnntui.app.app import RnnApp
+from rnntui.app.widgets.chart_data import growing_end
 from rnntui.app.widgets.train_charts import LossChart
 
 VIEWS = (("1", "build"), ("2", "train"), ("3", "predict"), ("4", "runs"))
@@ -120,3 +121,32 @@ async def test_a_chart_sends_only_the_cells_a_new_point_changed():
         feed(once, losses)
         await pilot.pause()
         assert screen_cells(stepwise) == screen_cells(once)
+
+
+def test_a_growing_step_axis_holds_still_until_the_run_reaches_its_end():
+    ends = [growing_end(1, hi) for hi in range(100, 5001)]
+    assert all(end > hi for end, hi in zip(ends, range(100, 5001), strict=True))
+    assert all(hi - 1 >= 0.8 * (end - 1) for end, hi in zip(ends, range(100, 5001), strict=True))  # mostly full
+    assert len(set(ends)) < 60  # 4,900 steps, under 60 different axes (the last point's end: 4,900)
+
+
+async def test_ten_more_steps_send_a_sliver_of_the_loss_chart():
+    """Ten steps within the range already drawn change the last columns of the curve: with the axis
+    ending at the last point every point moved and most of the chart was sent again."""
+    losses = [1.0 + 0.5 * ((i * 7919) % 13) / 12 for i in range(520)]  # bounded: the y axis stays
+    async with TwoCharts().run_test(size=(100, 24)) as pilot:
+        chart = pilot.app.query_one("#stepwise", LossChart)
+        feed(chart, losses[:480])
+        await pilot.pause()
+        refreshed: list[Region] = []
+        plain_refresh = chart.refresh
+
+        def spy(*regions: Region, **kwargs: object) -> object:
+            refreshed.extend(regions or [chart.size.region])
+            return plain_refresh(*regions, **kwargs)
+
+        chart.refresh = spy  # type: ignore[method-assign]
+        feed(chart, losses[:490])  # the axis ends at 501 for both
+        await pilot.pause()
+        del chart.refresh
+        assert 0 < sum(r.area for r in refreshed) < chart.size.area // 10

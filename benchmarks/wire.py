@@ -111,10 +111,15 @@ class Terminal:
             os.close(self.fd)
 
 
-def go_to(term: Terminal, view: str, current: str) -> None:
+def leave_input(term: Terminal, current: str) -> None:
+    """Predict's text field takes the keys: ESC gives them back to the app."""
     if current == "predict":
         term.press(ESC)
         term.pump(0.3)  # a lone ESC is told from an escape sequence by a pause
+
+
+def go_to(term: Terminal, view: str, current: str) -> None:
+    leave_input(term, current)
     term.press(VIEW_KEYS[view])
 
 
@@ -144,6 +149,7 @@ def measure(
         current = "build"
         for training in (False, True):
             if training:
+                leave_input(term, current)
                 term.press(b" ")
                 term.wait_for(b"training: step", timeout=60)
             for view in views:

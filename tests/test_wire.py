@@ -95,7 +95,7 @@ def feed(chart: LossChart, losses: list[float]) -> None:
 
 
 async def test_a_chart_sends_only_the_cells_a_new_point_changed():
-    """A redraw refreshes the runs of cells that differ from the last drawing, never the whole
+    """A redraw refreshes, row by row, the cells that differ from the last drawing, never the whole
     chart (at 120×40 the three charts sent ~1,100 cells each per redraw); what the screen shows
     is still exactly what one drawing of the same data shows."""
     losses = [2.0 / (1 + 0.1 * i) for i in range(60)]

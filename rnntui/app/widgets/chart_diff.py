@@ -3,7 +3,8 @@
 Textual sends every cell of a refreshed region, changed or not, and a chart refreshed whole is
 sent whole: ~1,100 cells, each with its colour codes, at every redraw of every chart (the bulk of
 the Train view's bytes). Between two redraws most cells stay (the frame, the tick labels, the
-empty plot, the older part of a curve): the regions here cover only the runs of cells that differ.
+empty plot, the older part of a curve): the regions here cover, on each row, the cells from the
+first that differs to the last.
 """
 
 from __future__ import annotations
@@ -15,9 +16,6 @@ from rich.text import Text
 from textual.geometry import Region
 
 Cells = list[tuple[str, Style | str]]
-# Two changed runs closer than this are sent as one: moving the cursor costs ~8 bytes, about as much
-# as re-sending a few unchanged cells.
-JOIN_GAP = 6
 
 
 def cells(line: Text) -> Cells | None:
@@ -43,17 +41,14 @@ def drawing_cells(drawing: Text) -> list[Cells] | None:
     return out
 
 
-def changed_runs(old: Cells, new: Cells) -> list[tuple[int, int]]:
-    """(start, end) of the runs of cells that differ; cells past the shorter row count as changed."""
+def changed_span(old: Cells, new: Cells) -> tuple[int, int] | None:
+    """(start, end) from the first cell that differs to the last (cells past the shorter row
+    differ); None when none does. One span a row, not one per run of changed cells: Textual sends
+    a span from the start of the segment it falls in, and two spans on a row sent their common
+    segments twice (measured: 7.1 KB a redraw of two charts against 6.3 KB with one span a row)."""
     width = max(len(old), len(new))
     diff = [i for i in range(width) if i >= len(old) or i >= len(new) or old[i] != new[i]]
-    runs: list[tuple[int, int]] = []
-    for i in diff:
-        if runs and i - runs[-1][1] < JOIN_GAP:
-            runs[-1] = (runs[-1][0], i + 1)
-        else:
-            runs.append((i, i + 1))
-    return runs
+    return (diff[0], diff[-1] + 1) if diff else None
 
 
 def changed_regions(old: Sequence[Cells] | None, new: Sequence[Cells] | None) -> list[Region] | None:
@@ -61,6 +56,5 @@ def changed_regions(old: Sequence[Cells] | None, new: Sequence[Cells] | None) ->
     whole chart must go (nothing known of the old drawing, or a different number of rows)."""
     if old is None or new is None or len(old) != len(new):
         return None
-    return [
-        Region(a, y, b - a, 1) for y, (o, n) in enumerate(zip(old, new, strict=True)) for a, b in changed_runs(o, n)
-    ]
+    spans = [(y, changed_span(o, n)) for y, (o, n) in enumerate(zip(old, new, strict=True))]
+    return [Region(span[0], y, span[1] - span[0], 1) for y, span in spans if span is not None]

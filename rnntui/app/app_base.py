@@ -11,12 +11,12 @@ from pathlib import Path
 
 from textual.app import App
 from textual.notifications import SeverityLevel
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Input, Static
 
-from rnntui.app.chrome import status_text, topbar_text
+from rnntui.app.chrome import show, status_text, topbar_text
 from rnntui.app.comparison import CompareState, Comparison
 from rnntui.app.predict_state import PredictState
 from rnntui.app.predictor_thread import PredictorThread
@@ -31,9 +31,12 @@ ERROR_S = 10.0  # an error stays at least this long
 
 
 class AppBase(App[int]):
-    training: reactive[TrainingState] = reactive(TrainingState(), always_update=True)
-    compare_state: reactive[CompareState | None] = reactive(None, always_update=True)
-    predicting: reactive[PredictState] = reactive(PredictState, always_update=True)
+    # `var`, not `reactive`: a reactive repaints its owner at every change, and the App's owner is
+    # the whole screen: one full frame (~14 KB at 120×40) per report. The views (vars too) redraw
+    # only the widgets whose content changed.
+    training: reactive[TrainingState] = var(TrainingState(), always_update=True)
+    compare_state: reactive[CompareState | None] = var(None, always_update=True)
+    predicting: reactive[PredictState] = var(PredictState, always_update=True)
 
     def __init__(self, preset: str | None = None, runs_dir: str | None = None) -> None:
         super().__init__()
@@ -103,13 +106,13 @@ class AppBase(App[int]):
         name = state.spec.name if state.spec else (self.preview_name or "…")
         # One row each (a new status at every report): no layout pass, except when an error
         # notice wraps onto more rows or stops doing so.
-        self.query_one("#topbar", Static).update(topbar_text(self.current_view, state.device, name), layout=False)
+        show(self.query_one("#topbar", Static), topbar_text(self.current_view, state.device, name))
         shown = self.notice or (self.compare_state.line if self.comparing else status_line(state))
         error = bool(self.notice) and self.notice_is_error
         status = self.query_one("#status", Static)
         resized = error != status.has_class("-error")
         status.set_class(error, "-error")
-        status.update(status_text(shown, bool(self.notice), wrap=error), layout=resized or error)
+        show(status, status_text(shown, bool(self.notice), wrap=error), layout=resized or error)
 
     @property
     def status(self) -> str:

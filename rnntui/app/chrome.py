@@ -5,11 +5,31 @@ Pure functions of what they show; preset names, notices and errors are data."""
 from __future__ import annotations
 
 from rich.text import Text
+from textual.widgets import Static
 
 from rnntui.app.plain import Part, assemble, line
 from rnntui.app.state import Phase, TrainingState
 
 VIEWS = (("build", "1 Build"), ("train", "2 Train"), ("predict", "3 Predict"), ("runs", "4 Runs"))
+
+
+def same_text(a: object, b: Text) -> bool:
+    """`a` draws as `b`: the same characters, styles and wrapping (Text's == leaves out the last two)."""
+    return (
+        isinstance(a, Text)
+        and a == b
+        and (a.style, a.no_wrap, a.overflow, a.justify) == (b.style, b.no_wrap, b.overflow, b.justify)
+    )
+
+
+def show(widget: Static, text: Text, *, layout: bool = False) -> bool:
+    """Put `text` in `widget` unless it shows that already; True when it changed. Static.update
+    repaints every cell of the widget, and Textual sends a repainted region whole, changed or not:
+    the status line and the top bar were sent again at each of ~4 state changes a second."""
+    if same_text(widget.content, text):
+        return False
+    widget.update(text, layout=layout)
+    return True
 
 
 def topbar_text(current: str | None, device: str, preset: str) -> Text:

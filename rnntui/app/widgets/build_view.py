@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 from textual.widgets import Input, Label, Static
 
 from rnntui.app.chrome import build_note
@@ -120,7 +120,7 @@ class BuildView(RestylesItselfOnFocus, Vertical, can_focus=True):
         "batch, clip, steps; ←/→ change a choice, enter lists them; the lesson box last (↑/↓ scroll it)"
     )
 
-    training: reactive[TrainingState] = reactive(TrainingState(), always_update=True)
+    training: reactive[TrainingState] = var(TrainingState(), always_update=True)
 
     def __init__(self, *, id: str) -> None:
         super().__init__(id=id)

@@ -25,6 +25,8 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from rnntui.app.widgets.chart_axes import finite, log_ticks, nice_ticks, step_label, value_label
+from rnntui.app.widgets.chart_data import downsample, downsample_on, growing_end
+from rnntui.app.widgets.chart_diff import Cells, changed_regions, drawing_cells
 from rnntui.core.textsafe import one_line
 
 # plotext colour → the same colour for the legend (rich names differ for two of them)
@@ -39,30 +41,6 @@ class Series:
     ys: Sequence[float]
     color: str
     style: str = "line"  # line | points | level (a horizontal reference line across the x range)
-
-
-def downsample(xs: Sequence[float], ys: Sequence[float], n: int) -> tuple[list[float], list[float]]:
-    """Keep at most n points by averaging buckets (keeps spikes visible better than striding)."""
-    if len(xs) <= n or n <= 0:
-        return list(xs), list(ys)
-    out_x, out_y = [], []
-    size = len(xs) / n
-    for i in range(n):
-        a, b = int(i * size), max(int((i + 1) * size), int(i * size) + 1)
-        seg = [y for y in ys[a:b] if math.isfinite(y)]
-        if seg:
-            out_x.append(xs[b - 1])
-            out_y.append(sum(seg) / len(seg))
-    return out_x, out_y
-
-
-def ema(ys: Sequence[float], alpha: float = 0.05) -> list[float]:
-    out, m = [], None
-    for y in ys:
-        if math.isfinite(y):
-            m = y if m is None else (1 - alpha) * m + alpha * y
-        out.append(m if m is not None else float("nan"))
-    return out
 
 
 def legend_text(series: Sequence[Series], width: int = 0) -> Text:
@@ -108,6 +86,7 @@ class Chart(PlotextPlot):
     title_text = ""
     x_label = "step"
     integer_x = True
+    grows = False  # x is training steps, growing: the axis holds still between redraws (growing_end)
 
     @dataclass
     class Replotted(Message):
@@ -124,6 +103,7 @@ class Chart(PlotextPlot):
         self._drawn: tuple[str, list[Series], Size] | None = None  # what is on screen, to skip redrawing it
         self._version = 0  # counts the drawings replot() made
         self._built: tuple[tuple[int, Size, str], VisualType] | None = None  # the last build, by drawing
+        self._cells: tuple[Size, list[Cells] | None] | None = None  # the last build's cells, to diff
 
     def mark_dirty(self) -> None:
         """New data: redraw soon, not now (a plotext build costs milliseconds). One timer, set only
@@ -160,12 +140,27 @@ class Chart(PlotextPlot):
         try:
             shown: VisualType = super().render()
         except Exception as exc:  # pragma: no cover - defensive
-            return f"(chart unavailable: {type(exc).__name__})"
+            shown = f"(chart unavailable: {type(exc).__name__})"
         finally:
             self._rendered_at = time.perf_counter()
             self._render_cost = self._rendered_at - t0
         self._built = (key, shown)
+        self._cells = (self.size, drawing_cells(shown) if isinstance(shown, Text) else None)
         return shown
+
+    def _send(self) -> None:
+        """Refresh only the cells that the new drawing changed (chart_diff.py); all of them when
+        the last drawing is not known at this size."""
+        before = self._cells
+        if not self.size.area or before is None or before[0] != self.size:
+            self.refresh()
+            return
+        self.render()  # the build, now rather than at the refresh (render() keeps it for that)
+        regions = changed_regions(before[1], self._cells[1] if self._cells else None)
+        if regions is None:
+            self.refresh()
+        elif regions:
+            self.refresh(*regions)
 
     def points_budget(self) -> int:
         return max(20, 2 * (self.size.width or 60))
@@ -195,11 +190,15 @@ class Chart(PlotextPlot):
         log = self.wants_log(series)
         xs_all = [x for s in series if s.style != "level" for x in s.xs]
         x_lo, x_hi = (min(xs_all), max(xs_all)) if xs_all else (0.0, 1.0)
+        if self.grows and xs_all:
+            x_hi = growing_end(x_lo, x_hi)
+            plt.xlim(x_lo, x_hi)
         ys_seen: list[float] = []
         for s in series:
             xs, ys = (x_lo, x_hi), (s.ys[0], s.ys[0])
             if s.style != "level":
-                xs, ys = downsample(s.xs, s.ys, self.points_budget())
+                budget = self.points_budget()
+                xs, ys = downsample_on(s.xs, s.ys, budget, x_lo, x_hi) if self.grows else downsample(s.xs, s.ys, budget)
             pairs = zip(xs, ys, strict=False)
             if log:  # drawn as log10 on a linear axis, so the ticks can say 1e-3 (plotext wrote 0.00000000)
                 pts = [(x, math.log10(y)) for x, y in pairs if math.isfinite(y) and y > 0]
@@ -215,7 +214,7 @@ class Chart(PlotextPlot):
                 plt.plot(px, py, marker="braille", color=s.color)
         self._axes(x_lo, x_hi, ys_seen, log)
         plt.xlabel(self.x_label)
-        self.refresh()
+        self._send()
         self.post_message(self.Replotted(series))
 
     def _axes(self, x_lo: float, x_hi: float, ys: list[float], log: bool) -> None:

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Key
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 from textual.widgets import Input, Label, Static
 
 from rnntui.app.messages import PredictRequested
@@ -88,8 +88,8 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, HuntsUnits, Vertical, ca
         box = self.query_one("#heat-box", VerticalScroll)
         box.scroll_to(y=box.scroll_y + pages * max(1, box.size.height - 1), animate=False)
 
-    training: reactive[TrainingState] = reactive(TrainingState(), always_update=True)
-    predicting: reactive[PredictState] = reactive(PredictState, always_update=True)
+    training: reactive[TrainingState] = var(TrainingState(), always_update=True)
+    predicting: reactive[PredictState] = var(PredictState, always_update=True)
 
     def on_mount(self) -> None:
         self.prediction: Prediction | None = None

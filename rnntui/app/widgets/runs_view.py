@@ -17,7 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 from textual.widgets import DataTable, Static
 
 from rnntui.app.comparison import CompareState
@@ -50,8 +50,8 @@ class RunsView(Vertical):
         Binding("f5", "reload", "reload", tooltip="read the runs folder again"),
     ]
 
-    compare: reactive[CompareState | None] = reactive(None, always_update=True)
-    training: reactive[TrainingState] = reactive(TrainingState(), always_update=True)
+    compare: reactive[CompareState | None] = var(None, always_update=True)
+    training: reactive[TrainingState] = var(TrainingState(), always_update=True)
 
     def __init__(self, runs_dir: Path | None = None, **kwargs: str) -> None:
         super().__init__(**kwargs)

@@ -6,11 +6,13 @@ import math
 from collections.abc import Sequence
 
 from rnntui.app.state import Flow
-from rnntui.app.widgets.charts import CYCLE, Chart, Series, ema
+from rnntui.app.widgets.chart_data import ema
+from rnntui.app.widgets.charts import CYCLE, Chart, Series
 
 
 class LossChart(Chart):
     title_text = "loss"
+    grows = True
 
     def __init__(self, **kwargs: str) -> None:
         super().__init__(**kwargs)
@@ -39,6 +41,8 @@ class LossChart(Chart):
 
 
 class GradNormChart(Chart):
+    grows = True
+
     def __init__(self, **kwargs: str) -> None:
         super().__init__(**kwargs)
         self.steps: list[float] = []

@@ -12,9 +12,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 from textual.widgets import Static
 
+from rnntui.app.chrome import show
 from rnntui.app.plain import assemble, join, line
 from rnntui.app.state import Notice, TrainingState
 from rnntui.app.widgets.charts import Chart, ChartPanel, ChartRow, tab_text
@@ -98,7 +99,7 @@ class TrainView(RestylesItselfOnFocus, Vertical, can_focus=True):
             yield ChartPanel(GradNormChart(id="grad-chart"), id="chart-grad")
             yield ChartPanel(GradFlowChart(id="flow-chart"), id="chart-flow")
 
-    training: reactive[TrainingState] = reactive(TrainingState(), always_update=True)
+    training: reactive[TrainingState] = var(TrainingState(), always_update=True)
 
     def on_mount(self) -> None:
         self.chart = 0  # the chart shown when they are tabs
@@ -145,7 +146,7 @@ class TrainView(RestylesItselfOnFocus, Vertical, can_focus=True):
         """Redraw what changed: the numbers always (cheap), the charts' data when it changed (they
         redraw on their own timer), the notice and the samples when they changed."""
         goal = new.spec.goal if new.spec is not None else None
-        self.query_one("#metrics", Static).update(metrics_text(new, goal))
+        show(self.query_one("#metrics", Static), metrics_text(new, goal), layout=True)
         if new.spec is not old.spec or new.curves is not old.curves or new.flow is not old.flow:
             self._charts(old, new)
         if new.notice is not old.notice:

@@ -99,14 +99,13 @@ def test_the_sign_follows_the_previous_fit_not_the_decomposition():
     assert (xs - mirrored_xs).abs().mean() < 0.2 * xs.std()
 
 
-def test_the_sample_is_bounded_and_the_fit_takes_milliseconds():
+def test_the_sample_is_bounded_and_a_spent_budget_reads_one_batch():
     spec, task, model = lm()
     mapper = StateMapper(task, spec.train.batch_size)
     fit = mapper.fit(model)
     assert fit is not None
     assert 0 < len(fit.cloud.xs) <= MAX_STATES
     assert len(fit.cloud.xs) == len(fit.cloud.ys) == len(fit.cloud.classes)
-    assert fit.seconds < 1.0  # ~5 ms here; generous for a loaded CI machine
     one_batch = mapper.fit(model, budget_s=0.0)  # the budget spent at once: one batch is read, no more
     assert one_batch is not None and len(one_batch.cloud.xs) <= len(mapper.batches[0].x) * 12
 

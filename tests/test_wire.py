@@ -11,7 +11,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Callable
 
-from app_helpers import ready
+from app_helpers import ready, wait_for
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 from textual.geometry import Region
@@ -150,3 +150,38 @@ async def test_ten_more_steps_send_a_sliver_of_the_loss_chart():
         await pilot.pause()
         del chart.refresh
         assert 0 < sum(r.area for r in refreshed) < chart.size.area // 10
+
+
+async def test_a_keystrokes_second_answer_draws_only_what_it_adds(tmp_path):
+    """The predictor answers a keystroke twice: the next token and the steps first, then the
+    continuation, what it looks at and the map. The second answer redrew the output and the
+    heatmap as well, unchanged: every cell of both went down the wire again (char-lm's Predict sent
+    55 KB/s while training, twice the first answer's bytes)."""
+    from textual.widgets import Input, Static
+
+    from rnntui.app.widgets.heatmap import Heatmap
+    from rnntui.app.widgets.predict_view import PredictView
+
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("3")
+        view = app.query_one(PredictView)
+        prefix = app.query_one("#prefix", Input)
+        await wait_for(pilot, lambda: view.prediction is not None and view.prediction.prefix == prefix.value)
+        await wait_for(pilot, lambda: not view.partial)
+        calls: Counter[str] = Counter()
+
+        def every_call(name: str, method: Callable[..., object]) -> Callable[..., object]:
+            def wrapper(*args: object, **kwargs: object) -> object:
+                calls[name] += 1
+                return method(*args, **kwargs)
+
+            return wrapper
+
+        heatmap, output = app.query_one(Heatmap), app.query_one("#prediction", Static)
+        heatmap.update = every_call("heatmap", heatmap.update)  # type: ignore[method-assign]
+        output.update = every_call("output", output.update)  # type: ignore[method-assign]
+        await pilot.press("end", "L")
+        await wait_for(pilot, lambda: view.prediction.prefix == prefix.value and not view.partial)
+        assert calls == Counter(heatmap=1, output=1), dict(calls)

@@ -123,8 +123,14 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, HuntsUnits, Vertical, ca
         latest = new.latest
         if latest is not None and latest is not old.latest and latest.prefix == self.query_one("#prefix", Input).value:
             # (an answer for a prefix typed over since is dropped: a newer one is on its way)
+            # The second answer for a prefix adds only the slow parts: what the first drew stays
+            # (drawn again, its unchanged cells went down the wire again: ~2x the bytes while training).
+            rest_only = old.latest is not None and old.latest.partial and old.latest.prefix == latest.prefix
             self.prediction, self.table, self.partial = latest.prediction, latest.table, latest.partial
-            self.redraw()
+            if rest_only and not latest.partial:
+                self.redraw_rest()
+            else:
+                self.redraw()
             if self._hunt_waits:
                 self.run_hunt()
 
@@ -187,7 +193,13 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, HuntsUnits, Vertical, ca
         self.query_one("#prediction", Static).update(output_text(pred))
         self.render_heatmap()
         self.render_coloured()
-        if self.partial:  # the rest follows in a moment: the last prefix's stays until then
+        if not self.partial:  # else the rest follows in a moment: the last prefix's stays until then
+            self.redraw_rest()
+
+    def redraw_rest(self) -> None:
+        """What the prediction's second answer brings: the looks-at line, the continuation, the map."""
+        pred = self.prediction
+        if pred is None:
             return
         sal = self.table.saliency
         self.query_one(SaliencyLine).show(None if sal is None else Looked(pred.prefix, self.table.spans, sal))

@@ -63,8 +63,10 @@ def test_requests_return_at_once_and_the_child_trains_like_a_trainer_here() -> N
     ready = replies.next(p.Ready)
     reference = Trainer(hello())
     assert ready.params == reference.model.param_count() and client.pid != os.getpid()
+    first = replies.next(p.WeightsCopy).weights  # right after Ready, which carries no tensor
+    assert set(first) == set(reference.cpu_state())
     for k, v in reference.cpu_state().items():  # the same seeded initial weights
-        assert torch.equal(ready.weights[k], v), k
+        assert torch.equal(first[k], v), k
     assert replies.next(p.Stepped).step == 1
     reference.step()
     for _ in range(2):

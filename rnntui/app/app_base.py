@@ -7,9 +7,12 @@ app.py composes them. State changes only by replacing `training` (app/state.py).
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import Any
 
 from textual.app import App
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive, var
 from textual.timer import Timer
@@ -55,6 +58,12 @@ class AppBase(App[int]):
         self._fallback: ExperimentSpec | None = None  # rebuilt if opening a run fails
         self._quitting = False
         self._prefix_deferred = False  # Predict was opened before its network: the prefix, when ready
+        self.presets_asked = False  # load_torch has been called (once is enough)
+        self.loader: threading.Thread | None = None  # load_torch's thread
+        self.first_preset: Path | None = None  # the first frame's preset file
+        self.training_asked = False  # the first network was asked for from that file
+        self._early_replies: list[Message] | None = []  # replies before the views exist (None after)
+        self._network: tuple[ExperimentSpec, dict[str, Any]] | None = None  # Ready's, for the predictor
 
     def view(self, name: str) -> Widget:
         return self.query_one(f"#{name}")

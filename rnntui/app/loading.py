@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import threading
 from pathlib import Path
 
 from textual import on, work
@@ -45,9 +46,32 @@ def only_steps_differ(a: ExperimentSpec, b: ExperimentSpec | None) -> bool:
 
 
 class Loading(AppBase):
+    def start_first(self) -> None:
+        """The first network, from the preset file the first frame shows (once), before this process
+        has imported torch: the training process reads and validates the file. This process imports
+        torch and reads the presets (the menu's) once the network is ready (load_torch): measured on
+        the 2-core machine under a load of 7, the network was ready in 3.8 s so, in 5.2 s with the
+        app importing torch from its first frame on, as it did."""
+        if self.first_preset is not None and not self.training_asked:
+            self.training_asked = True
+            self._start(preset=self.first_preset, new_lesson=True)
+
+    def replay_early_replies(self) -> None:
+        """Replies that came before the views were mounted, handled now, in order."""
+        early, self._early_replies = self._early_replies, None
+        for message in early or ():
+            self._replied(message)
+
+    def load_presets(self) -> None:
+        """The presets (the menu's; reading them imports the task classes, and torch), once."""
+        if not self.presets_asked:
+            self.presets_asked = True
+            self.load_torch()
+
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load_torch(self) -> None:
         """torch takes a second or more to import: the first frame is already on screen."""
+        self.loader = threading.current_thread()
         try:
             from rnntui.app.torch_threads import helper_thread
             from rnntui.core.device import describe_device, resolve_device
@@ -66,8 +90,11 @@ class Loading(AppBase):
             self.notify(f"could not load torch: {message.error}", severity="error")
             return
         self.preset_entries = message.presets
-        self.training = dataclasses.replace(self.training, device=message.device)
+        if self.training.device == "…":  # (the training process's own word comes with Ready)
+            self.training = dataclasses.replace(self.training, device=message.device)
         settle_heap()
+        if self.training.spec is not None or self.link.running:
+            return  # the first network came from its preset file, and is ready (or being replaced)
         names = [e.name for e in self.preset_entries if e.spec is not None]
         wanted = self.initial_preset if self.initial_preset in names else ("hello" if "hello" in names else None)
         if wanted is None:
@@ -88,7 +115,13 @@ class Loading(AppBase):
         self._start(resume=message.path, new_lesson=True)
         self.action_view("predict")
 
-    def _start(self, spec: ExperimentSpec | None = None, resume: Path | None = None, new_lesson: bool = False) -> None:
+    def _start(
+        self,
+        spec: ExperimentSpec | None = None,
+        resume: Path | None = None,
+        new_lesson: bool = False,
+        preset: Path | None = None,
+    ) -> None:
         """A new training process for `spec` or the run at `resume` (the current one closes first;
         its run is saved). RNNTUI_TRAIN_THREADS, when set, fixes its thread count."""
         lesson = self.training.lesson + (1 if new_lesson else 0)
@@ -100,22 +133,32 @@ class Loading(AppBase):
             self.training, phase=Phase.BUILDING, waiting=None, lesson=lesson, pending=None, form_error=form_error
         )
         where = str(resume) if resume is not None else None
-        self.link.start(p.Order(spec=spec, resume=where, threads=threads_override()))
+        path = str(preset) if preset is not None else None
+        self.link.start(p.Order(spec=spec, resume=where, threads=threads_override(), preset=path))
 
     # ---- replies from the training process ---------------------------------------------------
     @on(TrainerReplied)
     def _replied(self, message: TrainerReplied) -> None:
+        if not self.views_ready and self._early_replies is not None:
+            self._early_replies.append(message)  # the first network was quicker than the views
+            return
         if not self.link.received(message) or not self.views_ready:
             return
         reply = message.reply
         self.training = reduce(self.training, reply)
+        if isinstance(reply, p.Ready | p.StartFailed):
+            self.load_presets()  # now that the training process has its own torch
         if isinstance(reply, p.Ready):
             settle_heap()
             self._fallback = None
-            self.predictor.load(Network(reply.spec, reply.task_state, reply.weights))
+            self._network = (reply.spec, reply.task_state)  # the predictor's, once the weights come
             self.link.request(p.WantWeights(self.current_view == "predict"))
         elif isinstance(reply, p.WeightsCopy):
-            self.predictor.weights(reply.weights)
+            if self._network is not None:  # the first copy, right after Ready
+                (spec, task_state), self._network = self._network, None
+                self.predictor.load(Network(spec, task_state, reply.weights))
+            else:
+                self.predictor.weights(reply.weights)
         elif isinstance(reply, p.StartFailed):
             self.notify(reply.reason, severity="error", timeout=10)
             if self._fallback is not None:  # a run that cannot be opened: the network before it comes back

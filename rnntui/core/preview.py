@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rnntui.core.errors import SpecError
@@ -25,6 +26,7 @@ from rnntui.core.spec import ExperimentSpec, GoalSpec, ModelSpec, TaskSpec, Trai
 class Preview:
     spec: ExperimentSpec
     params: int | None  # None when the task's sizes are not known yet
+    path: Path | None = None  # the file: the training process reads it (with the task classes)
 
 
 def preview_spec(data: Mapping[str, Any], default_name: str) -> ExperimentSpec:
@@ -61,5 +63,5 @@ def preview(name: str) -> Preview | None:
             continue
         sizes = recall(spec.task)
         params = None if sizes is None else param_count(spec.model, sizes.input, sizes.output, sizes.tokens_in)
-        return Preview(spec, params)
+        return Preview(spec, params, path)
     return None

@@ -6,13 +6,15 @@ thread-safe, like Textual's `post_message`). `request(cmd)` only writes to the p
 pause or a step, the end of a run, the process's death: all arrive as replies (trainer_protocol.py).
 
 Processes come from a fork server that has imported torch once (Linux, macOS): starting one costs a
-fork and building the model, not another second of `import torch`. `warm_up()` starts that server
-early, while the app itself is still importing torch.
+fork and building the model, not another second of `import torch`. `warm_up()` starts that server:
+the app starts it first thing when a core is idle (app/main.py), else right after its first frame.
+This module imports no torch: the app's process needs none to start a training.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pickle
 import sys
 import threading
@@ -30,16 +32,29 @@ START_TIMEOUT_S = 120.0  # a cold fork server imports torch first (2–4 s here;
 def _context() -> BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        # The first optimizer a process builds imports PyTorch's compiler stack (1.5 s here):
-        # optim_preload builds one, so the server pays it once for every child.
+        # What every child needs, imported once by the server (optim_preload.py says why it exists).
         ctx.set_forkserver_preload(["rnntui.core.trainer_child", "rnntui.core.optim_preload"])
         return ctx
     return multiprocessing.get_context("spawn")  # Windows
 
 
+def spare_core() -> bool:
+    """A core is idle now (the load average leaves one): a process started now runs beside this one
+    instead of taking its time. Measured on the 2-core machine with a load of about 2 from other
+    programs, the fork server started before the app's first frame made the frame 1.02 s instead of
+    0.48, and the network was ready no sooner (3.43 s against 3.24): with no core to spare, the
+    server's imports only take turns with the app's."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # (Windows)
+        return False
+    return load <= (os.cpu_count() or 1) - 1
+
+
 def warm_up() -> None:
     """Start the fork server now (it imports torch in the background) so the first child starts
-    fast. Call it from the thread that owns sys.stderr (see below)."""
+    fast; a no-op once it runs. Call it from the thread that owns sys.stderr (see below)."""
+    global _warm
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return
     _context()
@@ -54,6 +69,23 @@ def warm_up() -> None:
         forkserver.ensure_running()
     finally:
         sys.stderr = saved
+    _warm = True
+
+
+def warm() -> bool:
+    """warm_up() has started the fork server (a training process can be asked for from any thread)."""
+    return _warm
+
+
+_warm = False
+
+
+def child_entry(conn: Connection, order: p.Order) -> None:
+    """The training process's first call. It is here, not in trainer_child.py, so that naming it as a
+    process's target does not import the trainer (and torch) into the app; the fork server has."""
+    from rnntui.core.trainer_child import child_main
+
+    child_main(conn, order)
 
 
 class TrainerClient:
@@ -110,11 +142,9 @@ class TrainerClient:
 
     # ---- the reader thread ----------------------------------------------------------------------
     def _serve(self, order: p.Order) -> None:
-        from rnntui.core.trainer_child import child_main
-
         ctx = self._context or _context()
         conn, child_conn = ctx.Pipe()
-        proc = ctx.Process(target=child_main, args=(child_conn, order), name="rnntui-trainer", daemon=True)
+        proc = ctx.Process(target=child_entry, args=(child_conn, order), name="rnntui-trainer", daemon=True)
         try:
             proc.start()
         except Exception as exc:  # e.g. no fork server: reported, not raised into a thread

@@ -2,7 +2,8 @@
 
 parent → child (`Command`): Run, Step, Pause, Resume, Stop, WantWeights, Close.
 child → parent (`Reply`): Ready or StartFailed once; then Event (a trainer event), WeightsCopy (a CPU copy
-of the weights, for the predictor), Paused and Stepped (with the exact step), Idle (a run ended), and
+of the weights, for the predictor: the first one right after Ready, which carries no tensor so the
+app reads it without torch), Paused and Stepped (with the exact step), Idle (a run ended), and
 Crashed (a traceback, just before an exit nobody asked for). The parent adds Lost (the process ended
 unasked) and Closed (it ended after Close).
 
@@ -11,6 +12,9 @@ Every command is a request: the parent never waits for its answer, which arrives
 
 from __future__ import annotations
 
+import pickle
+import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,16 +24,54 @@ from rnntui.core.spec import ExperimentSpec
 if TYPE_CHECKING:  # the app's UI imports this module, and must not import torch with it
     import torch
 
-    Weights = dict[str, torch.Tensor]
+
+class Weights(Mapping[str, "torch.Tensor"]):
+    """A CPU copy of a network's weights (name → tensor) that crosses the pipe still pickled: the
+    app's reader thread passes it on without importing torch (a second or more, during which every
+    reply behind it waited: measured, a run's start reached the app 0.8–6 s after the training
+    process began it, on a busy 2-core machine), and whoever reads it first (the predictor's own
+    thread) unpickles it there."""
+
+    def __init__(self, tensors: Mapping[str, torch.Tensor]) -> None:
+        self._tensors: dict[str, torch.Tensor] | None = dict(tensors)
+        self._blob: bytes | None = None
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        with self._lock:
+            if self._blob is None:
+                self._blob = pickle.dumps(self._tensors, protocol=pickle.HIGHEST_PROTOCOL)
+            return {"blob": self._blob}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._tensors, self._blob, self._lock = None, state["blob"], threading.Lock()
+
+    def _loaded(self) -> dict[str, torch.Tensor]:
+        with self._lock:
+            if self._tensors is None:
+                self._tensors, self._blob = pickle.loads(self._blob), None  # type: ignore[arg-type]
+            return self._tensors
+
+    def __getitem__(self, name: str) -> torch.Tensor:
+        return self._loaded()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
 
 
 @dataclass(frozen=True)
 class Order:
-    """How the child builds its trainer: a fresh one for `spec`, or `resume` a run directory."""
+    """How the child builds its trainer: a fresh one for `spec`, for the preset file at `preset` (read
+    there: the app starts its first network before it has imported the task classes), or `resume` a
+    run directory."""
 
     spec: ExperimentSpec | None = None
     resume: str | None = None
     threads: int | None = None  # intra-op threads; None: the trainer's choice for this model
+    preset: str | None = None
 
 
 # ---- commands (parent → child) --------------------------------------------------------------------
@@ -91,7 +133,6 @@ class Ready(Reply):
     device: str
     threads: int
     run_dir: str | None
-    weights: Weights = field(repr=False)
     # The task's vocabulary and data fingerprint: the app's predictor reads prefixes with exactly the
     # trainer's vocabulary (a resumed run's is the checkpoint's, not one rebuilt from a changed file).
     task_state: dict[str, Any] = field(repr=False)

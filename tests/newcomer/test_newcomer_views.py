@@ -175,7 +175,8 @@ async def test_keys_pressed_while_the_network_loads_switch_views_and_predict_say
     into the prefix (and then overwritten by the example)."""
     app = RnnApp(runs_dir=str(tmp_path))
     load = app.load_torch
-    app.load_torch = lambda: None  # torch "is loading" until the test lets it
+    app.start_first = lambda: None  # the network "is loading" until the test lets it: not
+    app.load_torch = lambda: None  # started from the preset file, nor after torch and the presets
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.views_ready)
         await pilot.press("3")

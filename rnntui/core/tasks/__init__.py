@@ -53,20 +53,27 @@ _CACHE: dict[tuple[Any, ...], Task] = {}
 def build_task(spec: TaskSpec, state: Mapping[str, Any] | None = None) -> Task:
     """Generated-data tasks are cached by their parameters (and a checkpoint's vocabulary): building
     some takes a second, and tasks are read-only once built. Tasks that read a user's file are always
-    rebuilt. A task rebuilt for a checkpoint must have the checkpoint's vocabulary (check_state)."""
+    rebuilt. A task rebuilt for a checkpoint must have the checkpoint's vocabulary (check_state).
+
+    A task for training (no `state`) has its data made now, where a setting that leaves it none is
+    refused; one for a checkpoint has the vocabularies now and its data when first read (`load_data`
+    makes it: resuming does), so reading prefixes with a trained network makes none."""
     cls = get_task_class(spec.name)
     if spec.params.get("path"):
-        task = cls(spec.params, state=state)
-        if state is not None:
-            task.check_state(state)
-        return task
+        return _new(cls, spec, state)
     key = (spec.name, tuple(sorted(spec.params.items())), _state_key(state))
     if key not in _CACHE:
-        task = cls(spec.params, state=state)
-        if state is not None:
-            task.check_state(state)
-        _CACHE[key] = task
+        _CACHE[key] = _new(cls, spec, state)
     return _CACHE[key]
+
+
+def _new(cls: type[Task], spec: TaskSpec, state: Mapping[str, Any] | None) -> Task:
+    task = cls(spec.params, state=state)
+    if state is None:
+        task.load_data()
+    else:
+        task.check_state(state)
+    return task
 
 
 def _state_key(state: Mapping[str, Any] | None) -> str | None:

@@ -9,7 +9,7 @@ subject's number in memory across all of them (Linzen et al. 2016 tested LSTMs e
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -18,7 +18,7 @@ from rnntui.core.errors import SpecError
 from rnntui.core.tasks.base import Metrics, Param
 from rnntui.core.tasks.data import Batch, Vocab
 from rnntui.core.tasks.kinds import Family
-from rnntui.core.tasks.words import PoolTask, classify_pool, is_held_out, vocab_of
+from rnntui.core.tasks.words import Pool, PoolTask, classify_pool, is_held_out, vocab_of
 
 if TYPE_CHECKING:
     from rnntui.core.model import SequenceModel
@@ -44,24 +44,45 @@ PLACES = (
 LABELS = ("singular", "plural")
 
 
-def phrase(rng: random.Random) -> list[str]:
+PREPOSITIONS = ("near", "behind", "under")
+VERBS = ("liked", "saw", "chased")
+
+
+def below(rng: random.Random) -> Callable[[int], int]:
+    """`rng.randrange(n)` (and `rng.choice(seq)` is `seq[below(len(seq))]`), drawing exactly what
+    they draw (random.Random's `_randbelow`: as many bits as n has, drawn again while too large)
+    without their argument checks: cat-sat's data in 0.33 s of CPU instead of 0.41 (measured).
+    tests/test_preset_load.py checks the draws against random's own."""
+    bits = rng.getrandbits
+
+    def draw(n: int) -> int:
+        k = n.bit_length()
+        r = bits(k)
+        while r >= n:
+            r = bits(k)
+        return r
+
+    return draw
+
+
+def phrase(draw: Callable[[int], int]) -> list[str]:
     """One distractor phrase; its noun's number is random (an attractor half of the time)."""
-    n = rng.randrange(2)
-    kind = rng.randrange(4)
+    n = draw(2)
+    kind = draw(4)
     if kind == 0:
-        return [rng.choice(("near", "behind", "under")), "the", rng.choice(PLACES)[n]]
+        return [PREPOSITIONS[draw(3)], "the", PLACES[draw(len(PLACES))][n]]
     if kind == 1:
-        return ["with", "the", rng.choice(NOUNS)[n]]
+        return ["with", "the", NOUNS[draw(len(NOUNS))][n]]
     if kind == 2:
-        return [",", "which", "the", rng.choice(NOUNS)[n], rng.choice(("liked", "saw", "chased")), ","]
-    return ["that", rng.choice(("liked", "saw", "chased")), "the", rng.choice(NOUNS)[n]]
+        return [",", "which", "the", NOUNS[draw(len(NOUNS))][n], VERBS[draw(3)], ","]
+    return ["that", VERBS[draw(3)], "the", NOUNS[draw(len(NOUNS))][n]]
 
 
-def sentence(rng: random.Random, distractors: int) -> tuple[list[str], str]:
-    number = rng.randrange(2)
-    words = ["the", rng.choice(NOUNS)[number]]
+def sentence(draw: Callable[[int], int], distractors: int) -> tuple[list[str], str]:
+    number = draw(2)
+    words = ["the", NOUNS[draw(len(NOUNS))][number]]
     for _ in range(distractors):
-        words += phrase(rng)
+        words += phrase(draw)
     return words, LABELS[number]
 
 
@@ -85,7 +106,15 @@ class AgreementTask(PoolTask):
         super().__init__(params, state)
         if not 0 <= self.p["max_distractors"] <= 20:
             raise SpecError("task.max_distractors must be 0–20")
+        # The vocabulary is everything the grammar can say, so no held-out word is unknown.
+        every = [w for pair in NOUNS + PLACES for w in pair]
+        every += ["the", "near", "behind", "under", "with", ",", "which", "that", "liked", "saw", "chased"]
+        self.in_vocab = vocab_of([every], (Vocab.PAD, Vocab.UNK))
+        self.out_vocab = Vocab(LABELS)
+
+    def make_pools(self) -> tuple[Pool, Pool]:
         rng = random.Random(31)
+        draw = below(rng)
         top = self.p["max_distractors"]
         train, val, val_k = [], [], []
         seen: set[str] = set()
@@ -94,8 +123,8 @@ class AgreementTask(PoolTask):
         for _ in range(20 * (self.p["sentences"] + 2000)):
             if len(train) >= self.p["sentences"] and len(val) >= 2000:
                 break
-            k = rng.randint(0, top)
-            words, label = sentence(rng, k)
+            k = draw(top + 1)  # rng.randint(0, top)
+            words, label = sentence(draw, k)
             key = " ".join(words)
             if key in seen:
                 continue
@@ -106,15 +135,8 @@ class AgreementTask(PoolTask):
                     val_k.append(k)
             elif len(train) < self.p["sentences"]:
                 train.append((words, label))
-        # The vocabulary is everything the grammar can say, so no held-out word is unknown.
-        every = [w for pair in NOUNS + PLACES for w in pair]
-        every += ["the", "near", "behind", "under", "with", ",", "which", "that", "liked", "saw", "chased"]
-        self.in_vocab = vocab_of([every], (Vocab.PAD, Vocab.UNK))
-        self.out_vocab = Vocab(LABELS)
-        self.train_pool = classify_pool(train, self.in_vocab, self.out_vocab)
-        self.val_pool = classify_pool(val, self.in_vocab, self.out_vocab)
         self.val_distractors = torch.tensor(val_k)
-        self.check_pools()
+        return classify_pool(train, self.in_vocab, self.out_vocab), classify_pool(val, self.in_vocab, self.out_vocab)
 
     @torch.no_grad()
     def evaluate(self, model: SequenceModel, batches: Sequence[Batch]) -> Metrics:

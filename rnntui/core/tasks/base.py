@@ -164,7 +164,8 @@ class Task:
 
     def load_data(self) -> None:
         """Read the task's own data now (before training a task rebuilt from a checkpoint), checking
-        that it is the data the checkpoint was trained on. Generated data needs nothing."""
+        that it is the data the checkpoint was trained on; make generated pools now (PoolTask).
+        Data generated batch by batch needs nothing."""
 
     @staticmethod
     def generator(seed: int, step: int, salt: int = 0) -> torch.Generator:

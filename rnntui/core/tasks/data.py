@@ -6,6 +6,7 @@ need these shapes without needing to know what a task is.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -104,12 +105,34 @@ def move(t: torch.Tensor, device: torch.device) -> torch.Tensor:
 
 def pad_sequences(seqs: Sequence[Sequence[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Right-pad id lists into (N, T_max) and return lengths (N,)."""
-    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
-    width = int(lengths.max()) if len(seqs) else 0
-    out = torch.full((len(seqs), max(1, width)), pad, dtype=torch.long)
-    for i, s in enumerate(seqs):
-        if s:
-            out[i, : len(s)] = torch.tensor(s, dtype=torch.long)
+    lengths = [len(s) for s in seqs]
+    width = max(1, max(lengths, default=0))
+    # The rows laid end to end in one int64 array, then one copy into a tensor: a row at a time took
+    # two torch calls per example (1.7 s for translate's 40,000 pairs), a tensor from nested lists
+    # 0.1 s for cat-sat's 20,000 sentences; this, 0.03 s.
+    flat, fill = array("q"), [pad] * width
+    for s in seqs:
+        flat.extend(s)
+        flat.extend(fill[: width - len(s)])
+    out = torch.frombuffer(flat, dtype=torch.long).clone() if flat else torch.zeros(0, dtype=torch.long)
+    return out.view(len(seqs), width), torch.tensor(lengths, dtype=torch.long)
+
+
+def padded(seqs: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """`pad_sequences` padded with 0: a table of short id lists to gather rows from."""
+    return pad_sequences(seqs, 0)
+
+
+def concat_padded(parts: Sequence[tuple[torch.Tensor, torch.Tensor]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each row's parts laid end to end, right-padded with `pad`, and the rows' lengths: what
+    `pad_sequences` makes of the concatenated lists, in a few tensor operations. A part is ids
+    (N, W) whose first `lengths[i]` in row i count, and those lengths (N,)."""
+    src = torch.cat([ids for ids, _ in parts], 1)
+    kept = torch.cat([torch.arange(ids.shape[1]) < n[:, None] for ids, n in parts], 1)
+    lengths = torch.stack([n for _, n in parts]).sum(0)
+    out = torch.full((src.shape[0], max(1, int(lengths.max()) if len(lengths) else 0)), pad, dtype=torch.long)
+    rows = torch.arange(src.shape[0])[:, None].expand_as(src)
+    out[rows[kept], (kept.long().cumsum(1) - 1)[kept]] = src[kept]
     return out, lengths
 
 

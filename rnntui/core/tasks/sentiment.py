@@ -15,7 +15,7 @@ import torch
 from rnntui.core.tasks.base import Metrics, Param
 from rnntui.core.tasks.data import Batch, Vocab
 from rnntui.core.tasks.kinds import Family
-from rnntui.core.tasks.words import PoolTask, classify_pool, is_held_out, vocab_of, words
+from rnntui.core.tasks.words import Pool, PoolTask, classify_pool, is_held_out, vocab_of, words
 
 if TYPE_CHECKING:
     from rnntui.core.model import SequenceModel
@@ -64,15 +64,18 @@ class SentimentTask(PoolTask):
 
     def __init__(self, params: Mapping[str, Any] | None = None, state: Mapping[str, Any] | None = None):
         super().__init__(params, state)
-        data = sentences()
-        self.in_vocab = vocab_of((words(s) for s, _, _ in data), (Vocab.PAD, Vocab.UNK))
+        self.data = sentences()
+        self.in_vocab = vocab_of((words(s) for s, _, _ in self.data), (Vocab.PAD, Vocab.UNK))
         self.out_vocab = Vocab(LABELS)
-        train = [(words(s), lab) for s, lab, _ in data if not is_held_out(s, self.p["held_out"])]
-        val = [(s, lab, neg) for s, lab, neg in data if is_held_out(s, self.p["held_out"])]
-        self.train_pool = classify_pool(train, self.in_vocab, self.out_vocab)
-        self.val_pool = classify_pool([(words(s), lab) for s, lab, _ in val], self.in_vocab, self.out_vocab)
+
+    def make_pools(self) -> tuple[Pool, Pool]:
+        train = [(words(s), lab) for s, lab, _ in self.data if not is_held_out(s, self.p["held_out"])]
+        val = [(s, lab, neg) for s, lab, neg in self.data if is_held_out(s, self.p["held_out"])]
         self.val_negated = torch.tensor([neg for _, _, neg in val])
-        self.check_pools()
+        return (
+            classify_pool(train, self.in_vocab, self.out_vocab),
+            classify_pool([(words(s), lab) for s, lab, _ in val], self.in_vocab, self.out_vocab),
+        )
 
     @torch.no_grad()
     def evaluate(self, model: SequenceModel, batches: Sequence[Batch]) -> Metrics:

@@ -5,13 +5,14 @@ spelling out a number (one-to-many, the captioning shape: one input, a sequence 
 from __future__ import annotations
 
 import itertools
+import zlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import torch
 
 from rnntui.core.tasks.base import Metrics, Param
-from rnntui.core.tasks.data import Batch, Token, Vocab, exact_match, pad_sequences
+from rnntui.core.tasks.data import IGNORE, Batch, Token, Vocab, concat_padded, exact_match, padded
 from rnntui.core.tasks.kinds import Family, InputKind, OutputKind
 from rnntui.core.tasks.words import Pool, PoolTask, decoder_targets, is_held_out, vocab_of
 
@@ -26,7 +27,6 @@ class GenerationTask(PoolTask):
 
     output_kind = OutputKind.CLASSES
     metric_name = "exact_match"
-    val_pool: Pool
 
     @torch.no_grad()
     def evaluate(self, model: SequenceModel, batches: Sequence[Batch]) -> Metrics:
@@ -78,12 +78,67 @@ def noun_phrase(det: str, adj: str | None, noun: str) -> tuple[list[str], list[s
     return en, es
 
 
-def translations() -> list[tuple[list[str], list[str]]]:
-    phrases = [noun_phrase(d, a, n) for d, a, n in itertools.product(DETERMINERS, [None, *ADJECTIVES], NOUNS)]
-    out = []
-    for (s_en, s_es), verb, (o_en, o_es) in itertools.product(phrases, VERBS, phrases):
-        out.append((s_en + [verb] + o_en, s_es + [VERBS[verb]] + o_es))
-    return out
+def phrases() -> list[tuple[list[str], list[str]]]:
+    return [noun_phrase(d, a, n) for d, a, n in itertools.product(DETERMINERS, [None, *ADJECTIVES], NOUNS)]
+
+
+VAL_PAIRS = 1000
+
+
+class Grammar:
+    """Every sentence pair the grammar allows, subject phrase × verb × object phrase (141,120), by
+    number, in that order; none is made as words: a pool is its pairs' ids, assembled from the
+    phrases' ids as tensors (making every pair as lists of words, then ids, took 1.8 s)."""
+
+    def __init__(self) -> None:
+        self.phrases, self.verbs = phrases(), list(VERBS)
+
+    def __len__(self) -> int:
+        return len(self.phrases) ** 2 * len(self.verbs)
+
+    def words(self) -> tuple[list[list[str]], list[list[str]]]:
+        """Every English and every Spanish word, as the sentences have them (for the vocabularies)."""
+        return [p[0] for p in self.phrases] + [self.verbs], [p[1] for p in self.phrases] + [list(VERBS.values())]
+
+    def split(self, held_out: float, train_pairs: int) -> tuple[list[int], list[int]]:
+        """The pairs in a seeded order, the held-out ones (by the English sentence's hash, as
+        `is_held_out`) up to VAL_PAIRS, the others up to `train_pairs`."""
+        order = torch.randperm(len(self), generator=torch.Generator().manual_seed(5)).tolist()
+        n_phrases, n_verbs = len(self.phrases), len(self.verbs)
+        english = [" ".join(en) for en, _ in self.phrases]
+        # The hash of "subject verb object", from that of "subject verb " (crc32 runs on).
+        heads = [[zlib.crc32(f"{s} {v} ".encode()) for v in self.verbs] for s in english]
+        tails = [o.encode() for o in english]
+        train: list[int] = []
+        val: list[int] = []
+        for i in order:
+            subject, rest = divmod(i, n_verbs * n_phrases)
+            verb, obj = divmod(rest, n_phrases)
+            if zlib.crc32(tails[obj], heads[subject][verb]) % 1000 < held_out * 1000:
+                if len(val) < VAL_PAIRS:
+                    val.append(i)
+            elif len(train) < train_pairs:
+                train.append(i)
+            if len(val) >= VAL_PAIRS and len(train) >= train_pairs:
+                break  # (the rest of the order adds nothing)
+        return train, val
+
+    def pool(self, pairs: Sequence[int], in_vocab: Vocab, out_vocab: Vocab) -> Pool:
+        """The pairs' English ids, Spanish targets (with EOS) and decoder inputs (BOS first)."""
+        idx = torch.tensor(pairs, dtype=torch.long)
+        n_phrases = len(self.phrases)
+        subject, verb, obj = idx // (len(self.verbs) * n_phrases), idx // n_phrases % len(self.verbs), idx % n_phrases
+        en, en_n = padded([[in_vocab.stoi[w] for w in en] for en, _ in self.phrases])
+        es, es_n = padded([[out_vocab.stoi[w] for w in es] for _, es in self.phrases])
+        verb_en = torch.tensor([[in_vocab.stoi[v]] for v in self.verbs])[verb]
+        verb_es = torch.tensor([[out_vocab.stoi[VERBS[v]]] for v in self.verbs])[verb]
+        one = torch.ones(len(idx), dtype=torch.long)
+        x, lengths = concat_padded([(en[subject], en_n[subject]), (verb_en, one), (en[obj], en_n[obj])], in_vocab.pad)
+        words = [(es[subject], es_n[subject]), (verb_es, one), (es[obj], es_n[obj])]
+        eos, bos = torch.full((len(idx), 1), out_vocab.eos), torch.full((len(idx), 1), out_vocab.bos)
+        y, _ = concat_padded([*words, (eos, one)], IGNORE)
+        y_in, _ = concat_padded([(bos, one), *words], out_vocab.pad)
+        return Pool(x, y, lengths, y_in)
 
 
 class TranslateTask(GenerationTask):
@@ -99,27 +154,15 @@ class TranslateTask(GenerationTask):
 
     def __init__(self, params: Mapping[str, Any] | None = None, state: Mapping[str, Any] | None = None):
         super().__init__(params, state)
-        pairs = translations()
-        self.in_vocab = vocab_of((en for en, _ in pairs), (Vocab.PAD, Vocab.UNK))
-        self.out_vocab = vocab_of((es for _, es in pairs), OUT_SPECIALS)
-        g = torch.Generator().manual_seed(5)
-        order = torch.randperm(len(pairs), generator=g).tolist()
-        train, val = [], []
-        for i in order:
-            en, es = pairs[i]
-            if is_held_out(" ".join(en), self.p["held_out"]):
-                if len(val) < 1000:
-                    val.append((en, es))
-            elif len(train) < self.p["train_pairs"]:
-                train.append((en, es))
-        self.train_pool = self._pool(train)
-        self.val_pool = self._pool(val)
-        self.check_pools()
+        self.grammar = Grammar()
+        english, spanish = self.grammar.words()
+        self.in_vocab = vocab_of(english, (Vocab.PAD, Vocab.UNK))
+        self.out_vocab = vocab_of(spanish, OUT_SPECIALS)
 
-    def _pool(self, pairs: Sequence[tuple[list[str], list[str]]]) -> Pool:
-        x, lengths = pad_sequences([[self.in_vocab.stoi[w] for w in en] for en, _ in pairs], self.in_vocab.pad)
-        y, y_in = decoder_targets([es for _, es in pairs], self.out_vocab)
-        return Pool(x, y, lengths, y_in)
+    def make_pools(self) -> tuple[Pool, Pool]:
+        train, val = self.grammar.split(self.p["held_out"], self.p["train_pairs"])
+        make = self.grammar.pool
+        return make(train, self.in_vocab, self.out_vocab), make(val, self.in_vocab, self.out_vocab)
 
 
 # ---- spell a number ----------------------------------------------------------------------------
@@ -160,10 +203,11 @@ class SpellNumberTask(GenerationTask):
     def __init__(self, params: Mapping[str, Any] | None = None, state: Mapping[str, Any] | None = None):
         super().__init__(params, state)
         self.out_vocab = vocab_of([spell(n) for n in range(1000)], OUT_SPECIALS)
+
+    def make_pools(self) -> tuple[Pool, Pool]:
         train = [n for n in range(1000) if not is_held_out(f"n{n}", self.p["held_out"])]
         val = [n for n in range(1000) if is_held_out(f"n{n}", self.p["held_out"])]
-        self.train_pool, self.val_pool = self._pool(train), self._pool(val)
-        self.check_pools()
+        return self._pool(train), self._pool(val)
 
     def _pool(self, numbers: Sequence[int]) -> Pool:
         x = torch.tensor([digit_features(n) for n in numbers])

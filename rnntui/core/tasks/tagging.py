@@ -17,7 +17,7 @@ import torch
 from rnntui.core.tasks.base import Metrics, Param
 from rnntui.core.tasks.data import IGNORE, Batch, Vocab
 from rnntui.core.tasks.kinds import Family
-from rnntui.core.tasks.words import PoolTask, is_held_out, tagging_pool, vocab_of
+from rnntui.core.tasks.words import Pool, PoolTask, is_held_out, tagging_pool, vocab_of
 
 if TYPE_CHECKING:
     from rnntui.core.model import SequenceModel
@@ -113,14 +113,17 @@ class TaggingTask(PoolTask):
 
     def __init__(self, params: Mapping[str, Any] | None = None, state: Mapping[str, Any] | None = None):
         super().__init__(params, state)
-        examples = self.examples()
-        self.in_vocab = vocab_of((ws for ws, _ in examples), (Vocab.PAD, Vocab.UNK))
+        self.data = self.examples()
+        self.in_vocab = vocab_of((ws for ws, _ in self.data), (Vocab.PAD, Vocab.UNK))
         self.out_vocab = Vocab(self.tags)
-        train = [e for e in examples if not is_held_out(" ".join(e[0]), 0.15)]
-        val = [e for e in examples if is_held_out(" ".join(e[0]), 0.15)]
-        self.train_pool = tagging_pool(train, self.in_vocab, self.out_vocab)
-        self.val_pool = tagging_pool(val[:2000], self.in_vocab, self.out_vocab)
-        self.check_pools()
+
+    def make_pools(self) -> tuple[Pool, Pool]:
+        train = [e for e in self.data if not is_held_out(" ".join(e[0]), 0.15)]
+        val = [e for e in self.data if is_held_out(" ".join(e[0]), 0.15)]
+        return (
+            tagging_pool(train, self.in_vocab, self.out_vocab),
+            tagging_pool(val[:2000], self.in_vocab, self.out_vocab),
+        )
 
     def examples(self) -> list[tuple[list[str], list[str]]]:
         raise NotImplementedError

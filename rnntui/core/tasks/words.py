@@ -76,6 +76,13 @@ class Pool:
         return [self.batch(torch.arange(i, min(i + n, len(self)))) for i in range(0, len(self), n)]
 
 
+def check_pools(name: str, train: Pool, val: Pool) -> None:
+    """Settings that leave no training or no held-out example cannot train or be evaluated."""
+    if len(train) == 0 or len(val) == 0:
+        part = "training" if len(train) == 0 else "held-out"
+        raise SpecError(f"task {name!r} with these settings has no {part} examples; use the defaults")
+
+
 def tagging_pool(examples: Sequence[tuple[Sequence[str], Sequence[str]]], in_vocab: Vocab, out_vocab: Vocab) -> Pool:
     x, lengths = pad_sequences([[in_vocab.stoi[w] for w in ws] for ws, _ in examples], in_vocab.pad)
     y, _ = pad_sequences([[out_vocab.stoi[t] for t in ts] for _, ts in examples], IGNORE)
@@ -90,23 +97,44 @@ def classify_pool(examples: Sequence[tuple[Sequence[str], str]], in_vocab: Vocab
 
 def decoder_targets(seqs: Sequence[Sequence[str]], out_vocab: Vocab) -> tuple[torch.Tensor, torch.Tensor]:
     """Targets (with EOS, IGNORE-padded) and decoder inputs (BOS + shifted, PAD-padded)."""
-    ids = [[out_vocab.stoi[w] for w in s] + [out_vocab.eos] for s in seqs]
+    stoi, eos, bos = out_vocab.stoi, out_vocab.eos, out_vocab.bos
+    ids = [[stoi[w] for w in s] + [eos] for s in seqs]
     y, _ = pad_sequences(ids, IGNORE)
-    y_in, _ = pad_sequences([[out_vocab.bos] + s[:-1] for s in ids], out_vocab.pad)
+    y_in, _ = pad_sequences([[bos] + s[:-1] for s in ids], out_vocab.pad)
     return y, y_in
 
 
 class PoolTask(Task):
-    """A task whose examples are pre-built pools (`train_pool`, `val_pool`) of word sequences."""
+    """A task whose examples are pools (`train_pool`, `val_pool`) of word sequences, made by
+    `make_pools` when first read (`load_data` reads them now). Training reads them before its first
+    step (build_task makes them at once); a task rebuilt from a checkpoint's vocabulary for reading
+    prefixes (the app's predictor) never does: it made translate's 40,000 pairs a second time."""
 
-    train_pool: Pool
-    val_pool: Pool
+    _pools: tuple[Pool, Pool] | None = None
 
-    def check_pools(self) -> None:
-        """Settings that leave no training or no held-out example cannot train or be evaluated."""
-        if len(self.train_pool) == 0 or len(self.val_pool) == 0:
-            part = "training" if len(self.train_pool) == 0 else "held-out"
-            raise SpecError(f"task {self.name!r} with these settings has no {part} examples; use the defaults")
+    def make_pools(self) -> tuple[Pool, Pool]:
+        """The training and the held-out pool (a subclass that has pools makes them here; one that
+        makes its batches otherwise, such as reverse, has none)."""
+        raise NotImplementedError
+
+    def pools(self) -> tuple[Pool, Pool]:
+        if self._pools is None:
+            pools = self.make_pools()
+            check_pools(self.name, *pools)
+            self._pools = pools
+        return self._pools
+
+    @property
+    def train_pool(self) -> Pool:
+        return self.pools()[0]
+
+    @property
+    def val_pool(self) -> Pool:
+        return self.pools()[1]
+
+    def load_data(self) -> None:
+        if type(self).make_pools is not PoolTask.make_pools:
+            self.pools()
 
     def train_batch(self, step: int, batch_size: int, seed: int) -> Batch:
         return self.train_pool.take(self.generator(seed, step), batch_size)

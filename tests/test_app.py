@@ -9,6 +9,7 @@ from rnntui.app.app import RnnApp
 from rnntui.app.messages import TrainerReplied
 from rnntui.app.state import Phase
 from rnntui.app.widgets.form import Choice
+from rnntui.app.widgets.heatmap import Heatmap
 from rnntui.app.widgets.presets_screen import PresetsScreen
 from rnntui.core import events as ev
 from rnntui.core import trainer_protocol as p
@@ -85,7 +86,7 @@ async def test_typing_in_predict_updates_the_prediction(tmp_path):
         assert app.query_one("#prefix", Input).value == "HELL"
         assert app.training.step == 0, "typing 's' or digits in the input must not trigger keys"
         assert "next token" in str(app.query_one("#prediction", Static).content)
-        heat = app.query_one("#heatmap", Static).content.plain
+        heat = app.query_one(Heatmap).plain
         assert [row.split()[0] for row in heat.splitlines()[2:]] == list("HELL")  # one row per fed step
 
 

@@ -68,7 +68,7 @@ async def test_attention_is_drawn_a_row_per_written_token_and_a_column_per_read_
         table = view.table
         assert len(table.attention) == len(table.written) >= 1  # a row per token written, </s> included
         assert all(len(row) == 4 and abs(sum(row) - 1) < 1e-4 for row in table.attention)
-        shown = str(app.query_one(Heatmap).content).splitlines()
+        shown = app.query_one(Heatmap).plain.splitlines()
         assert shown[1].split() == ["a", "b", "c", "d"]  # the source tokens over their columns
         assert len(shown) == 2 + len(table.written)
         assert [line.split()[0] for line in shown[2:]] == list(table.written)
@@ -77,7 +77,7 @@ async def test_attention_is_drawn_a_row_per_written_token_and_a_column_per_read_
         await wait_for(pilot, lambda: view.prediction.prefix == "abcde")
         await pilot.pause()
         assert all(len(row) == 5 for row in view.table.attention)
-        assert str(app.query_one(Heatmap).content).splitlines()[1].split() == ["a", "b", "c", "d", "e"]
+        assert app.query_one(Heatmap).plain.splitlines()[1].split() == ["a", "b", "c", "d", "e"]
 
 
 async def test_without_attention_the_list_does_not_offer_it(tmp_path) -> None:

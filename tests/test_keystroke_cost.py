@@ -92,7 +92,7 @@ async def test_the_heatmap_converts_only_the_new_row(monkeypatch) -> None:
             built.clear()
             shown.show(heat_rows(rows[:n], tokens, width=150))
             await pilot.pause()
-            assert shown.content.plain.splitlines()[-1].split()[0] == tokens[n - 1]
+            assert shown.plain.splitlines()[-1].split()[0] == tokens[n - 1]
             return len(built)
 
     assert await new_rows(201) == await new_rows(3) == 1

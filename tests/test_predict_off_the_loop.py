@@ -9,6 +9,7 @@ from torch.overrides import TorchFunctionMode
 
 from rnntui.app.app import RnnApp
 from rnntui.app.widgets.form import Choice
+from rnntui.app.widgets.heatmap import Heatmap
 from rnntui.app.widgets.predict_view import PredictView
 
 
@@ -39,5 +40,5 @@ async def test_typing_and_drawing_the_heatmap_run_no_torch_on_the_event_loop(tmp
             await pilot.pause()
             view.redraw()
         assert calls.names == []
-        assert "forget gate f" in str(app.query_one("#heatmap").content)
+        assert "forget gate f" in app.query_one(Heatmap).plain
         assert "unit 3" in str(app.query_one("#coloured").content)

@@ -15,7 +15,7 @@ from textual.fuzzy import Matcher
 from rnntui.app.chrome import status_text, topbar_text
 from rnntui.app.commands import highlight
 from rnntui.app.widgets.build_view import lesson_text
-from rnntui.app.widgets.heatmap import heat_text
+from rnntui.app.widgets.heatmap import heat_rows
 from rnntui.app.widgets.predict_text import continuation_text, hunt_text, output_text, shown_token
 from rnntui.app.widgets.presets_screen import preset_details, preset_line
 from rnntui.core.hunt import Unit
@@ -66,9 +66,10 @@ def test_predictions_hunt_and_heatmap(s: str) -> None:
     shows(said(Translated((s,))), s)
     shows(continuation_text(s, s, s), s[-30:])
     shows(hunt_text(s, [Unit(0, 0, 1, 0.5)]), s)
-    heat = heat_text([[0.1, -0.2]], [s])
-    assert is_safe(heat.plain)
-    assert one_line(s.replace("\n", "↵").replace(" ", "␣"))[:2] in heat.plain
+    laid = heat_rows([[0.1, -0.2]], [s])
+    heat = "\n".join([laid.head.plain, *(build().plain for _, build in laid.rows)])
+    assert is_safe(heat)
+    assert one_line(s.replace("\n", "↵").replace(" ", "␣"))[:2] in heat
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)

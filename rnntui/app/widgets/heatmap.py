@@ -11,8 +11,9 @@ from typing import Any
 from rich.color import Color
 from rich.style import Style
 from rich.text import Text
-from textual.content import Content
-from textual.widgets import Static
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.widget import Widget
 
 from rnntui.core.textsafe import one_line
 
@@ -103,25 +104,6 @@ def _background(colour: Color) -> Style:
     return Style(bgcolor=colour)
 
 
-def heat_text(
-    matrix: Sequence[Sequence[float]],
-    tokens: Sequence[str],
-    width: int = 78,
-    max_steps: int = 48,
-    signed: bool = True,
-    highlight: int | None = None,
-    title: str = "",
-    skipped: int = 0,
-) -> Text:
-    """The heatmap as one Text (heat_rows, joined): what Heatmap.show draws, row for row."""
-    laid = heat_rows(matrix, tokens, width, max_steps, signed, highlight, title, skipped)
-    text = laid.head.copy()
-    for _, build in laid.rows:
-        text.append("\n")  # (not rstrip(): the cells are coloured spaces)
-        text.append_text(build())
-    return text
-
-
 def title_line(text: Text, title: str, scale: float, signed: bool, notes: list[str], width: int) -> None:
     """The title, the colour scale from its lowest to its highest value, and the notes."""
     text.append(title, style="bold")
@@ -164,26 +146,67 @@ def coloured_prefix(prefix: str, values: Sequence[float | None]) -> Text:
     return text
 
 
-class Heatmap(Static):
-    """The heatmap, drawn from HeatRows. A row is converted to Textual's Content once and kept
-    while it stays on screen: typing one more token adds one row and scrolls one out, so a
-    keystroke converts one row, not all 48 (converting every cell's style was ~60 ms a keystroke
-    on the 2-core machine, the bulk of the time from a key to its repainted prediction)."""
+class Heatmap(Widget):
+    """The heatmap, drawn from HeatRows line by line (Textual's line API). A row is rendered to a
+    Strip once and kept while it stays on screen: typing one more token adds one row and scrolls
+    one out, so a keystroke renders one row, not all 48 (converting every cell's style was ~60 ms
+    a keystroke on the 2-core machine). Drawing the view is then copying strips: as a Static, the
+    heatmap's Content was laid out again at every repaint, 3–4 ms of the 10–20 ms it took to show
+    Predict with the event loop stopped (tests/test_app_stall.py)."""
 
     DEFAULT_CSS = "Heatmap { height: auto; width: auto; }"
 
-    def on_mount(self) -> None:
-        self._rows: dict[tuple[Any, ...], Content] = {}
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 (Textual's name)
+        super().__init__(id=id)
+        self._rows: dict[tuple[Any, ...], Strip] = {}
+        self._lines: list[Strip] = []
+        self._text: list[str] = []  # the lines as plain text (tests and the walk read them)
+
+    @property
+    def plain(self) -> str:
+        return "\n".join(self._text)
 
     def show(self, laid: HeatRows) -> None:
-        console = self.app.console
-        kept: dict[tuple[Any, ...], Content] = {}
-        lines = [Content.from_rich_text(laid.head, console=console)]
+        kept: dict[tuple[Any, ...], Strip] = {}
+        lines, text = self._strips(laid.head)
         for key, build in laid.rows:
             row = self._rows.get(key)
             if row is None:
-                row = Content.from_rich_text(build(), console=console)
+                row = self._strips(build())[0][0]
             kept[key] = row
             lines.append(row)
+            text.append(row.text)
         self._rows = kept  # only the rows on screen: the cache never outgrows the view
-        self.update(Content("\n").join(lines))
+        self.update(lines, text)
+
+    def show_text(self, shown: Text) -> None:
+        """Any other table (attention's), drawn as it is."""
+        self._rows = {}
+        self.update(*self._strips(shown))
+
+    def update(self, lines: list[Strip], text: list[str]) -> None:
+        """The one repaint: the height changes with the rows (a layout), else only the lines."""
+        before = (len(self._lines), self._width())
+        self._lines, self._text = lines, text
+        self.refresh(layout=(len(lines), self._width()) != before)
+
+    def _strips(self, text: Text) -> tuple[list[Strip], list[str]]:
+        lines = text.split("\n", allow_blank=True)
+        console = self.app.console
+        return [Strip(line.render(console), line.cell_len) for line in lines], [line.plain for line in lines]
+
+    def _width(self) -> int:
+        return max((line.cell_length for line in self._lines), default=0)
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return self._width()
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._lines)
+
+    def render_line(self, y: int) -> Strip:
+        style = self.rich_style
+        width = self.size.width
+        if y >= len(self._lines):
+            return Strip.blank(width, style)
+        return self._lines[y].crop_extend(0, width, style).apply_style(style)

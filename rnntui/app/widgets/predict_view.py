@@ -66,7 +66,7 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, HuntsUnits, Vertical, ca
         yield Note(id="hunt-result")
         yield Note(id="coloured")
         with VerticalScroll(id="heat-box", can_focus=False):
-            yield Heatmap("", id="heatmap")
+            yield Heatmap(id="heatmap")
         yield StateMapPanel(id="state-map")  # in the heatmap's place after m (state_map.py)
 
     def on_key(self, event: Key) -> None:
@@ -223,7 +223,7 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, HuntsUnits, Vertical, ca
         width = self.query_one("#heat-box").content_size.width or self.content_size.width or 78
         if what == "attention":
             shown = attention_text(table.attention, table.tokens, table.written, width, ATTENTION_TITLE)
-            self.query_one(Heatmap).update(shown)
+            self.query_one(Heatmap).show_text(shown)
             return
         signed = what in ("hidden", "cell", "g", "n")
         title = f"{QUANTITY_NAMES.get(what, what)} · {self.query_one('#layer', Choice).label}"

@@ -18,6 +18,7 @@ from rnntui.app.plain import assemble, line
 from rnntui.app.predict_state import PredictState
 from rnntui.app.state import Phase, TrainingState
 from rnntui.app.widgets.attention_text import attention_text
+from rnntui.app.widgets.fitted import Fitted
 from rnntui.app.widgets.form import Choice, PredictInput
 from rnntui.app.widgets.heatmap import Heatmap, heat_rows
 from rnntui.app.widgets.neuron_hunt import HuntsUnits
@@ -56,8 +57,8 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, HuntsUnits, Vertical, ca
         yield Static(LOADING, id="predict-hint")
         yield Note(id="predict-notice")
         with Horizontal(id="predict-top"):
-            yield Static("", id="prediction")
-            yield Static("", id="continuation")
+            yield Fitted("", id="prediction")
+            yield Fitted("", id="continuation")
         with Horizontal(id="heat-controls"):
             yield Choice([("layer 1", "0,0")], id="layer")
             yield Choice([("hidden h", "hidden")], id="quantity")

@@ -113,7 +113,7 @@ async def type_and_time(pilot, view: PredictView, chars: str) -> tuple[list[floa
 
 async def measure(preset: str, size: tuple[int, int], keys: int, long: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
-    with tempfile.TemporaryDirectory() as runs:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as runs:  # (the run may still be closing)
         app = RnnApp(preset, runs_dir=runs)
         async with app.run_test(size=size) as pilot:
             await ready(pilot, preset)

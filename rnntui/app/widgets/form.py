@@ -16,8 +16,9 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import reactive
+from textual.reactive import Reactive, reactive
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import OptionList
@@ -129,6 +130,11 @@ class NumberField(PlainInput):
 
 class PredictInput(PlainInput):
     BINDINGS = FIELD_KEYS[:2]  # ↑/↓ move between fields; space types a space here
+    # The text's width is the field's virtual width, and Widget's asks for a layout pass when it
+    # changes: at every key, a whole-screen layout and repaint (~12 ms here) for a field whose box
+    # never changes (its width is the row's, its height one line). The field scrolls by its own
+    # scroll offset, which reads this value as it is set.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
     def __init__(self, *, placeholder: str, id: str, max_length: int = 0, type: str = "text") -> None:
         super().__init__(

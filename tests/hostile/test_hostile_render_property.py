@@ -67,7 +67,7 @@ def test_predictions_hunt_and_heatmap(s: str) -> None:
     shows(continuation_text(s, s, s), s[-30:])
     shows(hunt_text(s, [Unit(0, 0, 1, 0.5)]), s)
     laid = heat_rows([[0.1, -0.2]], [s])
-    heat = "\n".join([laid.head.plain, *(build().plain for _, build in laid.rows)])
+    heat = "\n".join([laid.head.plain, *("".join(seg.text for seg in build()) for _, build in laid.rows)])
     assert is_safe(heat)
     assert one_line(s.replace("\n", "↵").replace(" ", "␣"))[:2] in heat
 

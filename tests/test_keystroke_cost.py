@@ -130,3 +130,38 @@ def test_the_thread_answers_the_next_token_before_the_continuation() -> None:
     assert not second.partial and second.prefix == "HELL"
     assert second.prediction.output.continuation and second.table.saliency is not None
     assert second.prediction.output.top == first.prediction.output.top
+
+
+class Calls(TorchFunctionMode):
+    """Counts every torch function a keystroke calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        self.calls += 1
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize(
+    "preset, words",
+    [("sentiment", "the film was good and not bad " * 20), ("sine", " ".join(f"{i % 7 / 7:.2f}" for i in range(200)))],
+    ids=["class-per-step", "forecast-per-step"],
+)
+def test_a_per_step_reading_is_one_tensor_op_at_any_length(preset, words) -> None:
+    """A class per step (many→one) and a forecast per step: each step's output was read with its
+    own softmax or element read, so a keystroke at step 120 made ~600 torch calls where one at step
+    3 made ~80 (1.1–3.7 ms at 400–512 tokens, benchmarks/predict_latency.py)."""
+    torch.manual_seed(0)
+    task, model = build(resolve(preset))
+    predictor = Predictor(model, task)
+    assert predictor.incremental
+    tokens = words.split(" ")
+    calls = []
+    for n in (3, 120):
+        predictor.feed(" ".join(tokens[: n - 1])).table()
+        with Calls() as counted:
+            predictor.feed(" ".join(tokens[:n])).table()
+        calls.append(counted.calls)
+    assert calls[0] == calls[1]

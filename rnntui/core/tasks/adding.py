@@ -17,7 +17,7 @@ from rnntui.core.errors import SpecError
 from rnntui.core.tasks.base import Param, Task
 from rnntui.core.tasks.data import Batch, Token
 from rnntui.core.tasks.kinds import Family, InputKind, OutputKind
-from rnntui.core.tasks.series import tokenize_floats
+from rnntui.core.tasks.series import Rescan, tokenize_floats
 
 
 class AddingTask(Task):
@@ -41,6 +41,7 @@ class AddingTask(Task):
         super().__init__(params, state)
         if self.p["seq_len"] < 4:
             raise SpecError("task.seq_len must be 4 or more for the adding problem")
+        self._rescan = Rescan(marked_floats)
 
     def make(self, g: torch.Generator, n: int) -> Batch:
         t = self.p["seq_len"]
@@ -66,8 +67,13 @@ class AddingTask(Task):
         return {"kind": "floats", "marker": "*", "norm": [0.0, 1.0]}
 
     def tokenize(self, text: str) -> list[Token]:
-        return tokenize_floats(text, marker="*")
+        return self._rescan(text)
 
     @property
     def baseline(self) -> float:
         return 1.0 / 6.0
+
+
+def marked_floats(text: str, pos: int) -> list[Token]:
+    """The adding problem's numbers, `*` marking the two to add (from pos on)."""
+    return tokenize_floats(text, marker="*", pos=pos)

@@ -14,7 +14,7 @@ import itertools
 import math
 import re
 from array import array
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +32,14 @@ FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 SINE_SCALE = 1.0 / math.sqrt(7.0 / 12.0)
 
 
-def tokenize_floats(text: str, marker: str | None = None) -> list[Token]:
-    """Split on whitespace/commas; each number is a token, anything else is marked unknown."""
+WORD = re.compile(r"[^\s,;]+")
+
+
+def tokenize_floats(text: str, marker: str | None = None, pos: int = 0) -> list[Token]:
+    """Split on whitespace/commas; each number is a token, anything else is marked unknown. From
+    `pos` on (offsets stay the text's own)."""
     out = []
-    for m in re.finditer(r"[^\s,;]+", text):
+    for m in WORD.finditer(text, pos):
         word = m.group()
         flag = 0.0
         if marker and word.endswith(marker):
@@ -48,6 +52,33 @@ def tokenize_floats(text: str, marker: str | None = None) -> list[Token]:
                 continue
         out.append(Token(m.group(), m.start(), m.end(), value=(0.0, 0.0) if marker else (0.0,), unknown=True))
     return out
+
+
+class Rescan:
+    """A tokenizer of separated words that reads again only what typing can have changed: a
+    keystroke at the end of 500 numbers re-read all 500 (~1.7 ms in Python, growing with the prefix).
+    A token that ends before the first changed character is followed by the same separator as
+    before, so it is the same token; scanning resumes after the last of those. Any other edit (one
+    in the middle) resumes at the first token it touches. `scan(text, pos)` gives the tokens from pos."""
+
+    def __init__(self, scan: Callable[[str, int], list[Token]]) -> None:
+        self.scan = scan
+        self.last: tuple[str, list[Token]] = ("", [])  # one tuple: threads see a whole pair
+
+    def __call__(self, text: str) -> list[Token]:
+        before, tokens = self.last
+        if text.startswith(before):
+            same = len(before)
+        elif before.startswith(text):
+            same = len(text)
+        else:
+            same = 0
+        keep = len(tokens)
+        while keep and tokens[keep - 1].end >= same:
+            keep -= 1
+        out = tokens[:keep] + self.scan(text, tokens[keep - 1].end if keep else 0)
+        self.last = (text, out)
+        return list(out)  # the caller's own list
 
 
 MAX_VALUE = 1e15
@@ -116,6 +147,7 @@ class SineTask(Task):
             raise SpecError("task.seq_len must be 2 or more")
         self.series: torch.Tensor | None = None
         self.norm = (0.0, 1.0)
+        self._rescan: tuple[tuple[float, float], Rescan] | None = None  # tokenize's, for its norm
         self.source: Source | None = None
         self._saved: Source | None = None  # the fingerprint of the CSV a checkpoint was trained on
         self._from_state = state is not None
@@ -190,7 +222,13 @@ class SineTask(Task):
         return {"kind": "floats", "marker": None, "norm": list(self.norm)}
 
     def tokenize(self, text: str) -> list[Token]:
-        toks = tokenize_floats(text)
+        rescan = self._rescan
+        if rescan is None or rescan[0] != self.norm:  # tokens carry normalised values: new norm, new reading
+            rescan = self._rescan = (self.norm, Rescan(self._normalised))
+        return rescan[1](text)
+
+    def _normalised(self, text: str, pos: int) -> list[Token]:
+        toks = tokenize_floats(text, pos=pos)
         mean, std = self.norm
         for t in toks:
             assert t.value is not None

@@ -20,6 +20,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 from rnntui.core import device as device_mod
+from rnntui.core import events as ev
 from rnntui.core.experiment import build_model, build_task
 from rnntui.core.model import fused_runner, make_rnn
 from rnntui.core.predictor import Predictor
@@ -135,6 +136,43 @@ def test_the_predictor_reads_its_own_cpu_copy():
     assert predictor.feed("HELL").output == before  # until the next copy, the predictor is unchanged
     moved = {k for k, v in trainer.cpu_state().items() if not torch.equal(v, weights[k])}
     assert moved, "the trained weights did change"
+
+
+@cuda
+@needs_cuda
+def test_the_apps_training_process_trains_on_the_gpu(tmp_path):
+    # The app trains in a child of a fork server: CUDA must start there (never in a forked copy of a
+    # process that already holds a CUDA context), and the weights it sends the app arrive on the CPU.
+    import queue
+
+    from rnntui.core import trainer_protocol as proto
+    from rnntui.core.trainer_client import TrainerClient
+
+    replies: queue.Queue[proto.Reply] = queue.Queue()
+    client = TrainerClient(replies.put)
+
+    def next_of(kind: type[proto.Reply]) -> proto.Reply:
+        while True:
+            reply = replies.get(timeout=120)
+            assert not isinstance(reply, (proto.StartFailed, proto.RunFailed, proto.Crashed, proto.Lost)), reply
+            if isinstance(reply, kind):
+                return reply
+
+    client.start(proto.Order(spec=resolve("hello")))  # the preset's own device: auto
+    ready = next_of(proto.Ready)
+    assert ready.device.startswith("cuda"), ready.device
+    client.request(proto.Run(0.1, str(tmp_path), steps=200))
+    finished = None
+    while finished is None:
+        reply = next_of(proto.Event)
+        if isinstance(reply.event, ev.Finished):
+            finished = reply.event
+    assert finished.step == 200
+    client.request(proto.WantWeights(True))
+    weights = next_of(proto.WeightsCopy).weights
+    assert all(t.device.type == "cpu" for t in weights.values())
+    client.close()
+    next_of(proto.Closed)
 
 
 def max_diff(a, b) -> float:

@@ -16,7 +16,7 @@ import torch
 
 from rnntui.core import events as ev
 from rnntui.core.runs import RunDir
-from rnntui.core.step_engine import Row
+from rnntui.core.step_engine import Row, clip_as_float32, clipped
 
 OnEvent = Callable[[ev.Event], None]
 # What metrics.jsonl keeps: Started and Checkpointed describe the process, not the curve.
@@ -35,8 +35,9 @@ class Window:
 
 
 class PendingSteps:
-    def __init__(self, layer_names: list[str]) -> None:
+    def __init__(self, layer_names: list[str], clip: float | None) -> None:
         self.layer_names = layer_names
+        self.clip32 = clip_as_float32(clip)
         self.rows: list[torch.Tensor] = []
         self.tokens = 0
 
@@ -56,7 +57,7 @@ class PendingSteps:
         of them is not finite (the event's points end there). The pending list is emptied."""
         rows: list[list[float]] = torch.stack(self.rows).tolist()  # the one host sync per report
         first = last_step - len(rows) + 1
-        bad = next((i for i, r in enumerate(rows) if not all(map(math.isfinite, r[: Row.CLIPPED]))), None)
+        bad = next((i for i, r in enumerate(rows) if not all(map(math.isfinite, r[: Row.FIRST_LAYER]))), None)
         kept = rows if bad is None else rows[: bad + 1]
         points = [self._point(first + i, r, window.lr) for i, r in enumerate(kept)]
         seconds = max(window.seconds, 1e-9)
@@ -75,7 +76,7 @@ class PendingSteps:
             step=step,
             loss=row[Row.LOSS],
             grad_norm=row[Row.GRAD_NORM],
-            clipped=row[Row.CLIPPED] > 0.5,
+            clipped=clipped(row[Row.GRAD_NORM], self.clip32),
             layer_norms=dict(zip(self.layer_names, row[Row.FIRST_LAYER :], strict=True)),
             lr=lr,
         )

@@ -1,13 +1,15 @@
 """One training step: forward, backward, clip, optimizer step. Its telemetry stays on the device.
 
-A step returns one small tensor, `[loss, pre-clip grad norm, clipped, norm of each layer group...]`
-(see `Row`), still on the training device: the loop stacks a report's rows and copies them to the host
+A step returns one small tensor, `[loss, pre-clip grad norm, norm of each layer group...]` (see
+`Row`), still on the training device: the loop stacks a report's rows and copies them to the host
 in one transfer (reporting.py). Nothing here reads a value back: a `.item()` per step would make the
 host wait for a GPU, and on any device it makes the next step wait for this one.
 """
 
 from __future__ import annotations
 
+import math
+import struct
 from collections.abc import Iterable
 
 import torch
@@ -19,9 +21,27 @@ from rnntui.core.tasks.data import Batch
 
 
 class Row:
-    """Where each figure sits in a step's telemetry row; the layer groups' norms follow FIRST_LAYER."""
+    """Where each figure sits in a step's telemetry row; the layer groups' norms follow FIRST_LAYER.
+    Whether a step was clipped is not in it: the report compares GRAD_NORM with the clip on the host
+    (`clipped`), where a flag computed here cost two device operations a step."""
 
-    LOSS, GRAD_NORM, CLIPPED, FIRST_LAYER = 0, 1, 2, 3
+    LOSS, GRAD_NORM, FIRST_LAYER = 0, 1, 2
+
+
+def clip_as_float32(clip: float | None) -> float | None:
+    """The clip as the device compares it, in float32: `clipped` compares the norm with this, where
+    the float64 clip (0.1 is 0.1000000000000000055…) could disagree with the device at the boundary."""
+    if clip is None:
+        return None
+    try:
+        return struct.unpack("f", struct.pack("f", clip))[0]
+    except OverflowError:  # beyond float32: no norm reaches it
+        return math.inf
+
+
+def clipped(grad_norm: float, clip32: float | None) -> bool:
+    """Whether `clip_grads_with_norm_` scaled this step's gradients (its norm exceeded the clip)."""
+    return clip32 is not None and grad_norm > clip32
 
 
 def make_optimizer(name: str, params: Iterable[nn.Parameter], lr: float, device: torch.device) -> torch.optim.Optimizer:
@@ -60,7 +80,11 @@ class StepEngine:
         self.groups = [params for _, params in groups]
         self.params = [p for params in self.groups for p in params]
         device = next(model.parameters()).device
-        self.zero = torch.zeros((), device=device)  # a group without gradients this step, and "not clipped"
+        self.zero = torch.zeros((), device=device)  # a group without gradients this step
+        # On a GPU a small network's step waits on the host launching kernels, not on arithmetic:
+        # there the groups' norms come from one concatenation of the gradients (G + 3 launches, not
+        # ~3 per group). On the CPU that concatenation would be one more pass over memory.
+        self.one_pass_norms = device.type == "cuda"
 
     def step(self, batch: Batch) -> torch.Tensor:
         """One update on `batch` (already on the device); its telemetry row, on the device."""
@@ -68,21 +92,22 @@ class StepEngine:
         self.optimizer.zero_grad(set_to_none=True)
         loss = self._forward_backward(batch)
         per_layer, total = self._grad_norms()
-        clipped = self.zero
         if self.clip is not None:
             # The norm is already known: no second pass over the gradients, and no host read of it
             # (clip_grads_with_norm_ scales by min(1, clip / norm) on the device).
             nn.utils.clip_grads_with_norm_(self.params, self.clip, total)
-            clipped = (total > self.clip).float()
         self.optimizer.step()
-        return torch.cat([loss.float().view(1), total.view(1), clipped.view(1), per_layer])
+        return torch.cat([loss.float().view(1), total.view(1), per_layer])
 
     def _grad_norms(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Each layer group's gradient norm (G,) and the total norm: the norm of the groups' norms."""
-        norms = []
-        for params in self.groups:
-            grads = [p.grad for p in params if p.grad is not None]  # e.g. an unused initial state
-            norms.append(nn.utils.get_total_norm(grads).float() if grads else self.zero)
+        grads = [[p.grad for p in params if p.grad is not None] for params in self.groups]  # e.g. an unused h0
+        if self.one_pass_norms:
+            flat = torch.cat([g.reshape(-1) for group in grads for g in group])
+            parts = flat.split([sum(g.numel() for g in group) for group in grads])
+            norms = [torch.linalg.vector_norm(part).float() if part.numel() else self.zero for part in parts]
+        else:
+            norms = [nn.utils.get_total_norm(group).float() if group else self.zero for group in grads]
         per_layer = torch.stack(norms)
         return per_layer, torch.linalg.vector_norm(per_layer)
 

@@ -45,7 +45,7 @@ class Training:
         self.model = build_model(spec, self.task).to(self.device)
         self.optimizer = make_optimizer(spec.train.optimizer, self.model.parameters(), spec.train.lr, self.device)
         self.engine = StepEngine(self.model, self.optimizer, spec.train, self.task.supports_tbptt)
-        self.pending = PendingSteps(self.engine.layer_names)
+        self.pending = PendingSteps(self.engine.layer_names, self.engine.clip)
         self.scores = Scores(spec, self.task, self.device)
         self.prober = GradientProbe(self.scores.probe_batch)
         self.last_good = LastGood()

@@ -68,6 +68,58 @@ def test_incremental_equals_from_scratch(ops, rnd):
         same(inc.feed(text), Predictor(LM.model, LM.task).feed(text))
 
 
+SERIES = make("sine", {"seq_len": 10}, pattern="many_to_one", cell="gru")
+
+
+def same_table(a, b) -> None:
+    """Two trace tables, field by field (the incremental one's rows are gathered from step to step)."""
+    assert (a.tokens, a.spans, a.first) == (b.tokens, b.spans, b.first)
+    assert dict(a.hidden) == dict(b.hidden)
+    assert set(a.heat) == set(b.heat)
+    for key in a.heat:
+        assert torch.allclose(torch.tensor(a.heat[key]), torch.tensor(b.heat[key]), atol=1e-6), key
+
+
+@HYPO
+@given(edits, st.randoms(use_true_random=False), st.sampled_from(["chars", "numbers"]))
+def test_tables_built_key_after_key_equal_tables_built_at_once(ops, rnd, kind):
+    # Every step's tokens, spans and hidden rows are kept from one key's table to the next, matched by
+    # the step and token objects: an edit anywhere, a moved token, a shorter prefix must all show.
+    inc = Predictor(LM.model, LM.task) if kind == "chars" else Predictor(SERIES.model, SERIES.task)
+    digits = {"H": "1", "E": "2.5", "L": "-3", "O": "0.5", " ": " ", "W": "7", "R": "1e1", "D": ",", "X": "x"}
+    text = ""
+    for op, ch in ops:
+        ch = ch if kind == "chars" else digits.get(ch, ch)
+        if op == "append":
+            text += ch
+        elif op == "backspace":
+            text = text[:-1]
+        elif op == "insert":
+            i = rnd.randint(0, len(text))
+            text = text[:i] + ch + text[i:]
+        elif text:
+            i = rnd.randint(0, len(text) - 1)
+            text = text[:i] + ch + text[i + 1 :]
+        fresh = Predictor(inc.model, inc.task)
+        same_table(inc.feed(text).table(), fresh.feed(text).table())
+
+
+def test_a_key_at_step_200_gathers_one_step(monkeypatch):
+    from rnntui.core.prediction import StepView
+
+    text = "HELLO WORLD " * 20
+    predictor = Predictor(LM.model, LM.task)
+    predictor.feed(text[:-1]).table()
+    calls = []
+    values = StepView.values
+    monkeypatch.setattr(StepView, "values", lambda self, what: calls.append(what) or values(self, what))
+    prediction = predictor.feed(text)
+    table = prediction.table()
+    names = len({"hidden", "cell", *prediction.steps[0].gates})
+    heat = names * (len(prediction.steps) - table.first)  # the heatmap's window: 64 steps, each quantity
+    assert len(prediction.steps) == 240 and len(calls) - heat == 1  # every step's hidden row: was 240
+
+
 def test_one_keystroke_costs_one_step(monkeypatch):
     calls = []
     real = predictor_mod.trace_stack

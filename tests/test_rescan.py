@@ -1,5 +1,6 @@
-"""Typing reads again only what it changed (issue 15, target 4a): the float tokenizers rescan from
-the last token an edit can have touched, and always give what reading the whole prefix gives."""
+"""Typing reads again only what it changed (issue 15, target 4a): the float and character tokenizers
+rescan from the last token an edit can have touched, and always give what reading the whole prefix
+gives."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ import dataclasses
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rnntui.core.experiment import build_task
+from rnntui.core.presets import resolve
+from rnntui.core.spec import set_value
 from rnntui.core.tasks import series
 from rnntui.core.tasks.adding import AddingTask, marked_floats
+from rnntui.core.tasks.data import common_prefix
 from rnntui.core.tasks.series import Rescan, SineTask, tokenize_floats
 
 CHARS = ["0", "1", ".", "5", "-", "e", "*", " ", ",", ";", "x", "  ", "12.5", "\n"]
@@ -51,3 +56,55 @@ def test_a_key_at_the_end_of_500_numbers_reads_one_or_two(monkeypatch) -> None:
     assert len(task.tokenize(text + "5 0.2*")) == 501  # a new number, marked
     assert len(task.tokenize(text[:-4])) == 499  # a deletion
     assert read == [1, 2, 1]  # tokens read per key, the last one touched on (was 500, 501, 499)
+
+
+def chars_as_read_whole(task, text: str) -> list[tuple]:
+    """The character tokenizer's definition: the whole text normalised, one token per character."""
+    norm = task.normalise(text)[: len(text)]
+    stoi, unk = task.in_vocab.stoi, task.in_vocab.unk
+    return [(ch, i, i + 1, stoi.get(ch, unk), None, ch not in stoi) for i, ch in enumerate(norm)]
+
+
+LETTERS = ["H", "e", "l", "L", "O", " ", "ß", "Σ", "'", "α", "\u0130", "ﬃ", "\n", "wo"]
+char_edit = st.tuples(
+    st.sampled_from(["type", "delete", "replace"]), st.lists(st.sampled_from(LETTERS), max_size=8), st.integers(0, 30)
+)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.sampled_from(["upper", "lower", "keep"]), st.lists(char_edit, min_size=1, max_size=12))
+def test_characters_read_again_from_the_first_change_read_as_the_whole_text(case, edits) -> None:
+    # Casing can change a text's length (ß → SS, ﬃ → FFI) and a sigma's form depends on what
+    # follows it (Σ → σ or ς): the tokens kept must still be the whole text's.
+    task = build_task(set_value(resolve("hello"), "task", "case", case).task)
+    text = ""
+    for kind, chars, n in edits:
+        typed = "".join(chars)
+        if kind == "type":
+            text += typed
+        elif kind == "delete":
+            text = text[: max(0, len(text) - n)]
+        else:
+            at = min(n, len(text))
+            text = text[:at] + typed + text[at + 1 :]
+        assert [dataclasses.astuple(t) for t in task.tokenize(text)] == chars_as_read_whole(task, text), text
+
+
+def test_a_key_at_the_end_of_500_characters_reads_one_or_two(monkeypatch) -> None:
+    task = build_task(resolve("char-lm").task)
+    text = "the cat sat on the mat. " * 21
+    task.tokenize(text)
+    read: list[int] = []
+    real = task._read_chars
+    monkeypatch.setattr(task, "_read_chars", lambda norm, start: read.append(len(norm) - start) or real(norm, start))
+    assert len(task.tokenize(text + "a")) == len(text) + 1
+    assert len(task.tokenize(text + "ab")) == len(text) + 2
+    assert len(task.tokenize(text)) == len(text)  # two deletions
+    assert len(task.tokenize("X" + text[1:])) == len(text)  # the first character replaced: all again
+    assert read == [1, 1, 0, len(text)]  # was the whole prefix each time
+
+
+def test_common_prefix_is_the_first_difference() -> None:
+    for a, b in [("", ""), ("abc", "abd"), ("abc", "ab"), ("x", "y"), ("hello", "hello"), ("a" * 500, "a" * 499 + "b")]:
+        expected = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+        assert common_prefix(a, b) == common_prefix(b, a) == expected

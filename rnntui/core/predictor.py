@@ -21,7 +21,7 @@ from rnntui.core.decoding import Memory, greedy
 from rnntui.core.labels import stack_labels
 from rnntui.core.model import SequenceModel, State, fused_runner
 from rnntui.core.outputs import Ranked
-from rnntui.core.prediction import Prediction, StepView, step_views
+from rnntui.core.prediction import Gathered, Prediction, StepView, step_views
 from rnntui.core.readers import READERS, ReadOptions
 from rnntui.core.saliency import saliency
 from rnntui.core.tasks.base import Task
@@ -60,6 +60,8 @@ class Predictor:
         self._keys: list[Any] = []
         self._states: list[State] = []
         self._views: list[StepView] = []
+        self._tokens: list[Token] = []  # the tokens the views were last given
+        self._gathered = Gathered()  # every step's plain values, for the tables of the next keys
         self._win_start = 0
         self._full: tuple[list[Any], list[StepView], State | None] | None = None
 
@@ -82,12 +84,11 @@ class Predictor:
         return (t.id, t.value)
 
     def _feed_incremental(self, fed: list[Token]) -> tuple[list[StepView], State | None]:
-        keys = [self._key(t) for t in fed]
-        common = 0
-        for a, b in zip(self._keys, keys, strict=False):
-            if a != b:
-                break
-            common += 1
+        keys = [(t.id, t.value) for t in fed]  # _key, inlined: this runs over the whole prefix
+        common = len(self._keys)
+        if keys[:common] != self._keys:  # typing at the end: one comparison of two lists, at C speed
+            pairs = enumerate(zip(self._keys, keys, strict=False))
+            common = next((i for i, (a, b) in pairs if a != b), min(common, len(keys)))
         del self._keys[common:], self._states[common:], self._views[common:]
         for i in range(common, len(fed)):
             prev = self._states[-1] if self._states else None
@@ -98,9 +99,15 @@ class Predictor:
             self._keys.append(keys[i])
             self._states.append(stack.h_n)
             self._views.append(view)
-        # Tokens keep their positions in the current prefix even when their key is unchanged.
-        for v, t in zip(self._views, fed, strict=False):
+        # Tokens keep their positions in the current prefix even when their key is unchanged. The
+        # tokenizers hand back the very tokens they kept, so only those after the first new one move.
+        moved = len(self._tokens)
+        if self._tokens != fed[:moved]:  # identical objects compare at C speed
+            pairs = enumerate(zip(self._tokens, fed, strict=False))
+            moved = next((i for i, (a, b) in pairs if a is not b), min(moved, len(fed)))
+        for v, t in zip(self._views[moved:], fed[moved:], strict=False):
             v.token = t
+        self._tokens = fed[: len(self._views)]
         return list(self._views), (self._states[-1] if self._states else None)
 
     def _step_output(self, stack: StackTrace) -> torch.Tensor | None:
@@ -173,7 +180,8 @@ class Predictor:
         read = READERS[self.task.family].read(self, prefix, fed, ReadOptions(generate, temperature, seed))
         if read.notice:
             notes.append(read.notice)
-        return Prediction(prefix, tokens, win_start, read.output, read.steps, tuple(notes), self.layer_names)
+        layers = self.layer_names
+        return Prediction(prefix, tokens, win_start, read.output, read.steps, tuple(notes), layers, self._gathered)
 
     def saliency(self, prefix: str) -> Saliency:
         """What the prediction for `prefix` looks at: one value per fed token (core/saliency.py)."""

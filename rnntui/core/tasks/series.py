@@ -23,7 +23,7 @@ import torch
 from rnntui.core.errors import SpecError
 from rnntui.core.fileio import read_regular
 from rnntui.core.tasks.base import Param, Task
-from rnntui.core.tasks.data import Batch, Token
+from rnntui.core.tasks.data import Batch, Token, common_prefix
 from rnntui.core.tasks.kinds import Family, InputKind, OutputKind
 from rnntui.core.tasks.owntext import MAX_TEXT_BYTES, Source, check_unchanged, fingerprint
 
@@ -67,12 +67,7 @@ class Rescan:
 
     def __call__(self, text: str) -> list[Token]:
         before, tokens = self.last
-        if text.startswith(before):
-            same = len(before)
-        elif before.startswith(text):
-            same = len(text)
-        else:
-            same = 0
+        same = common_prefix(before, text)
         keep = len(tokens)
         while keep and tokens[keep - 1].end >= same:
             keep -= 1

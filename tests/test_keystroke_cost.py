@@ -165,3 +165,34 @@ def test_a_per_step_reading_is_one_tensor_op_at_any_length(preset, words) -> Non
             predictor.feed(" ".join(tokens[:n])).table()
         calls.append(counted.calls)
     assert calls[0] == calls[1]
+
+
+@pytest.mark.parametrize(
+    "preset, words",
+    [("sentiment", "the film was good and not bad " * 20), ("sine", " ".join(f"{i % 7 / 7:.2f}" for i in range(200)))],
+    ids=["class-per-step", "forecast-per-step"],
+)
+def test_a_key_reads_its_new_step_only_and_reads_as_a_fresh_predictor(preset, words, monkeypatch) -> None:
+    """Each step's class or forecast is made once, when the step is: a key at step 120 read all 120
+    again (one softmax, but 120 stacked tensors and 120 new objects)."""
+    from rnntui.core import readers
+
+    torch.manual_seed(0)
+    task, model = build(resolve(preset))
+    predictor = Predictor(model, task)
+    tokens = words.split(" ")
+    for n in range(1, 121):  # typed a word at a time
+        predictor.feed(" ".join(tokens[:n]))
+    read: list[int] = []
+    top_each, denormalise = readers.top_each, task.denormalise
+    monkeypatch.setattr(readers, "top_each", lambda p, outs: read.append(len(outs)) or top_each(p, outs))
+    monkeypatch.setattr(task, "denormalise", lambda v: read.append(1) or denormalise(v))
+    typed = " ".join(tokens[:121])
+    got = predictor.feed(typed).output
+    assert read == [1], read
+    fresh = Predictor(model, task).feed(typed).output
+    if preset == "sine":
+        assert len(got.values) == 121 and got.values == pytest.approx(fresh.values, abs=1e-5)
+    else:
+        assert [r.label for r in got.per_step] == [r.label for r in fresh.per_step] and len(got.per_step) == 121
+        assert [r.p for r in got.per_step] == pytest.approx([r.p for r in fresh.per_step], abs=1e-5)

@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from rnntui.core.outputs import Output, Translated
+from rnntui.core.outputs import Output, Ranked, Translated
 from rnntui.core.tasks.data import Token
 from rnntui.core.trace import StackTrace
 from rnntui.core.trace_table import HEAT_STEPS, Rows, TraceTable
@@ -32,6 +32,8 @@ class StepView:
     # the predictor keeps its views from keystroke to keystroke, so a keystroke converts its new
     # step only (converting every step's was the part of a keystroke that grew with the prefix).
     plain: dict[str, list[list[tuple[float, ...]]]] = field(default_factory=dict, repr=False, compare=False)
+    # What a reader made of this step's output (core/readers.py each_step), made once per step too.
+    read: dict[str, Ranked | float] = field(default_factory=dict, repr=False, compare=False)
 
     def values(self, what: str) -> list[list[tuple[float, ...]]]:
         """`what` (hidden, cell or a gate) as plain numbers, [layer][direction] → one row of units."""

@@ -7,8 +7,9 @@ here (READERS, the one place), which turns the head's outputs into the typed out
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import torch
 
@@ -92,15 +93,28 @@ def top_each(p: Predictor, outputs: list[torch.Tensor]) -> list[Ranked]:
     return [Ranked(vocab.itos[i], b) for i, b in zip(index.tolist(), best.tolist(), strict=True)]
 
 
+T = TypeVar("T", Ranked, float)
+
+
+def each_step(views: list[StepView], what: str, read: Callable[[list[torch.Tensor]], list[T]]) -> list[T]:
+    """`read` of each step's output, made once per step: the predictor keeps its steps from key to
+    key, so a keystroke reads its new steps only (in one call). Reading all 500 again stacked 500
+    tensors and made 500 objects at every key (~0.8 ms at 512, cold, of the 1 ms budget)."""
+    fresh = [v for v in views if what not in v.read]
+    if fresh:
+        outputs = [v.output for v in fresh]
+        assert all(o is not None for o in outputs)
+        for v, value in zip(fresh, read(outputs), strict=True):  # type: ignore[arg-type]
+            v.read[what] = value
+    return [v.read[what] for v in views]  # type: ignore[misc]
+
+
 class TagReader(Reader):
     def output(
         self, p: Predictor, prefix: str, views: list[StepView], state: State | None, opts: ReadOptions
     ) -> TagPerToken:
-        outputs = [v.output for v in views if v.output is not None]
-        assert len(outputs) == len(views)  # many→many: every step has the head's output
-        return TagPerToken(
-            tuple(Tag(v.token.text, b.label, b.p) for v, b in zip(views, top_each(p, outputs), strict=True))
-        )
+        best = each_step(views, "tag", lambda outputs: top_each(p, outputs))  # many→many: every step has one
+        return TagPerToken(tuple(Tag(v.token.text, b.label, b.p) for v, b in zip(views, best, strict=True)))
 
 
 class ClassReader(Reader):
@@ -108,17 +122,23 @@ class ClassReader(Reader):
         self, p: Predictor, prefix: str, views: list[StepView], state: State | None, opts: ReadOptions
     ) -> ClassOfPrefix:
         top = p.ranked(torch.softmax(self.last(p, views).float(), -1))
-        per_step = tuple(top_each(p, [v.output for v in views if v.output is not None]))
-        return ClassOfPrefix(tuple(top), per_step)
+        per_step = each_step([v for v in views if v.output is not None], "class", lambda out: top_each(p, out))
+        return ClassOfPrefix(tuple(top), tuple(per_step))
 
 
 class ForecastReader(Reader):
     def output(
         self, p: Predictor, prefix: str, views: list[StepView], state: State | None, opts: ReadOptions
     ) -> Forecast:
-        outs = [v.output for v in views if v.output is not None] or [self.last(p, views)]
-        firsts = torch.stack(outs).reshape(len(outs), -1)[:, 0].tolist()  # one read, not one a step
-        return Forecast(tuple(p.task.denormalise(float(v)) for v in firsts))
+        read = [v for v in views if v.output is not None]
+        if not read:  # nothing typed: the forecast from the initial state
+            return Forecast((p.task.denormalise(float(self.last(p, views).reshape(-1)[0])),))
+
+        def forecasts(outs: list[torch.Tensor]) -> list[float]:
+            firsts = torch.stack(outs).reshape(len(outs), -1)[:, 0].tolist()  # one read, not one a step
+            return [p.task.denormalise(float(v)) for v in firsts]
+
+        return Forecast(tuple(each_step(read, "forecast", forecasts)))
 
 
 class TranslateReader(Reader):

@@ -104,7 +104,21 @@ def test_tables_built_key_after_key_equal_tables_built_at_once(ops, rnd, kind):
         same_table(inc.feed(text).table(), fresh.feed(text).table())
 
 
-def test_a_key_at_step_200_gathers_one_step(monkeypatch):
+def test_tables_equal_tables_built_at_once_as_the_heatmap_window_slides_both_ways():
+    inc = Predictor(LM.model, LM.task)
+    text = "HELLO WORLD " * 8  # 96 characters: the window (64 steps) slides
+    typed = [text[:n] for n in range(60, 97)] + [text[:n] for n in range(96, 50, -3)]  # on, then back
+    typed += [text[:70] + "X" + text[71:90], "", text[:66]]  # an edit inside the window, nothing, again
+    for prefix in typed:
+        table = inc.feed(prefix).table()
+        same_table(table, Predictor(LM.model, LM.task).feed(prefix).table())
+        # What left the window is let go (the heatmap's gates and cells of every step, kept, would be
+        # most of the predictor's memory at 512 steps): only the hidden rows stay, for colouring.
+        left = [rows[: table.first] for (what, _, _), rows in inc._gathered._rows.items() if what != "hidden"]
+        assert all(row is None for rows in left for row in rows)
+
+
+def test_a_key_at_step_240_gathers_its_new_step_only(monkeypatch):
     from rnntui.core.prediction import StepView
 
     text = "HELLO WORLD " * 20
@@ -116,8 +130,9 @@ def test_a_key_at_step_200_gathers_one_step(monkeypatch):
     prediction = predictor.feed(text)
     table = prediction.table()
     names = len({"hidden", "cell", *prediction.steps[0].gates})
-    heat = names * (len(prediction.steps) - table.first)  # the heatmap's window: 64 steps, each quantity
-    assert len(prediction.steps) == 240 and len(calls) - heat == 1  # every step's hidden row: was 240
+    # Its new step, each quantity once: the heatmap's 64 steps and every step's hidden row were
+    # gathered again at each key (6 × 64 + 240 reads at step 240).
+    assert len(prediction.steps) == 240 and table.first == 240 - 64 and len(calls) == names
 
 
 def test_one_keystroke_costs_one_step(monkeypatch):

@@ -51,20 +51,23 @@ class StepView:
 
 
 @dataclass(frozen=True)
-class EveryStep:
-    """What the table keeps of every fed step (not only the heatmap's): tokens, spans, hidden rows."""
+class Gather:
+    """A table's rows: every step's tokens, spans and hidden rows, and the heatmap window's rows of
+    every quantity (hidden, cell, gates) from step `first` on."""
 
     tokens: tuple[str, ...]
     spans: tuple[tuple[int, int], ...]
     hidden: dict[tuple[int, int], Rows]
+    heat: dict[tuple[str, int, int], Rows]
 
 
 class Gathered:
-    """Every step's token, span and hidden rows as the last table had them, kept from key to key by the
-    predictor: a key at step 500 gathers its new step only. Gathering all 500 again walked 500 step
-    objects, each a cache miss once other work had run in between (~0.5 ms of a 1 ms budget).
-    Steps are matched by identity (the predictor keeps its step objects; an edit makes new ones, and
-    a token that moved is a new token object), compared at C speed."""
+    """The last table's rows, kept from key to key by the predictor: a key at step 500 gathers its
+    new step (and the one that left the heatmap's window) only. Gathering all 500 again walked 500
+    step objects, each a cache miss once the continuation and saliency had run in between (~0.5 ms
+    of a 1 ms budget). Steps are matched by identity (the predictor keeps its step objects; an edit
+    makes new ones, and a token that moved is a new token object), compared at C speed. Rows of
+    quantities other than the hidden state are kept for the window only (StepView.keep_only_hidden)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()  # one table at a time (the predictor's thread; tests call freely)
@@ -72,26 +75,51 @@ class Gathered:
         self._tokens: list[Token] = []
         self._texts: list[str] = []
         self._spans: list[tuple[int, int]] = []
-        self._hidden: dict[tuple[int, int], list[tuple[float, ...]]] = {}
+        self._rows: dict[tuple[str, int, int], list[tuple[float, ...] | None]] = {}
+        self._first = 0  # the window's first step in the rows kept
 
-    def gather(self, steps: list[StepView], layers: int, dirs: int) -> EveryStep:
+    def gather(self, steps: list[StepView], names: list[str], layers: int, dirs: int, first: int) -> Gather:
         with self._lock:
             tokens = list(map(attrgetter("token"), steps))
             keep = min(_first_different(steps, self._steps), _first_different(tokens, self._tokens))
-            if set(self._hidden) != {(layer, d) for layer in range(layers) for d in range(dirs)}:
-                keep, self._hidden = 0, {(layer, d): [] for layer in range(layers) for d in range(dirs)}
+            keys = [(name, layer, d) for name in names for layer in range(layers) for d in range(dirs)]
+            if list(self._rows) != keys:
+                keep, self._rows = 0, {key: [] for key in keys}
             del self._texts[keep:], self._spans[keep:]
-            for rows in self._hidden.values():
+            for rows in self._rows.values():
                 del rows[keep:]
-            for s in steps[keep:]:
-                self._texts.append(s.token.text)
-                self._spans.append((s.token.start, s.token.end))
-                values = s.values("hidden")
-                for (layer, d), rows in self._hidden.items():
-                    rows.append(values[layer][d])
+            for i in range(keep, len(steps)):
+                token = steps[i].token
+                self._texts.append(token.text)
+                self._spans.append((token.start, token.end))
+                self._put(steps[i], names, i >= first)
+            for i in range(self._first, min(first, keep)):  # the window moved on: rows it left
+                self._put(steps[i], names, False, at=i)
+            for i in range(first, min(self._first, keep)):  # the window moved back: rows it takes again
+                self._put(steps[i], names, True, at=i)
+            self._first = first
             self._steps, self._tokens = list(steps), tokens
-            hidden = {key: tuple(rows) for key, rows in self._hidden.items()}
-            return EveryStep(tuple(self._texts), tuple(self._spans), hidden)
+            return Gather(
+                tuple(self._texts),
+                tuple(self._spans),
+                {(layer, d): tuple(self._rows[("hidden", layer, d)]) for layer in range(layers) for d in range(dirs)},
+                {key: tuple(rows[first:]) for key, rows in self._rows.items()},  # type: ignore[misc]
+            )
+
+    def _put(self, step: StepView, names: list[str], shown: bool, at: int | None = None) -> None:
+        """One step's rows of each quantity, appended (or put at `at`, where its hidden rows already
+        are): the hidden state's always, the others while the step is `shown` in the window."""
+        for name in names:
+            if at is not None and name == "hidden":
+                continue
+            values = step.values(name) if shown or name == "hidden" else None
+            for (what, layer, d), rows in self._rows.items():
+                if what == name:
+                    row = None if values is None else values[layer][d]
+                    if at is None:
+                        rows.append(row)
+                    else:
+                        rows[at] = row
 
 
 def _first_different(a: list[Any], b: list[Any]) -> int:
@@ -146,20 +174,13 @@ class Prediction:
         attention = out.attention if isinstance(out, Translated) else ()
         written = (*out.tokens, "</s>")[: len(attention)] if isinstance(out, Translated) else ()
         first = max(0, len(self.steps) - HEAT_STEPS)
-        shown = self.steps[first:]
         if first:
             self.steps[first - 1].keep_only_hidden()  # the step that just left the heatmap's window
         layers, dirs = self.steps[0].hidden.shape[:2]
         names = ["hidden"] + (["cell"] if self.steps[0].cell is not None else []) + list(self.steps[0].gates)
         # Rows are gathered (a reference per step), never converted again: see StepView.plain.
-        heat: dict[tuple[str, int, int], Rows] = {}
-        for name in names:
-            values = [s.values(name) for s in shown]
-            for layer in range(layers):
-                for d in range(dirs):
-                    heat[(name, layer, d)] = tuple(step[layer][d] for step in values)
-        every = (self.gathered or Gathered()).gather(self.steps, layers, dirs)
-        return TraceTable(every.tokens, every.spans, first, heat, every.hidden, attention, written)
+        rows = (self.gathered or Gathered()).gather(self.steps, names, layers, dirs, first)
+        return TraceTable(rows.tokens, rows.spans, first, rows.heat, rows.hidden, attention, written)
 
     def to_json(self, trace: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {"prefix": self.prefix, "tokens": [t.text for t in self.tokens], "kind": self.kind}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,8 +15,8 @@ from rnntui.core.presets import resolve
 from rnntui.core.spec import set_value
 from rnntui.core.tasks import series
 from rnntui.core.tasks.adding import AddingTask, marked_floats
-from rnntui.core.tasks.data import common_prefix
-from rnntui.core.tasks.series import Rescan, SineTask, tokenize_floats
+from rnntui.core.tasks.rescan import Rescan, common_prefix
+from rnntui.core.tasks.series import SineTask, tokenize_floats
 
 CHARS = ["0", "1", ".", "5", "-", "e", "*", " ", ",", ";", "x", "  ", "12.5", "\n"]
 pieces = st.lists(st.sampled_from(CHARS), max_size=30)
@@ -108,3 +109,64 @@ def test_common_prefix_is_the_first_difference() -> None:
     for a, b in [("", ""), ("abc", "abd"), ("abc", "ab"), ("x", "y"), ("hello", "hello"), ("a" * 500, "a" * 499 + "b")]:
         expected = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
         assert common_prefix(a, b) == common_prefix(b, a) == expected
+
+
+WORDS_AND_NUMBERS = [
+    "2",
+    "4",
+    "16",
+    "-3",
+    " ",
+    "  ",
+    ",",
+    "8,",
+    "x",
+    "good",
+    "not",
+    "bad",
+    ".",
+    "!",
+    "don't",
+    "\n",
+    "é",
+]
+word_edit = st.tuples(
+    st.sampled_from(["type", "delete", "replace"]),
+    st.lists(st.sampled_from(WORDS_AND_NUMBERS), max_size=8),
+    st.integers(0, 40),
+)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.sampled_from(["doubling", "sentiment"]), st.lists(word_edit, min_size=1, max_size=12))
+def test_numbers_and_words_read_again_from_the_first_change_read_as_the_whole_text(preset, edits) -> None:
+    task = TASKS[preset]
+    whole = task._scan if preset == "doubling" else task._scan_words
+    text = ""
+    for kind, chars, n in edits:
+        typed = "".join(chars)
+        if kind == "type":
+            text += typed
+        elif kind == "delete":
+            text = text[: max(0, len(text) - n)]
+        else:
+            at = min(n, len(text))
+            text = text[:at] + typed + text[at + 1 :]
+        assert task.tokenize(text) == whole(text, 0), text
+
+
+@pytest.mark.parametrize(
+    "preset, text",
+    [("doubling", " ".join(str(2 * i) for i in range(500))), ("sentiment", ("a good film " * 167).strip())],
+)
+def test_a_key_at_the_end_of_500_numbers_or_words_reads_the_last_one_again(preset, text) -> None:
+    task = build_task(resolve(preset).task)
+    task.tokenize(text)
+    read: list[int] = []
+    scan = task._rescan.scan
+    task._rescan.scan = lambda t, pos: read.append(len(out := scan(t, pos))) or out
+    n = len(task.tokenize(text + "4"))  # "998" became "9984", "film" became "film4"
+    assert n == len(task.tokenize(text)) and read[0] == 1, read  # was every token
+
+
+TASKS = {name: build_task(resolve(name).task) for name in ("doubling", "sentiment")}

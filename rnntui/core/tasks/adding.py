@@ -17,7 +17,8 @@ from rnntui.core.errors import SpecError
 from rnntui.core.tasks.base import Param, Task
 from rnntui.core.tasks.data import Batch, Token
 from rnntui.core.tasks.kinds import Family, InputKind, OutputKind
-from rnntui.core.tasks.series import Rescan, tokenize_floats
+from rnntui.core.tasks.rescan import Rescan
+from rnntui.core.tasks.series import tokenize_floats
 
 
 class AddingTask(Task):

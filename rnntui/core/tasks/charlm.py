@@ -11,7 +11,7 @@ import torch
 from rnntui.core.errors import SpecError
 from rnntui.core.tasks import corpora
 from rnntui.core.tasks.base import Metrics, Param, Task
-from rnntui.core.tasks.data import Batch, Token, Vocab, common_prefix
+from rnntui.core.tasks.data import Batch, Token, Vocab
 from rnntui.core.tasks.kinds import Family
 from rnntui.core.tasks.owntext import (
     MAX_VOCAB,
@@ -23,6 +23,7 @@ from rnntui.core.tasks.owntext import (
     read_text_file,
     to_ids,
 )
+from rnntui.core.tasks.rescan import common_prefix
 
 if TYPE_CHECKING:
     from rnntui.core.model import SequenceModel

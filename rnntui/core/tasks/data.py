@@ -62,22 +62,6 @@ class Token:
     unknown: bool = False
 
 
-def common_prefix(a: str, b: str) -> int:
-    """The length of the longest common prefix of `a` and `b`, in O(log n) slice comparisons (each
-    a C-speed memcmp): a character loop over a 512-character prefix cost more than the keystroke."""
-    n = min(len(a), len(b))
-    if a[:n] == b[:n]:
-        return n
-    lo, hi = 0, n  # a[:lo] == b[:lo] and a[:hi] != b[:hi]
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if a[:mid] == b[:mid]:
-            lo = mid
-        else:
-            hi = mid
-    return lo
-
-
 @dataclass
 class Batch:
     """Model inputs and targets. Shapes: x (B,T) long or (B,T,F) float; one_to_many x (B,F)."""

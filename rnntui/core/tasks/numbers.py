@@ -17,11 +17,13 @@ import torch
 from rnntui.core.tasks.base import Metrics, Param, Task
 from rnntui.core.tasks.data import IGNORE, Batch, Token, Vocab, pad_sequences
 from rnntui.core.tasks.kinds import Family
+from rnntui.core.tasks.rescan import Rescan
 
 if TYPE_CHECKING:
     from rnntui.core.model import SequenceModel
 
 NUMBER = re.compile(r"-?\d+")
+SEPARATED = re.compile(r"\S+")  # a typed number and what sticks to it ("8,")
 
 
 def all_sequences(max_value: int, length: int, max_start: int = 40, max_step: int = 10) -> list[tuple[int, ...]]:
@@ -66,6 +68,7 @@ class NumberSequenceTask(Task):
 
     def __init__(self, params: Mapping[str, Any] | None = None, state: Mapping[str, Any] | None = None):
         super().__init__(params, state)
+        self._rescan = Rescan(self._scan)
         seqs = all_sequences(self.p["max_value"], self.p["length"], self.p["max_start"], self.p["max_step"])
         numbers = sorted({n for s in seqs for n in s})
         self.in_vocab = self.out_vocab = Vocab([str(n) for n in numbers], specials=(Vocab.PAD, Vocab.UNK))
@@ -108,8 +111,12 @@ class NumberSequenceTask(Task):
         return {"kind": "numbers", "vocab": self.in_vocab.itos, "unk": self.in_vocab.unk}
 
     def tokenize(self, text: str) -> list[Token]:
+        return self._rescan(text)  # from where the text changed (tasks/rescan.py)
+
+    def _scan(self, text: str, pos: int) -> list[Token]:
+        assert self.in_vocab is not None
         out = []
-        for m in re.finditer(r"\S+", text):
+        for m in SEPARATED.finditer(text, pos):
             word = m.group().strip(",;")
             tid = self.in_vocab.stoi.get(word) if NUMBER.fullmatch(word) else None
             out.append(

@@ -14,7 +14,7 @@ import itertools
 import math
 import re
 from array import array
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,10 @@ import torch
 from rnntui.core.errors import SpecError
 from rnntui.core.fileio import read_regular
 from rnntui.core.tasks.base import Param, Task
-from rnntui.core.tasks.data import Batch, Token, common_prefix
+from rnntui.core.tasks.data import Batch, Token
 from rnntui.core.tasks.kinds import Family, InputKind, OutputKind
 from rnntui.core.tasks.owntext import MAX_TEXT_BYTES, Source, check_unchanged, fingerprint
+from rnntui.core.tasks.rescan import Rescan
 
 FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 # E[a²] for a ~ U[0.5, 1] is 7/12; two sines of that amplitude have variance 7/12 in total.
@@ -52,28 +53,6 @@ def tokenize_floats(text: str, marker: str | None = None, pos: int = 0) -> list[
                 continue
         out.append(Token(m.group(), m.start(), m.end(), value=(0.0, 0.0) if marker else (0.0,), unknown=True))
     return out
-
-
-class Rescan:
-    """A tokenizer of separated words that reads again only what typing can have changed: a
-    keystroke at the end of 500 numbers re-read all 500 (~1.7 ms in Python, growing with the prefix).
-    A token that ends before the first changed character is followed by the same separator as
-    before, so it is the same token; scanning resumes after the last of those. Any other edit (one
-    in the middle) resumes at the first token it touches. `scan(text, pos)` gives the tokens from pos."""
-
-    def __init__(self, scan: Callable[[str, int], list[Token]]) -> None:
-        self.scan = scan
-        self.last: tuple[str, list[Token]] = ("", [])  # one tuple: threads see a whole pair
-
-    def __call__(self, text: str) -> list[Token]:
-        before, tokens = self.last
-        same = common_prefix(before, text)
-        keep = len(tokens)
-        while keep and tokens[keep - 1].end >= same:
-            keep -= 1
-        out = tokens[:keep] + self.scan(text, tokens[keep - 1].end if keep else 0)
-        self.last = (text, out)
-        return list(out)  # the caller's own list
 
 
 MAX_VALUE = 1e15

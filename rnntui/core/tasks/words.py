@@ -17,6 +17,7 @@ import torch
 from rnntui.core.errors import SpecError
 from rnntui.core.tasks.base import Task
 from rnntui.core.tasks.data import IGNORE, Batch, Token, Vocab, pad_sequences
+from rnntui.core.tasks.rescan import Rescan
 
 WORD = re.compile(r"[\w'áéíóúñü]+|[^\w\s]")
 
@@ -29,9 +30,10 @@ def is_held_out(sentence: str, share: float = 0.1) -> bool:
     return (zlib.crc32(sentence.encode("utf-8")) % 1000) < share * 1000
 
 
-def word_tokens(text: str, vocab: Vocab) -> list[Token]:
+def word_tokens(text: str, vocab: Vocab, pos: int = 0) -> list[Token]:
+    """The words and marks of `text` from `pos` on (offsets stay the text's own)."""
     out = []
-    for m in WORD.finditer(text):
+    for m in WORD.finditer(text, pos):
         w = m.group().lower()
         tid = vocab.stoi.get(w)
         out.append(Token(m.group(), m.start(), m.end(), id=vocab.unk if tid is None else tid, unknown=tid is None))
@@ -111,6 +113,7 @@ class PoolTask(Task):
     prefixes (the app's predictor) never does: it made translate's 40,000 pairs a second time."""
 
     _pools: tuple[Pool, Pool] | None = None
+    _rescan: Rescan | None = None  # tokenize's, made at its first call (the vocabulary is known then)
 
     def make_pools(self) -> tuple[Pool, Pool]:
         """The training and the held-out pool (a subclass that has pools makes them here; one that
@@ -147,8 +150,13 @@ class PoolTask(Task):
         return {"kind": "words", "vocab": self.in_vocab.itos, "unk": self.in_vocab.unk}
 
     def tokenize(self, text: str) -> list[Token]:
+        if self._rescan is None:
+            self._rescan = Rescan(self._scan_words)
+        return self._rescan(text)  # from where the text changed (tasks/rescan.py)
+
+    def _scan_words(self, text: str, pos: int) -> list[Token]:
         assert self.in_vocab is not None
-        return word_tokens(text, self.in_vocab)
+        return word_tokens(text, self.in_vocab, pos)
 
     @torch.no_grad()
     def val_correct(self, model: torch.nn.Module, batches: Sequence[Batch]) -> torch.Tensor:

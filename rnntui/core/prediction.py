@@ -81,7 +81,7 @@ class Gathered:
     def gather(self, steps: list[StepView], names: list[str], layers: int, dirs: int, first: int) -> Gather:
         with self._lock:
             tokens = list(map(attrgetter("token"), steps))
-            keep = min(_first_different(steps, self._steps), _first_different(tokens, self._tokens))
+            keep = min(first_different(steps, self._steps), first_different(tokens, self._tokens))
             keys = [(name, layer, d) for name in names for layer in range(layers) for d in range(dirs)]
             if list(self._rows) != keys:
                 keep, self._rows = 0, {key: [] for key in keys}
@@ -122,7 +122,7 @@ class Gathered:
                         rows[at] = row
 
 
-def _first_different(a: list[Any], b: list[Any]) -> int:
+def first_different(a: list[Any], b: list[Any]) -> int:
     """The first index where `a` and `b` hold different objects (their shorter length if none)."""
     same = list(map(is_, a, b))
     return same.index(False) if False in same else len(same)

@@ -13,15 +13,17 @@ from rnntui.core.tasks.data import Token
 
 
 def common_prefix(a: str, b: str) -> int:
-    """The length of the longest common prefix of `a` and `b`, in O(log n) slice comparisons (each
-    a C-speed memcmp): a character loop over a 512-character prefix cost more than the keystroke."""
-    n = min(len(a), len(b))
-    if a[:n] == b[:n]:
-        return n
-    lo, hi = 0, n  # a[:lo] == b[:lo] and a[:hi] != b[:hi]
+    """The length of the longest common prefix of `a` and `b`: typing or deleting at the end is one
+    C-speed comparison, an edit elsewhere O(log n) comparisons of ever shorter slices (a character
+    loop over a 512-character prefix cost more than the keystroke)."""
+    if b.startswith(a):
+        return len(a)
+    if a.startswith(b):
+        return len(b)
+    lo, hi = 0, min(len(a), len(b))  # a[:lo] == b[:lo] and a[:hi] != b[:hi]
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if a[:mid] == b[:mid]:
+        if a[lo:mid] == b[lo:mid]:
             lo = mid
         else:
             hi = mid

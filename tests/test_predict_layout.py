@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections import Counter
 
 from app_helpers import ready, wait_for
+from textual.events import MouseScrollUp
 from textual.widget import Widget
 from textual.widgets import Input
 
 from rnntui.app.app import RnnApp
+from rnntui.app.widgets.heatmap import Heatmap
 from rnntui.app.widgets.predict_view import PredictView
 
 
@@ -63,3 +65,61 @@ async def test_the_prefix_field_still_scrolls_to_its_cursor(tmp_path) -> None:
         await pilot.press("home")
         await pilot.pause()
         assert prefix.scroll_offset.x == 0
+
+
+async def test_typing_a_short_prefix_asks_for_no_layout_either(tmp_path, monkeypatch) -> None:
+    """The heatmap gains a row at every key until it shows its most: it fills its box and scrolls its
+    rows itself, so its height (and its width, which followed its title) never asks for a layout."""
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("3")
+        view, prefix = app.query_one(PredictView), app.query_one("#prefix", Input)
+        prefix.value, prefix.cursor_position = "H", 1
+        await wait_for(
+            pilot, lambda: view.prediction is not None and view.prediction.prefix == "H" and not view.partial
+        )
+        await pilot.pause()
+        asked: Counter[str] = Counter()
+        refresh = Widget.refresh
+
+        def counted(self: Widget, *regions, **kwargs) -> Widget:
+            if kwargs.get("layout"):
+                asked[f"{type(self).__name__}#{self.id}"] += 1
+            return refresh(self, *regions, **kwargs)
+
+        monkeypatch.setattr(Widget, "refresh", counted)
+        for ch in "ELLO W":
+            await pilot.press(ch if ch != " " else "space")
+            await wait_for(pilot, lambda: view.prediction.prefix == prefix.value and not view.partial)
+        await pilot.pause()
+        assert not asked, dict(asked)
+        assert app.query_one(Heatmap).total_rows == 7  # a row a step: the heatmap did grow
+
+
+async def test_the_heatmap_scrolls_its_rows_under_its_head(tmp_path) -> None:
+    app = RnnApp(runs_dir=str(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("3")
+        view, prefix = app.query_one(PredictView), app.query_one("#prefix", Input)
+        prefix.value = "HELLO WORLD " * 6
+        prefix.cursor_position = len(prefix.value)
+        await wait_for(pilot, lambda: view.prediction is not None and view.prediction.prefix == prefix.value)
+        heatmap = app.query_one(Heatmap)
+        await wait_for(pilot, lambda: heatmap.total_rows == 48)
+        await pilot.pause()
+        head = [heatmap.render_line(y).text for y in range(2)]
+        first_row = heatmap.render_line(2).text
+        assert heatmap.top == 0 and heatmap.visible_rows < 48
+        assert f"rows 1–{heatmap.visible_rows} of 48" in head[0]  # where the rows are, on the title line
+        view.action_scroll_heatmap(1)  # pagedown
+        await pilot.pause()
+        assert heatmap.top == heatmap.visible_rows - 1 and heatmap.render_line(2).text != first_row
+        assert heatmap.render_line(1).text == head[1]  # the ruler stays
+        view.action_scroll_heatmap(10)  # no further than the last row
+        await pilot.pause()
+        assert heatmap.top == 48 - heatmap.visible_rows
+        assert heatmap.render_line(heatmap.size.height - 1).text.split()[0] == "␣"  # the last step: a space
+        heatmap.post_message(MouseScrollUp(heatmap, 0, 2, 0, 0, 0, False, False, False))
+        await wait_for(pilot, lambda: heatmap.top == 48 - heatmap.visible_rows - Heatmap.WHEEL_ROWS)

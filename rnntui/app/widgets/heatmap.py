@@ -12,7 +12,7 @@ from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.geometry import Size
+from textual.events import MouseScrollDown, MouseScrollUp
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -161,15 +161,24 @@ class Heatmap(Widget):
     one out, so a keystroke renders one row, not all 48 (converting every cell's style was ~60 ms
     a keystroke on the 2-core machine). Drawing the view is then copying strips: as a Static, the
     heatmap's Content was laid out again at every repaint, 3–4 ms of the 10–20 ms it took to show
-    Predict with the event loop stopped (tests/test_app_stall.py)."""
+    Predict with the event loop stopped (tests/test_app_stall.py).
 
-    DEFAULT_CSS = "Heatmap { height: auto; width: auto; }"
+    It fills its box and scrolls its rows itself, under its head (title, colour scale, ruler), which
+    stays in place. Its size never follows its lines: as tall as its rows inside a scrolling box (and
+    as wide as its title, which changes with every key) it asked for a layout pass at almost every
+    key, which repainted most of the screen: key → repainted prediction took 48–60 ms at 120×40
+    (benchmarks/keystroke_repaint.py; tests/test_predict_layout.py counts the passes)."""
+
+    DEFAULT_CSS = "Heatmap { height: 1fr; width: 100%; }"
+    WHEEL_ROWS = 3
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 (Textual's name)
         super().__init__(id=id)
         self._rows: dict[tuple[Any, ...], Strip] = {}
         self._lines: list[Strip] = []
         self._text: list[str] = []  # the lines as plain text (tests and the walk read them)
+        self._head = 0  # lines that stay in place: the title, the scale and the ruler
+        self.top = 0  # rows scrolled out above
 
     @property
     def plain(self) -> str:
@@ -178,6 +187,7 @@ class Heatmap(Widget):
     def show(self, laid: HeatRows) -> None:
         kept: dict[tuple[Any, ...], Strip] = {}
         lines, text = self._strips(laid.head)
+        head = len(lines)
         for key, build in laid.rows:
             row = self._rows.get(key)
             if row is None:
@@ -186,36 +196,71 @@ class Heatmap(Widget):
             lines.append(row)
             text.append(row.text)
         self._rows = kept  # only the rows on screen: the cache never outgrows the view
-        self.update(lines, text)
+        self.update(lines, text, head)
 
     def show_text(self, shown: Text) -> None:
-        """Any other table (attention's), drawn as it is."""
+        """Any other table (attention's), drawn as it is: every line scrolls."""
         self._rows = {}
-        self.update(*self._strips(shown))
+        self.update(*self._strips(shown), head=0)
 
-    def update(self, lines: list[Strip], text: list[str]) -> None:
-        """The one repaint: the height changes with the rows (a layout), else only the lines."""
-        before = (len(self._lines), self._width())
-        self._lines, self._text = lines, text
-        self.refresh(layout=(len(lines), self._width()) != before)
+    def update(self, lines: list[Strip], text: list[str], head: int) -> None:
+        """The one repaint: never a layout (the box's size is the widget's)."""
+        self._lines, self._text, self._head = lines, text, head
+        self.top = self._clamped(self.top)
+        self.refresh()
+
+    def scroll_rows(self, rows: int) -> None:
+        top = self._clamped(self.top + rows)
+        if top != self.top:
+            self.top = top
+            self.refresh()
+
+    @property
+    def visible_rows(self) -> int:
+        return max(1, self.size.height - self._head)
+
+    @property
+    def total_rows(self) -> int:
+        return len(self._lines) - self._head
+
+    def _clamped(self, top: int) -> int:
+        return max(0, min(top, self.total_rows - self.visible_rows))
+
+    def on_mouse_scroll_down(self, event: MouseScrollDown) -> None:
+        self.scroll_rows(self.WHEEL_ROWS)
+        event.stop()
+
+    def on_mouse_scroll_up(self, event: MouseScrollUp) -> None:
+        self.scroll_rows(-self.WHEEL_ROWS)
+        event.stop()
+
+    def on_resize(self) -> None:
+        self.top = self._clamped(self.top)
 
     def _strips(self, text: Text) -> tuple[list[Strip], list[str]]:
         lines = text.split("\n", allow_blank=True)
         console = self.app.console
         return [Strip(line.render(console), line.cell_len) for line in lines], [line.plain for line in lines]
 
-    def _width(self) -> int:
-        return max((line.cell_length for line in self._lines), default=0)
-
-    def get_content_width(self, container: Size, viewport: Size) -> int:
-        return self._width()
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self._lines)
+    def where(self) -> str | None:
+        """Which rows show, when not all of them fit ("rows 1–18 of 48 · pgup pgdn")."""
+        if self.total_rows <= self.visible_rows:
+            return None
+        last = min(self.total_rows, self.top + self.visible_rows)
+        return f"rows {self.top + 1}–{last} of {self.total_rows} · pgup pgdn"
 
     def render_line(self, y: int) -> Strip:
         style = self.rich_style
         width = self.size.width
-        if y >= len(self._lines):
+        index = y if y < self._head else y + self.top
+        if index >= len(self._lines):
             return Strip.blank(width, style)
-        return self._lines[y].crop_extend(0, width, style).apply_style(style)
+        line = self._lines[index]
+        where = self.where() if y == 0 and self._head else None
+        if where is not None:  # on the title line, at its right end (over the title's tail if need be)
+            tag = Strip([Segment(" " + where, DIM)])
+            line = Strip.join([line.crop_extend(0, max(0, width - tag.cell_length), None), tag])
+        return line.crop_extend(0, width, style).apply_style(style)
+
+
+DIM = Style(dim=True)

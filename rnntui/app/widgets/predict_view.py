@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.events import Key
 from textual.reactive import reactive, var
 from textual.widgets import Input, Label, Static
@@ -66,7 +66,7 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, HuntsUnits, Vertical, ca
             yield PredictInput(placeholder="unit #", id="unit", type="integer")
         yield Note(id="hunt-result")
         yield Note(id="coloured")
-        with VerticalScroll(id="heat-box", can_focus=False):
+        with Vertical(id="heat-box"):
             yield Heatmap(id="heatmap")
         yield StateMapPanel(id="state-map")  # in the heatmap's place after m (state_map.py)
 
@@ -86,8 +86,8 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, HuntsUnits, Vertical, ca
             event.stop()
 
     def action_scroll_heatmap(self, pages: int) -> None:
-        box = self.query_one("#heat-box", VerticalScroll)
-        box.scroll_to(y=box.scroll_y + pages * max(1, box.size.height - 1), animate=False)
+        heatmap = self.query_one(Heatmap)
+        heatmap.scroll_rows(pages * max(1, heatmap.visible_rows - 1))
 
     training: reactive[TrainingState] = var(TrainingState(), always_update=True)
     predicting: reactive[PredictState] = var(PredictState, always_update=True)

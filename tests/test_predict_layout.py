@@ -8,6 +8,7 @@ nothing on screen changes its box at a key, and no layout is asked for.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 from app_helpers import ready, wait_for
@@ -123,3 +124,19 @@ async def test_the_heatmap_scrolls_its_rows_under_its_head(tmp_path) -> None:
         assert heatmap.render_line(heatmap.size.height - 1).text.split()[0] == "␣"  # the last step: a space
         heatmap.post_message(MouseScrollUp(heatmap, 0, 2, 0, 0, 0, False, False, False))
         await wait_for(pilot, lambda: heatmap.top == 48 - heatmap.visible_rows - Heatmap.WHEEL_ROWS)
+
+
+def test_the_heatmaps_scale_is_the_largest_finite_magnitude() -> None:
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from rnntui.app.widgets.heatmap import largest
+
+    floats = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, -0.0, 1.5, -2.5]))
+
+    @given(st.lists(floats, max_size=12))
+    def check(values: list[float]) -> None:
+        finite = [abs(v) for v in values if math.isfinite(v)]
+        assert largest(values) == (max(finite) if finite else None)
+
+    check()

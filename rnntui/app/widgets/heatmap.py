@@ -53,6 +53,18 @@ class HeatRows:
     rows: list[tuple[tuple[Any, ...], Callable[[], list[Segment]]]]  # (what the row depends on, its builder)
 
 
+def largest(values: Sequence[float]) -> float | None:
+    """The largest |v| among the finite values (None if none): max and min at C speed, the slow way
+    only for a row holding a NaN or an infinity (a value at a time over 48 rows × 110 units was ~1 ms
+    a key)."""
+    if not values:
+        return None
+    hi, lo = max(values), min(values)  # a finite result is exact: NaN never wins once one is finite
+    if math.isfinite(hi) and math.isfinite(lo):
+        return max(hi, -lo)
+    return max((abs(v) for v in values if math.isfinite(v)), default=None)
+
+
 def heat_rows(
     matrix: Sequence[Sequence[float]],
     tokens: Sequence[str],
@@ -77,8 +89,8 @@ def heat_rows(
     room = max(1, width - LABEL)
     cell = 2 if 2 * n_units <= room else 1
     units = min(n_units, room // cell)
-    flat = [abs(v) for t in rows for v in matrix[t][:units] if math.isfinite(v)]
-    scale = max(flat) if flat else 1.0
+    found = [b for t in rows if (b := largest(matrix[t][:units])) is not None]
+    scale = max(found) if found else 1.0
     scale = 1.0 if signed and scale <= 1.0 else scale
     total = skipped + t_len
     notes = [f"the last {len(rows)} of {total} steps"] if len(rows) < total else []
@@ -174,27 +186,38 @@ class Heatmap(Widget):
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 (Textual's name)
         super().__init__(id=id)
-        self._rows: dict[tuple[Any, ...], Strip] = {}
+        self._rows: dict[tuple[Any, ...], tuple[Strip, str]] = {}
         self._lines: list[Strip] = []
         self._text: list[str] = []  # the lines as plain text (tests and the walk read them)
         self._head = 0  # lines that stay in place: the title, the scale and the ruler
         self.top = 0  # rows scrolled out above
+        # Each line as drawn (cropped to the width, in the widget's style), by the line it was made
+        # from: a key shifts every row up one, and a row drawn the frame before is then the very
+        # Strip again, whose own caches (Textual's filters, crops) hold. Drawing each row anew took
+        # ~0.5 ms a line, most of a 120×40 frame.
+        self._drawn: dict[int, tuple[Strip, int, Style, Strip]] = {}
+        self._style: Style | None = None  # rich_style walks the ancestors' styles: once per restyle
+
+    def notify_style_update(self) -> None:
+        self._style = None
+        super().notify_style_update()
 
     @property
     def plain(self) -> str:
         return "\n".join(self._text)
 
     def show(self, laid: HeatRows) -> None:
-        kept: dict[tuple[Any, ...], Strip] = {}
+        kept: dict[tuple[Any, ...], tuple[Strip, str]] = {}
         lines, text = self._strips(laid.head)
         head = len(lines)
         for key, build in laid.rows:
             row = self._rows.get(key)
             if row is None:
-                row = Strip(build())
+                strip = Strip(build())
+                row = (strip, strip.text)  # its text once too (a join over its cells)
             kept[key] = row
-            lines.append(row)
-            text.append(row.text)
+            lines.append(row[0])
+            text.append(row[1])
         self._rows = kept  # only the rows on screen: the cache never outgrows the view
         self.update(lines, text, head)
 
@@ -206,6 +229,7 @@ class Heatmap(Widget):
     def update(self, lines: list[Strip], text: list[str], head: int) -> None:
         """The one repaint: never a layout (the box's size is the widget's)."""
         self._lines, self._text, self._head = lines, text, head
+        self._drawn = {key: drawn for line in lines if (drawn := self._drawn.get(key := id(line)))}
         self.top = self._clamped(self.top)
         self.refresh()
 
@@ -250,7 +274,9 @@ class Heatmap(Widget):
         return f"rows {self.top + 1}–{last} of {self.total_rows} · pgup pgdn"
 
     def render_line(self, y: int) -> Strip:
-        style = self.rich_style
+        if self._style is None:
+            self._style = self.rich_style
+        style = self._style
         width = self.size.width
         index = y if y < self._head else y + self.top
         if index >= len(self._lines):
@@ -260,7 +286,12 @@ class Heatmap(Widget):
         if where is not None:  # on the title line, at its right end (over the title's tail if need be)
             tag = Strip([Segment(" " + where, DIM)])
             line = Strip.join([line.crop_extend(0, max(0, width - tag.cell_length), None), tag])
-        return line.crop_extend(0, width, style).apply_style(style)
+            return line.crop_extend(0, width, style).apply_style(style)
+        drawn = self._drawn.get(id(line))
+        if drawn is None or drawn[0] is not line or drawn[1] != width or drawn[2] != style:
+            drawn = (line, width, style, line.crop_extend(0, width, style).apply_style(style))
+            self._drawn[id(line)] = drawn
+        return drawn[3]
 
 
 DIM = Style(dim=True)

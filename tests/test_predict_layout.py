@@ -12,6 +12,7 @@ import math
 from collections import Counter
 
 from app_helpers import ready, wait_for
+from rich.text import Text
 from textual.events import MouseScrollUp
 from textual.widget import Widget
 from textual.widgets import Input
@@ -124,6 +125,8 @@ async def test_the_heatmap_scrolls_its_rows_under_its_head(tmp_path) -> None:
         assert heatmap.render_line(heatmap.size.height - 1).text.split()[0] == "␣"  # the last step: a space
         heatmap.post_message(MouseScrollUp(heatmap, 0, 2, 0, 0, 0, False, False, False))
         await wait_for(pilot, lambda: heatmap.top == 48 - heatmap.visible_rows - Heatmap.WHEEL_ROWS)
+        heatmap.show_text(Text("\n".join(f"attention line {i}" for i in range(40))))  # another table
+        assert heatmap.top == 0 and heatmap.render_line(0).text.startswith("attention line 0")
 
 
 def test_the_heatmaps_scale_is_the_largest_finite_magnitude() -> None:

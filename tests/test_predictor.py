@@ -109,6 +109,7 @@ def test_tables_equal_tables_built_at_once_as_the_heatmap_window_slides_both_way
     text = "HELLO WORLD " * 8  # 96 characters: the window (64 steps) slides
     typed = [text[:n] for n in range(60, 97)] + [text[:n] for n in range(96, 50, -3)]  # on, then back
     typed += [text[:70] + "X" + text[71:90], "", text[:66]]  # an edit inside the window, nothing, again
+    typed += [text[:20], text * 2]  # a deletion past the window's start, then a paste past it
     for prefix in typed:
         table = inc.feed(prefix).table()
         same_table(table, Predictor(LM.model, LM.task).feed(prefix).table())
@@ -116,6 +117,8 @@ def test_tables_equal_tables_built_at_once_as_the_heatmap_window_slides_both_way
         # most of the predictor's memory at 512 steps): only the hidden rows stay, for colouring.
         left = [rows[: table.first] for (what, _, _), rows in inc._gathered._rows.items() if what != "hidden"]
         assert all(row is None for rows in left for row in rows)
+        prediction = inc.feed(prefix)
+        assert all(set(step.plain) <= {"hidden"} for step in prediction.steps[: table.first]), prefix
 
 
 def test_a_key_at_step_240_gathers_its_new_step_only(monkeypatch):

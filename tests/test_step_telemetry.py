@@ -101,3 +101,14 @@ def test_clipped_is_the_devices_comparison_at_the_boundary():
     assert clipped(torch.nextafter(tenth, torch.tensor(1.0)).item(), clip_as_float32(0.1))
     assert not clipped(1e30, None)
     assert clip_as_float32(1e300) == float("inf")
+
+
+def test_no_gradient_at_all_counts_zero_on_the_gpu_path_too():
+    trainer, _ = trainer_and_bare("hello")
+    engine = trainer.engine
+    for p in engine.params:
+        p.grad = None
+    for one_pass in (False, True):
+        engine.one_pass_norms = one_pass
+        per_group, total = engine._grad_norms()
+        assert per_group.tolist() == [0.0] * len(engine.layer_names) and total.item() == 0.0

@@ -93,8 +93,11 @@ class Gathered:
                 self._texts.append(token.text)
                 self._spans.append((token.start, token.end))
                 self._put(steps[i], names, i >= first)
+                if i < first:  # (a step kept from an older prefix may still hold its other rows)
+                    steps[i].keep_only_hidden()
             for i in range(self._first, min(first, keep)):  # the window moved on: rows it left
                 self._put(steps[i], names, False, at=i)
+                steps[i].keep_only_hidden()  # only the hidden state is read from now on
             for i in range(first, min(self._first, keep)):  # the window moved back: rows it takes again
                 self._put(steps[i], names, True, at=i)
             self._first = first
@@ -174,8 +177,6 @@ class Prediction:
         attention = out.attention if isinstance(out, Translated) else ()
         written = (*out.tokens, "</s>")[: len(attention)] if isinstance(out, Translated) else ()
         first = max(0, len(self.steps) - HEAT_STEPS)
-        if first:
-            self.steps[first - 1].keep_only_hidden()  # the step that just left the heatmap's window
         layers, dirs = self.steps[0].hidden.shape[:2]
         names = ["hidden"] + (["cell"] if self.steps[0].cell is not None else []) + list(self.steps[0].gates)
         # Rows are gathered (a reference per step), never converted again: see StepView.plain.

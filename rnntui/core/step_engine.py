@@ -40,7 +40,8 @@ def clip_as_float32(clip: float | None) -> float | None:
 
 
 def clipped(grad_norm: float, clip32: float | None) -> bool:
-    """Whether `clip_grads_with_norm_` scaled this step's gradients (its norm exceeded the clip)."""
+    """Whether the norm exceeded the clip: `clip_grads_with_norm_` scaled the gradients to it (it also
+    scales by clip / (norm + 1e-6) when the norm is within 1e-6 under the clip: a change of < 1e-6)."""
     return clip32 is not None and grad_norm > clip32
 
 
@@ -102,7 +103,7 @@ class StepEngine:
     def _grad_norms(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Each layer group's gradient norm (G,) and the total norm: the norm of the groups' norms."""
         grads = [[p.grad for p in params if p.grad is not None] for params in self.groups]  # e.g. an unused h0
-        if self.one_pass_norms:
+        if self.one_pass_norms and any(grads):
             flat = torch.cat([g.reshape(-1) for group in grads for g in group])
             parts = flat.split([sum(g.numel() for g in group) for group in grads])
             norms = [torch.linalg.vector_norm(part).float() if part.numel() else self.zero for part in parts]

@@ -228,6 +228,8 @@ class Heatmap(Widget):
 
     def update(self, lines: list[Strip], text: list[str], head: int) -> None:
         """The one repaint: never a layout (the box's size is the widget's)."""
+        if (head == 0) != (self._head == 0):  # another kind of table (attention's ↔ a heatmap): its top
+            self.top = 0
         self._lines, self._text, self._head = lines, text, head
         self._drawn = {key: drawn for line in lines if (drawn := self._drawn.get(key := id(line)))}
         self.top = self._clamped(self.top)

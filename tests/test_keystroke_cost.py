@@ -14,8 +14,9 @@ import torch
 from textual.app import App, ComposeResult
 from torch.overrides import TorchFunctionMode
 
-from rnntui.app.widgets import heatmap
-from rnntui.app.widgets.heatmap import Heatmap, heat_rows
+from rnntui.app.widgets import heat_layout
+from rnntui.app.widgets.heat_layout import heat_rows
+from rnntui.app.widgets.heatmap import Heatmap
 from rnntui.core import trace
 from rnntui.core.experiment import build
 from rnntui.core.outputs import NextToken
@@ -82,8 +83,8 @@ async def test_the_heatmap_converts_only_the_new_row(monkeypatch) -> None:
     rows = [tuple((t * 7 + u) % 19 / 10 - 0.9 for u in range(64)) for t in range(201)]
     tokens = [chr(65 + t % 26) for t in range(201)]
     built: list[int] = []
-    row = heatmap.heat_row
-    monkeypatch.setattr(heatmap, "heat_row", lambda *a: built.append(1) or row(*a))
+    row = heat_layout.heat_row
+    monkeypatch.setattr(heat_layout, "heat_row", lambda *a: built.append(1) or row(*a))
 
     async def new_rows(n: int) -> int:
         async with HeatApp().run_test(size=(160, 60)) as pilot:

@@ -133,7 +133,7 @@ def test_the_heatmaps_scale_is_the_largest_finite_magnitude() -> None:
     from hypothesis import given
     from hypothesis import strategies as st
 
-    from rnntui.app.widgets.heatmap import largest
+    from rnntui.app.widgets.heat_layout import largest
 
     floats = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, -0.0, 1.5, -2.5]))
 

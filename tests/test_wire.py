@@ -185,3 +185,38 @@ async def test_a_keystrokes_second_answer_draws_only_what_it_adds(tmp_path):
         await pilot.press("end", "L")
         await wait_for(pilot, lambda: view.prediction.prefix == prefix.value and not view.partial)
         assert calls == Counter(heatmap=1, output=1), dict(calls)
+
+
+async def test_a_new_heatmap_row_repaints_its_lines_not_the_box(tmp_path):
+    """The heatmap fills its box: a key (or new weights) repainted every line of it, blank ones too,
+    and each went down the wire (char-lm's Predict: 39 KB/s while training). Only the lines whose
+    picture changed are repainted: here the new row, and nothing below it."""
+    from rnntui.app.widgets.heat_layout import heat_rows
+    from rnntui.app.widgets.heatmap import Heatmap
+
+    rows = [tuple((t * 7 + u) % 19 / 10 - 0.9 for u in range(32)) for t in range(6)]
+    tokens = list("HELLO ")
+
+    class Box(App):
+        def compose(self):
+            yield Heatmap(id="heatmap")
+
+    async with Box().run_test(size=(100, 30)) as pilot:
+        heatmap = pilot.app.query_one(Heatmap)
+        heatmap.show(heat_rows(rows[:5], tokens, width=90))
+        await pilot.pause()
+        refreshed: list[Region] = []
+        refresh = heatmap.refresh
+
+        def counted(*regions: Region, **kwargs: object):
+            refreshed.extend(regions or [Region(0, 0, heatmap.size.width, heatmap.size.height)])
+            return refresh(*regions, **kwargs)
+
+        heatmap.refresh = counted  # type: ignore[method-assign]
+        heatmap.show(heat_rows(rows[:6], tokens, width=90))  # one more step: its row, under the others
+        await pilot.pause()
+        del heatmap.refresh
+        lines = sorted({y for r in refreshed for y in range(r.y, r.y + r.height)})
+        head = len(heatmap._lines) - heatmap.total_rows
+        assert lines == [head + 5], lines  # the 6th row alone (the title and scale did not change)
+        assert heatmap.plain.splitlines()[-1].split()[0] == "␣"

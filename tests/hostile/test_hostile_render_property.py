@@ -15,7 +15,7 @@ from textual.fuzzy import Matcher
 from rnntui.app.chrome import status_text, topbar_text
 from rnntui.app.commands import highlight
 from rnntui.app.widgets.build_view import lesson_text
-from rnntui.app.widgets.heatmap import heat_rows
+from rnntui.app.widgets.heat_layout import heat_rows
 from rnntui.app.widgets.predict_text import continuation_text, hunt_text, output_text, shown_token
 from rnntui.app.widgets.presets_screen import preset_details, preset_line
 from rnntui.core.hunt import Unit

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from rich.style import Style
 from rich.text import Text
 
-from rnntui.app.widgets.heatmap import LABEL, diverging, token_label
+from rnntui.app.widgets.heat_layout import LABEL, diverging, token_label
 
 
 def attention_text(

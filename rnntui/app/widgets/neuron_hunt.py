@@ -14,7 +14,7 @@ from textual.widgets import Input
 
 from rnntui.app.plain import assemble, line
 from rnntui.app.widgets.form import Choice
-from rnntui.app.widgets.heatmap import coloured_prefix
+from rnntui.app.widgets.heat_layout import coloured_prefix
 from rnntui.app.widgets.note import Note
 from rnntui.app.widgets.predict_text import HuntOutcome, hunt_text
 from rnntui.core.errors import HuntError

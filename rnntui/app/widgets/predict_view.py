@@ -20,7 +20,8 @@ from rnntui.app.state import Phase, TrainingState
 from rnntui.app.widgets.attention_text import attention_text
 from rnntui.app.widgets.fitted import Fitted
 from rnntui.app.widgets.form import Choice, PredictInput
-from rnntui.app.widgets.heatmap import Heatmap, heat_rows
+from rnntui.app.widgets.heat_layout import heat_rows
+from rnntui.app.widgets.heatmap import Heatmap
 from rnntui.app.widgets.neuron_hunt import HuntsUnits
 from rnntui.app.widgets.note import Note
 from rnntui.app.widgets.predict_text import QUANTITY_NAMES, HuntOutcome, continuation_text, output_text

@@ -22,7 +22,7 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from rnntui.app.widgets.charts import COLORS
-from rnntui.app.widgets.heatmap import token_label
+from rnntui.app.widgets.heat_layout import token_label
 from rnntui.app.widgets.predict_text import shown_token
 from rnntui.core.textsafe import one_line
 from rnntui.core.trace_table import MapTable, TraceTable

@@ -193,3 +193,26 @@ def test_a_crash_in_the_child_is_reported_with_its_reason(monkeypatch) -> None:
         client.request(p.Step())
     assert replies.next(p.Lost, timeout=30).reason == "training failed: RuntimeError: boom at step 3"
     assert len([r for r in replies.seen if isinstance(r, p.Stepped)]) == 2
+
+
+def test_predict_gets_weights_once_a_second_while_training(tmp_path) -> None:
+    """Each copy repaints every row of Predict's heatmap; twice a second sent char-lm's Predict over
+    the 30 KB/s wire budget. Once a second, and one at once when Predict asks (it opened)."""
+    replies = Replies()
+    client = TrainerClient(replies)
+    client.start(p.Order(spec=hello()))
+    replies.next(p.Ready)
+    replies.next(p.WeightsCopy)  # the first, right after Ready
+    client.request(p.Run(0.05, str(tmp_path)))
+    client.request(p.WantWeights(True))
+    replies.next(p.WeightsCopy)  # at once: Predict opened
+    t0 = time.monotonic()
+    copies = 0
+    while time.monotonic() - t0 < 3.2:
+        try:
+            reply = replies.q.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        copies += isinstance(reply, p.WeightsCopy)
+    assert 1 <= copies <= 4, copies  # ~3 in 3.2 s (6 to 7 at two a second)
+    client.close()

@@ -36,7 +36,10 @@ from rnntui.core.runs import RunDir
 from rnntui.core.threads import training_threads
 from rnntui.core.trainer import Trainer
 
-WEIGHTS_EVERY_S = 0.5
+# Predict follows training once a second: each copy repaints every heatmap row (new values in every
+# cell), ~15 KB down the wire at 120×40; twice a second made char-lm's Predict 29–37 KB/s, over the
+# 30 KB/s an SSH link over a phone must carry (benchmarks/wire.py).
+WEIGHTS_EVERY_S = 1.0
 
 
 def send(conn: Connection, reply: p.Reply) -> bool:

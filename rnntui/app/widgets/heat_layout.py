@@ -107,7 +107,7 @@ def heat_rows(
 
 def heat_row(values: Sequence[float], label: str, cell: int, scale: float, signed: bool) -> list[Segment]:
     """One step: its token, then a coloured cell (or two) per unit. Segments with a style per colour
-    made once: a row is rebuilt for every step whenever the weights change (twice a second while
+    made once: a row is rebuilt for every step whenever the weights change (once a second while
     Predict follows training), and a rich Text per row cost ~0.5 ms of the event loop."""
     blank = " " * cell
     out = [Segment(f"{label:>{LABEL - 1}} ", BOLD)]

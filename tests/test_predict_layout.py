@@ -22,6 +22,20 @@ from rnntui.app.widgets.heatmap import Heatmap
 from rnntui.app.widgets.predict_view import PredictView
 
 
+def layouts_asked(monkeypatch) -> Counter[str]:
+    """From now on, every layout pass a widget asks for, counted by widget."""
+    asked: Counter[str] = Counter()
+    refresh = Widget.refresh
+
+    def counted(self: Widget, *regions, **kwargs) -> Widget:
+        if kwargs.get("layout"):
+            asked[f"{type(self).__name__}#{self.id}"] += 1
+        return refresh(self, *regions, **kwargs)
+
+    monkeypatch.setattr(Widget, "refresh", counted)
+    return asked
+
+
 async def test_a_key_asks_for_no_layout(tmp_path, monkeypatch) -> None:
     app = RnnApp(runs_dir=str(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -33,15 +47,7 @@ async def test_a_key_asks_for_no_layout(tmp_path, monkeypatch) -> None:
         await wait_for(pilot, lambda: view.prediction is not None and view.prediction.prefix == prefix.value)
         await wait_for(pilot, lambda: not view.partial)
         await pilot.pause()
-        asked: Counter[str] = Counter()
-        refresh = Widget.refresh
-
-        def counted(self: Widget, *regions, **kwargs) -> Widget:
-            if kwargs.get("layout"):
-                asked[f"{type(self).__name__}#{self.id}"] += 1
-            return refresh(self, *regions, **kwargs)
-
-        monkeypatch.setattr(Widget, "refresh", counted)
+        asked = layouts_asked(monkeypatch)
         for ch in "HELLO":
             await pilot.press(ch)
             await wait_for(pilot, lambda: view.prediction.prefix == prefix.value and not view.partial)
@@ -82,15 +88,7 @@ async def test_typing_a_short_prefix_asks_for_no_layout_either(tmp_path, monkeyp
             pilot, lambda: view.prediction is not None and view.prediction.prefix == "H" and not view.partial
         )
         await pilot.pause()
-        asked: Counter[str] = Counter()
-        refresh = Widget.refresh
-
-        def counted(self: Widget, *regions, **kwargs) -> Widget:
-            if kwargs.get("layout"):
-                asked[f"{type(self).__name__}#{self.id}"] += 1
-            return refresh(self, *regions, **kwargs)
-
-        monkeypatch.setattr(Widget, "refresh", counted)
+        asked = layouts_asked(monkeypatch)
         for ch in "ELLO W":
             await pilot.press(ch if ch != " " else "space")
             await wait_for(pilot, lambda: view.prediction.prefix == prefix.value and not view.partial)

@@ -49,22 +49,28 @@ edits = st.lists(
 )
 
 
+def edited(text: str, op: str, ch: str, rnd) -> str:
+    """The text after one edit: appending, a backspace, or inserting/replacing at a random place."""
+    if op == "append":
+        return text + ch
+    if op == "backspace":
+        return text[:-1]
+    if op == "insert":
+        i = rnd.randint(0, len(text))
+        return text[:i] + ch + text[i:]
+    if text:
+        i = rnd.randint(0, len(text) - 1)
+        return text[:i] + ch + text[i + 1 :]
+    return text
+
+
 @HYPO
 @given(edits, st.randoms(use_true_random=False))
 def test_incremental_equals_from_scratch(ops, rnd):
     inc = Predictor(LM.model, LM.task)
     text = ""
     for op, ch in ops:
-        if op == "append":
-            text += ch
-        elif op == "backspace":
-            text = text[:-1]
-        elif op == "insert":
-            i = rnd.randint(0, len(text))
-            text = text[:i] + ch + text[i:]
-        elif text:
-            i = rnd.randint(0, len(text) - 1)
-            text = text[:i] + ch + text[i + 1 :]
+        text = edited(text, op, ch, rnd)
         same(inc.feed(text), Predictor(LM.model, LM.task).feed(text))
 
 
@@ -90,16 +96,7 @@ def test_tables_built_key_after_key_equal_tables_built_at_once(ops, rnd, kind):
     text = ""
     for op, ch in ops:
         ch = ch if kind == "chars" else digits.get(ch, ch)
-        if op == "append":
-            text += ch
-        elif op == "backspace":
-            text = text[:-1]
-        elif op == "insert":
-            i = rnd.randint(0, len(text))
-            text = text[:i] + ch + text[i:]
-        elif text:
-            i = rnd.randint(0, len(text) - 1)
-            text = text[:i] + ch + text[i + 1 :]
+        text = edited(text, op, ch, rnd)
         fresh = Predictor(inc.model, inc.task)
         same_table(inc.feed(text).table(), fresh.feed(text).table())
 

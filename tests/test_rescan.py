@@ -23,11 +23,10 @@ pieces = st.lists(st.sampled_from(CHARS), max_size=30)
 edit = st.tuples(st.sampled_from(["type", "delete", "replace"]), pieces, st.integers(0, 40))
 
 
-@settings(max_examples=150, deadline=None, derandomize=True)
-@given(st.lists(edit, min_size=1, max_size=12))
-def test_every_edit_reads_as_the_whole_prefix_does(edits) -> None:
-    marked, plain, sine = Rescan(marked_floats), Rescan(lambda t, pos: tokenize_floats(t, pos=pos)), SineTask()
-    text = ""
+def typed_texts(edits: list[tuple[str, list[str], int]]) -> list[str]:
+    """The text after each edit: typing at the end, deleting n characters, or replacing one in the
+    middle with what was typed."""
+    text, texts = "", []
     for kind, chars, n in edits:
         typed = "".join(chars)
         if kind == "type":
@@ -37,6 +36,15 @@ def test_every_edit_reads_as_the_whole_prefix_does(edits) -> None:
         else:  # an edit in the middle
             at = min(n, len(text))
             text = text[:at] + typed + text[at + 1 :]
+        texts.append(text)
+    return texts
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.lists(edit, min_size=1, max_size=12))
+def test_every_edit_reads_as_the_whole_prefix_does(edits) -> None:
+    marked, plain, sine = Rescan(marked_floats), Rescan(lambda t, pos: tokenize_floats(t, pos=pos)), SineTask()
+    for text in typed_texts(edits):
         assert marked(text) == tokenize_floats(text, marker="*")
         assert plain(text) == tokenize_floats(text)
         whole = SineTask().tokenize(text)
@@ -78,16 +86,7 @@ def test_characters_read_again_from_the_first_change_read_as_the_whole_text(case
     # Casing can change a text's length (ß → SS, ﬃ → FFI) and a sigma's form depends on what
     # follows it (Σ → σ or ς): the tokens kept must still be the whole text's.
     task = build_task(set_value(resolve("hello"), "task", "case", case).task)
-    text = ""
-    for kind, chars, n in edits:
-        typed = "".join(chars)
-        if kind == "type":
-            text += typed
-        elif kind == "delete":
-            text = text[: max(0, len(text) - n)]
-        else:
-            at = min(n, len(text))
-            text = text[:at] + typed + text[at + 1 :]
+    for text in typed_texts(edits):
         assert [dataclasses.astuple(t) for t in task.tokenize(text)] == chars_as_read_whole(task, text), text
 
 
@@ -142,16 +141,7 @@ word_edit = st.tuples(
 def test_numbers_and_words_read_again_from_the_first_change_read_as_the_whole_text(preset, edits) -> None:
     task = TASKS[preset]
     whole = task._scan if preset == "doubling" else task._scan_words
-    text = ""
-    for kind, chars, n in edits:
-        typed = "".join(chars)
-        if kind == "type":
-            text += typed
-        elif kind == "delete":
-            text = text[: max(0, len(text) - n)]
-        else:
-            at = min(n, len(text))
-            text = text[:at] + typed + text[at + 1 :]
+    for text in typed_texts(edits):
         assert task.tokenize(text) == whole(text, 0), text
 
 

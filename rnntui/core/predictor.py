@@ -92,7 +92,7 @@ class Predictor:
         # at 512 tokens once other work had run in between.
         same = first_different(fed, self._tokens)
         common, end = min(same, len(self._keys)), min(len(self._keys), len(fed))
-        while common < end and self._keys[common] == (fed[common].id, fed[common].value):
+        while common < end and self._keys[common] == self._key(fed[common]):
             common += 1
         del self._keys[common:], self._states[common:], self._views[common:]
         for i in range(common, len(fed)):

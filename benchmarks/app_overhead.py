@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import spec_for  # noqa: E402
+from common import hand_written_optimizer, spec_for  # noqa: E402
 
 WARMUP_STEPS = 50
 HUGE = 10**9
@@ -49,7 +49,6 @@ def worker(kind: str, name: str) -> None:
     import torch
 
     from rnntui.core.experiment import build_model, build_task
-    from rnntui.core.step_engine import make_optimizer
     from rnntui.core.threads import training_threads
     from rnntui.core.trainer import Trainer
 
@@ -58,7 +57,7 @@ def worker(kind: str, name: str) -> None:
     if kind == "bare":
         task = build_task(spec.task)
         model = build_model(spec, task)
-        opt = make_optimizer(spec.train.optimizer, model.parameters(), spec.train.lr, torch.device("cpu"))
+        opt = hand_written_optimizer(spec.train.optimizer, model.parameters(), spec.train.lr, torch.device("cpu"))
         done = [0]
 
         def turn(steps: int) -> float:

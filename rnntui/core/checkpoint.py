@@ -27,6 +27,7 @@ import torch
 
 from rnntui.core.errors import RunError, SpecError
 from rnntui.core.fileio import atomic_write, human_bytes, open_regular, os_reason
+from rnntui.core.optimizers import Optimizer
 from rnntui.core.presets import spec_from_mapping
 from rnntui.core.sizes import MAX_PARAMS, param_shapes
 from rnntui.core.spec import ExperimentSpec, validate
@@ -197,7 +198,7 @@ def write_checkpoint(
     spec: ExperimentSpec,
     task_state: dict[str, Any],
     model: torch.nn.Module,
-    optimizer: torch.optim.Optimizer | None,
+    optimizer: Optimizer | None,
     step: int,
     extra: dict[str, Any] | None = None,
     rng_state: torch.Tensor | None = None,

@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from rnntui.core.optimizers import Optimizer
 from rnntui.core.spec_types import ExperimentSpec
 
 SNAPSHOT_EVERY_S = 1.0  # a rarer copy costs replayed steps, never exactness
@@ -31,7 +32,7 @@ class Snapshot:
     taken_at: float  # the trainer's clock
 
 
-def snapshot(step: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer, now: float) -> Snapshot:
+def snapshot(step: int, model: torch.nn.Module, optimizer: Optimizer, now: float) -> Snapshot:
     on_cuda = next(model.parameters()).device.type == "cuda"
     return Snapshot(
         step=step,
@@ -43,7 +44,7 @@ def snapshot(step: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer
     )
 
 
-def restore(s: Snapshot, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
+def restore(s: Snapshot, model: torch.nn.Module, optimizer: Optimizer) -> None:
     """Weights, optimizer state and RNGs as they were at step `s.step` (the caller sets its step)."""
     model.load_state_dict(s.model)
     optimizer.load_state_dict(s.optimizer)
@@ -58,12 +59,12 @@ class LastGood:
     def __init__(self) -> None:
         self.copy: Snapshot | None = None
 
-    def keep(self, step: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer, now: float) -> None:
+    def keep(self, step: int, model: torch.nn.Module, optimizer: Optimizer, now: float) -> None:
         """Take a copy now if there is none yet or the last is SNAPSHOT_EVERY_S old."""
         if self.copy is None or now - self.copy.taken_at >= SNAPSHOT_EVERY_S:
             self.copy = snapshot(step, model, optimizer, now)
 
-    def restore(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> int:
+    def restore(self, model: torch.nn.Module, optimizer: Optimizer) -> int:
         """Back to the copy; returns its step (the replay starts there)."""
         assert self.copy is not None, "keep() runs before the first step"
         restore(self.copy, model, optimizer)

@@ -12,6 +12,7 @@ import torch
 
 from rnntui.core import events as ev
 from rnntui.core.events import RunEnd
+from rnntui.core.optimizers import Optimizer
 from rnntui.core.run_lock import RunLock
 from rnntui.core.runs import RunDir, write_checkpoint
 from rnntui.core.spec_types import ExperimentSpec
@@ -68,7 +69,7 @@ class RunWriter:
         spec: ExperimentSpec,
         task: Task,
         model: torch.nn.Module,
-        optimizer: torch.optim.Optimizer,
+        optimizer: Optimizer,
         step: int,
         extra: dict[str, float | bool | None],
         now: float,

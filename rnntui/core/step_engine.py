@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from rnntui.core.model import SequenceModel, State
+from rnntui.core.optimizers import PLAIN, Optimizer
 from rnntui.core.spec_types import TrainSpec
 from rnntui.core.tasks.data import Batch
 
@@ -45,15 +46,18 @@ def clipped(grad_norm: float, clip32: float | None) -> bool:
     return clip32 is not None and grad_norm > clip32
 
 
-def make_optimizer(name: str, params: Iterable[nn.Parameter], lr: float, device: torch.device) -> torch.optim.Optimizer:
+def make_optimizer(name: str, params: Iterable[nn.Parameter], lr: float, device: torch.device) -> Optimizer:
+    """The CPU trains with rnntui's own optimizers (optimizers.py says why); accelerators keep
+    torch.optim's kernels. Both read and write the same state, so a run moves between them."""
+    if device.type == "cpu":
+        return PLAIN[name](params, lr=lr)
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=0.9)
     if name == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr)
     # The fused kernel keeps Adam's step counters as tensors; the default (for-each) Adam reads every
-    # counter with .item() each step. Same result to ~1e-5 after 200 steps, same speed (measured on
-    # hello and long-memory); fused Adam exists for CPU and CUDA only.
-    return torch.optim.Adam(params, lr=lr, fused=device.type in ("cpu", "cuda"))
+    # counter with .item() each step. Fused Adam exists for CPU and CUDA only.
+    return torch.optim.Adam(params, lr=lr, fused=device.type == "cuda")
 
 
 def detach_state(h: State | None) -> State | None:
@@ -69,9 +73,7 @@ class StepEngine:
     """Trains `model` one batch at a time with `optimizer`, under the spec's clipping, TBPTT and
     teacher forcing. `layer_names`: the groups whose gradient norms each row carries, in order."""
 
-    def __init__(
-        self, model: SequenceModel, optimizer: torch.optim.Optimizer, train: TrainSpec, tbptt_ok: bool
-    ) -> None:
+    def __init__(self, model: SequenceModel, optimizer: Optimizer, train: TrainSpec, tbptt_ok: bool) -> None:
         self.model, self.optimizer = model, optimizer
         self.clip = train.clip_norm
         self.tbptt = train.tbptt if tbptt_ok else None

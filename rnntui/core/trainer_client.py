@@ -32,8 +32,8 @@ START_TIMEOUT_S = 120.0  # a cold fork server imports torch first (2–4 s here;
 def _context() -> BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        # What every child needs, imported once by the server (optim_preload.py says why it exists).
-        ctx.set_forkserver_preload(["rnntui.core.trainer_child", "rnntui.core.optim_preload"])
+        # What every child needs, imported once by the server.
+        ctx.set_forkserver_preload(["rnntui.core.trainer_child"])
         return ctx
     return multiprocessing.get_context("spawn")  # Windows
 

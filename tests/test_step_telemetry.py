@@ -19,7 +19,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from rnntui.core.presets import resolve
 from rnntui.core.spec import set_value
-from rnntui.core.step_engine import clip_as_float32, clipped
+from rnntui.core.step_engine import clip_as_float32, clipped, make_optimizer
 from rnntui.core.trainer import Trainer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -59,7 +59,10 @@ def trainer_and_bare(preset: str):
 @pytest.mark.parametrize("preset", ["hello", "deep-stack", "exploding"])
 def test_the_gpu_path_adds_a_launch_per_layer_group_and_two_more(preset):
     trainer, bare = trainer_and_bare(preset)
-    trainer.engine.one_pass_norms = True  # the path a CUDA device takes
+    trainer.engine.one_pass_norms = True  # the path a CUDA device takes, with its optimizer (torch.optim's fused
+    # kernel: the CPU has rnntui's own, core/optimizers.py), made as make_optimizer makes it for CUDA
+    spec = trainer.spec.train
+    trainer.engine.optimizer = make_optimizer(spec.optimizer, trainer.model.parameters(), spec.lr, torch.device("cuda"))
     extra = sum(per_step(trainer._train_step).values()) - sum(per_step(bare.one).values())
     groups = len(trainer.engine.layer_names)
     # One concatenation of the gradients, a norm per group, the row: the bare loop's own total norm

@@ -129,6 +129,19 @@ def test_loading_takes_the_groups_hyperparameters_as_torch_optim_does() -> None:
     assert opt.param_groups[0]["lr"] == 0.5 and opt.param_groups[0]["params"] == list(net.parameters())
 
 
+@pytest.mark.parametrize("count", [-1.0, 2.5, float("inf")])
+def test_a_step_count_that_is_not_a_count_is_refused_on_load(count: float) -> None:
+    """A damaged or hostile checkpoint's count of -1 became 0 at the next step: a division by zero in
+    the training process. The load refuses it (resume turns that into one line, RunError)."""
+    net, _ = twins()
+    opt = Adam(net.parameters(), lr=0.01)
+    train(net, opt, 1, seed=0)
+    state = opt.state_dict()
+    state["state"][1]["step"] = torch.tensor(count)
+    with pytest.raises(ValueError, match="not a count"):
+        opt.load_state_dict(state)
+
+
 def test_the_cpu_trains_with_ours_and_the_gpu_keeps_torch_optim() -> None:
     params = [nn.Parameter(torch.zeros(2))]
     for name in PLAIN:

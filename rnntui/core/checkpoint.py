@@ -183,13 +183,14 @@ def _check_optimizer(state: Mapping[str, Any], shapes: list[tuple[int, ...]], wh
 
 def moment_ok(value: object, shape: tuple[int, ...]) -> bool:
     """A per-parameter optimizer value: a float tensor of the parameter's shape, a finite 0-d count
-    (Adam's `step`), or none (SGD without momentum yet). Nothing else reaches the optimizer."""
+    (Adam's `step`: a whole number ≥ 0), or none (SGD without momentum yet). Nothing else reaches the optimizer."""
     if value is None:
         return True
     if not isinstance(value, torch.Tensor) or not value.is_floating_point():
         return False
-    if value.dim() == 0:
-        return bool(torch.isfinite(value))
+    if value.dim() == 0:  # a count: -1 would be 0 at the next step, a division by zero
+        count = float(value)
+        return count >= 0 and count.is_integer()
     return tuple(value.shape) == shape
 
 

@@ -146,8 +146,11 @@ class PlainOptimizer:
             p = self.params[i]
             if any(entry.get(name) is None for name in self.moments):  # SGD before its first step
                 continue
+            count = float(entry["step"]) if self.counted else 1.0
+            if not (count >= 0 and count.is_integer()):  # a count of -1 would divide by zero at the next step
+                raise ValueError(f"the optimizer's step count {count} is not a count")
             self.state[i] = [entry[name].to(device=p.device, dtype=p.dtype, copy=True) for name in self.moments]
-            self.counts[i] = int(entry["step"]) if self.counted else 1
+            self.counts[i] = int(count)
 
 
 class Adam(PlainOptimizer):

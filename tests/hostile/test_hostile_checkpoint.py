@@ -97,18 +97,21 @@ def test_tensors_that_do_not_match_the_spec_are_refused_by_name(tmp_path: Path, 
     assert "does not match its spec" in one_error(*cli(capsys, "predict", str(run.path), "H")[::2])
 
 
-@pytest.mark.parametrize("damage", ["optimizer", "rng"])
+@pytest.mark.parametrize("damage", ["optimizer", "count", "rng"])
 def test_a_damaged_optimizer_or_random_state_is_refused_before_training(tmp_path: Path, capsys, damage) -> None:
     run = trained(tmp_path)
     data = torch.load(run.checkpoint_path, weights_only=True)
-    if damage == "optimizer":
+    if damage in ("optimizer", "count"):
         opt = data["optimizer"]
-        opt["state"][0]["exp_avg"] = torch.zeros(3, 3)  # not the shape of parameter 0
+        if damage == "optimizer":
+            opt["state"][0]["exp_avg"] = torch.zeros(3, 3)  # not the shape of parameter 0
+        else:
+            opt["state"][0]["step"] = torch.tensor(-1.0)  # 0 at the next step: Adam divided by zero
         tamper(run, optimizer=opt)
     else:
         tamper(run, rng=torch.zeros(7, dtype=torch.uint8))
     line = one_error(*cli(capsys, "resume", str(run.path), "--steps", "6")[::2])
-    assert f"damaged {'optimizer' if damage == 'optimizer' else 'random'} state" in line
+    assert f"damaged {'random' if damage == 'rng' else 'optimizer'} state" in line
 
 
 def test_a_checkpoint_over_the_size_cap_is_refused_without_reading_it(tmp_path: Path, capsys) -> None:

@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from rnntui.core.optimizers import PLAIN, Adam
+from rnntui.core.optimizers import MAX_COUNT, PLAIN, Adam
 from rnntui.core.step_engine import make_optimizer
 
 TORCH = {
@@ -129,7 +129,7 @@ def test_loading_takes_the_groups_hyperparameters_as_torch_optim_does() -> None:
     assert opt.param_groups[0]["lr"] == 0.5 and opt.param_groups[0]["params"] == list(net.parameters())
 
 
-@pytest.mark.parametrize("count", [-1.0, 2.5, float("inf")])
+@pytest.mark.parametrize("count", [-1.0, 2.5, float("inf"), float("nan")])
 def test_a_step_count_that_is_not_a_count_is_refused_on_load(count: float) -> None:
     """A damaged or hostile checkpoint's count of -1 became 0 at the next step: a division by zero in
     the training process. The load refuses it (resume turns that into one line, RunError)."""
@@ -140,6 +140,39 @@ def test_a_step_count_that_is_not_a_count_is_refused_on_load(count: float) -> No
     state["state"][1]["step"] = torch.tensor(count)
     with pytest.raises(ValueError, match="not a count"):
         opt.load_state_dict(state)
+
+
+def test_a_count_past_float32s_exact_range_loads_as_the_last_exact_one() -> None:
+    """A count of 1e39 (float64) went back to the next checkpoint as float32 inf, and that run's own
+    checkpoint was refused. Counts stop at 2**24, where every bias correction is 1 already."""
+    net, _ = twins()
+    opt = Adam(net.parameters(), lr=0.01)
+    train(net, opt, 1, seed=0)
+    state = opt.state_dict()
+    state["state"][1]["step"] = torch.tensor(1e39, dtype=torch.float64)
+    opt.load_state_dict(state)
+    train(net, opt, 2, seed=1)
+    assert opt.state_dict()["state"][1]["step"].item() == 2.0**24
+    assert 1 - 0.999**MAX_COUNT == 1.0 and 1 - 0.9**MAX_COUNT == 1.0
+
+
+@pytest.mark.parametrize("name", ["adam", "rmsprop"])
+def test_a_state_without_its_moments_is_refused_not_restarted(name: str) -> None:
+    """torch.optim fails on it; skipping it silently restarted that parameter's moments and count."""
+    net, _ = twins()
+    opt = PLAIN[name](net.parameters(), lr=0.01)
+    train(net, opt, 2, seed=0)
+    state = opt.state_dict()
+    del state["state"][1][opt.moments[0]]
+    with pytest.raises(ValueError, match="lacks its moments"):
+        opt.load_state_dict(state)
+
+
+def test_what_one_optimizer_cannot_hold_is_refused() -> None:
+    a, b = nn.Parameter(torch.zeros(2)), nn.Parameter(torch.zeros(2, dtype=torch.float64))
+    for params in ([], [a, a], [a, b]):
+        with pytest.raises(ValueError):
+            Adam(params, lr=0.1)
 
 
 def test_the_cpu_trains_with_ours_and_the_gpu_keeps_torch_optim() -> None:

@@ -27,7 +27,7 @@ import torch
 
 from rnntui.core.errors import RunError, SpecError
 from rnntui.core.fileio import atomic_write, human_bytes, open_regular, os_reason
-from rnntui.core.optimizers import Optimizer
+from rnntui.core.optimizers import Optimizer, is_count
 from rnntui.core.presets import spec_from_mapping
 from rnntui.core.sizes import MAX_PARAMS, param_shapes
 from rnntui.core.spec import ExperimentSpec, validate
@@ -189,8 +189,7 @@ def moment_ok(value: object, shape: tuple[int, ...]) -> bool:
     if not isinstance(value, torch.Tensor) or not value.is_floating_point():
         return False
     if value.dim() == 0:  # a count: -1 would be 0 at the next step, a division by zero
-        count = float(value)
-        return count >= 0 and count.is_integer()
+        return is_count(float(value))
     return tuple(value.shape) == shape
 
 

@@ -16,6 +16,7 @@ is a host sync on any device (tests/test_sync_count.py counts them).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
@@ -23,6 +24,9 @@ from typing import Any, ClassVar, Protocol
 import torch
 from torch import Tensor, nn
 
+# Counts stop here: exact in torch.optim's float32 "step" tensor, and far past where Adam's and
+# RMSprop's bias corrections reach exactly 1 (0.999**n < 2**-53 from n ≈ 36,000), so no step changes.
+MAX_COUNT = 2**24
 Hyper = dict[str, Any]  # a parameter group as torch.optim spells it: "lr", "betas", ... and "params"
 
 
@@ -38,6 +42,11 @@ class Optimizer(Protocol):
     def state_dict(self) -> dict[str, Any]: ...
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None: ...
+
+
+def is_count(value: float) -> bool:
+    """A step count a checkpoint may hold: a whole number ≥ 0 (counts past MAX_COUNT load as it)."""
+    return value >= 0 and value.is_integer() and value != math.inf
 
 
 @dataclass
@@ -64,6 +73,13 @@ class PlainOptimizer:
 
     def __init__(self, params: Iterable[nn.Parameter], hyper: Hyper) -> None:
         self.params = list(params)
+        # (torch.optim refuses the first two; the flat buffers need the third)
+        if not self.params:
+            raise ValueError("optimizer got an empty parameter list")
+        if len({id(p) for p in self.params}) != len(self.params):
+            raise ValueError("some parameters appear more than once")
+        if len({(p.dtype, p.device) for p in self.params}) != 1:
+            raise ValueError("the parameters differ in dtype or device: one optimizer per kind")
         self.param_groups: list[Hyper] = [{**hyper, **self.fixed, "params": self.params}]
         self.state: dict[int, list[Tensor]] = {}
         self.counts: dict[int, int] = {}
@@ -84,7 +100,7 @@ class PlainOptimizer:
         if self.flat is None or self.flat.indices != live:
             self.flat = self._lay_out(live)
         for i in live:
-            self.counts[i] = self.counts.get(i, 0) + 1
+            self.counts[i] = min(self.counts.get(i, 0) + 1, MAX_COUNT)
         group, counts = self.param_groups[0], {self.counts[i] for i in live}
         if len(counts) == 1:
             grads = torch.cat([self._grad(i).reshape(-1) for i in live])
@@ -144,13 +160,15 @@ class PlainOptimizer:
         self.state, self.counts, self.flat = {}, {}, None
         for i, entry in state_dict["state"].items():
             p = self.params[i]
-            if any(entry.get(name) is None for name in self.moments):  # SGD before its first step
+            if not self.counted and entry.get("momentum_buffer") is None:  # SGD before its first step
                 continue
+            if any(entry.get(name) is None for name in self.moments):  # moments would silently restart
+                raise ValueError(f"the optimizer's state of parameter {i} lacks its moments")
             count = float(entry["step"]) if self.counted else 1.0
-            if not (count >= 0 and count.is_integer()):  # a count of -1 would divide by zero at the next step
+            if not is_count(count):  # a count of -1 would divide by zero at the next step
                 raise ValueError(f"the optimizer's step count {count} is not a count")
             self.state[i] = [entry[name].to(device=p.device, dtype=p.dtype, copy=True) for name in self.moments]
-            self.counts[i] = int(count)
+            self.counts[i] = min(int(count), MAX_COUNT)
 
 
 class Adam(PlainOptimizer):

@@ -9,6 +9,7 @@ import torch
 from rnntui.core.experiment import build_model, build_task
 from rnntui.core.presets import resolve
 from rnntui.core.spec import ExperimentSpec, set_value
+from rnntui.core.step_engine import torch_optimizer
 from rnntui.core.tasks.base import Batch, Task
 
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
@@ -29,11 +30,7 @@ def hand_written_optimizer(name: str, params, lr: float, device: torch.device) -
     """What a person's own loop uses: torch.optim, with its fused Adam kernel where one exists (the
     fastest Adam PyTorch has). The app trains with its own optimizers on the CPU (core/optimizers.py):
     comparing with this counts their cost too."""
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=0.9)
-    if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr)
-    return torch.optim.Adam(params, lr=lr, fused=device.type in ("cpu", "cuda"))
+    return torch_optimizer(name, params, lr, fused=device.type in ("cpu", "cuda"))
 
 
 def spec_for(name: str, device: str = "cpu") -> ExperimentSpec:

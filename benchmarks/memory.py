@@ -37,14 +37,14 @@ import sys, time
 import torch
 from rnntui.core.experiment import build_model, build_task
 from rnntui.core.presets import resolve
+from rnntui.core.step_engine import torch_optimizer
 from rnntui.core.threads import training_threads
 
 spec = resolve(sys.argv[1])
 torch.set_num_threads(training_threads(spec))  # as the app's training process does
 task = build_task(spec.task)
 model = build_model(spec, task)
-opt = torch.optim.Adam(model.parameters(), lr=spec.train.lr, fused=True)  # as a person writes it
-assert spec.train.optimizer == "adam"
+opt = torch_optimizer(spec.train.optimizer, model.parameters(), spec.train.lr, fused=True)  # as a person writes it
 step, t_end = 0, None
 while True:
     b = task.train_batch(step, spec.train.batch_size, spec.train.seed)

@@ -136,5 +136,6 @@ def previous_key(p: Predictor, text: str) -> None:
     p.feed(text, GENERATE, TEMPERATURE, seed=0)
     p.saliency(text)
 
+
 if __name__ == "__main__":
     main()

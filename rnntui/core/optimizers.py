@@ -16,7 +16,6 @@ is a host sync on any device (tests/test_sync_count.py counts them).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
@@ -46,7 +45,7 @@ class Optimizer(Protocol):
 
 def is_count(value: float) -> bool:
     """A step count a checkpoint may hold: a whole number ≥ 0 (counts past MAX_COUNT load as it)."""
-    return value >= 0 and value.is_integer() and value != math.inf
+    return value >= 0 and value.is_integer()  # (False for inf and NaN)
 
 
 @dataclass

@@ -51,13 +51,19 @@ def make_optimizer(name: str, params: Iterable[nn.Parameter], lr: float, device:
     torch.optim's kernels. Both read and write the same state, so a run moves between them."""
     if device.type == "cpu":
         return PLAIN[name](params, lr=lr)
+    # The fused kernel keeps Adam's step counters as tensors; the default (for-each) Adam reads every
+    # counter with .item() each step.
+    return torch_optimizer(name, params, lr, fused=device.type == "cuda")
+
+
+def torch_optimizer(name: str, params: Iterable[nn.Parameter], lr: float, fused: bool) -> torch.optim.Optimizer:
+    """torch.optim's optimizer of that name at rnntui's settings (`fused`: Adam's one-kernel update,
+    which exists for CPU and CUDA only); the benchmarks' bare loops use it too."""
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=0.9)
     if name == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr)
-    # The fused kernel keeps Adam's step counters as tensors; the default (for-each) Adam reads every
-    # counter with .item() each step. Fused Adam exists for CPU and CUDA only.
-    return torch.optim.Adam(params, lr=lr, fused=device.type == "cuda")
+    return torch.optim.Adam(params, lr=lr, fused=fused)
 
 
 def detach_state(h: State | None) -> State | None:

@@ -10,6 +10,7 @@ from our code, characters from the data, control characters shown as symbols (co
 from __future__ import annotations
 
 from rich.text import Text
+from textual.events import Key
 from textual.widgets import Input
 
 from rnntui.core.textsafe import one_line, sanitize
@@ -51,3 +52,19 @@ class PlainInput(Input):
 
     def validate_value(self, value: str) -> str:
         return one_line(value.replace("\t", " "))
+
+    async def _on_key(self, event: Key) -> None:
+        """The field's own keys (backspace, ←, home…) run here, in the order they were typed.
+        Input types a printable key at once but leaves a bound key to bubble up to the App, whose
+        bindings run it later (textual#6605): with the App busy training, backspace ×5 then
+        `2 4 8` in the prefix `2 4 8` left `2 4 2`. Keys bound above the field, and priority
+        keys (checked before the field sees them), are not touched. (Input's own `_on_key` runs
+        after this one, for the printable keys and the cursor's blink.)"""
+        if event.is_printable:
+            return
+        for name in event.aliases:
+            active = self.screen.active_bindings.get(name)
+            if active is not None and active.node is self and active.enabled and not active.binding.priority:
+                event.stop()  # (not on to the App: its bindings would run the action a second time)
+                await self.run_action(active.binding.action)
+                return

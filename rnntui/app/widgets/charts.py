@@ -24,6 +24,7 @@ from textual.visual import VisualType
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
+from rnntui.app.chrome import show
 from rnntui.app.widgets.chart_axes import finite, log_ticks, nice_ticks, step_label, value_label
 from rnntui.app.widgets.chart_data import downsample, downsample_on, growing_end
 from rnntui.app.widgets.chart_diff import Cells, changed_regions, drawing_cells
@@ -277,7 +278,7 @@ class ChartPanel(Vertical):
         if legend != self._legend:  # (an unchanged one is not sent to the terminal again)
             self._legend = legend
             self.legend_lines = legend.plain.count("\n") + 1
-            self.query_one(".legend", Static).update(legend)
+            show(self.query_one(".legend", Static), legend, layout=True)  # (laid out again if its height changed)
         self.post_message(self.LegendShown())  # shown now, perhaps beside other charts than before
 
 

@@ -25,20 +25,10 @@ def same_text(a: object, b: Text) -> bool:
 def show(widget: Static, text: Text, *, layout: bool = False) -> bool:
     """Put `text` in `widget` unless it shows that already; True when it changed. Static.update
     repaints every cell of the widget, and Textual sends a repainted region whole, changed or not:
-    the status line and the top bar were sent again at each of ~4 state changes a second.
-
-    `layout`: the widget's height follows its text (height: auto), so a text of another height
-    lays the screen out again. Only then: a layout pass of the whole screen is ~10 ms of the
-    2-core machine, and Train's metrics (three lines, new numbers at every report) asked for one
-    2.4 times a second while training, in a process whose every cycle is taken from training."""
+    the status line and the top bar were sent again at each of ~4 state changes a second."""
     if same_text(widget.content, text):
         return False
-    width = widget.content_size.width
-    widget.update(text, layout=False)
-    if layout and (
-        width <= 0 or widget.get_content_height(widget.size, widget.app.size, width) != widget.content_size.height
-    ):
-        widget.refresh(layout=True)  # (hidden, width 0: laid out when it is shown)
+    widget.update(text, layout=layout)
     return True
 
 

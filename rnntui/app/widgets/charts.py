@@ -21,13 +21,12 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.timer import Timer
 from textual.visual import VisualType
-from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from rnntui.app.chrome import show
 from rnntui.app.widgets.chart_axes import finite, log_ticks, nice_ticks, step_label, value_label
 from rnntui.app.widgets.chart_data import downsample, downsample_on, growing_end
 from rnntui.app.widgets.chart_diff import Cells, changed_regions, drawing_cells
+from rnntui.app.widgets.fitted import Fitted
 from rnntui.core.textsafe import one_line
 
 # plotext colour → the same colour for the legend (rich names differ for two of them)
@@ -257,7 +256,7 @@ class ChartPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield self.chart
-        yield Static("", classes="legend")
+        yield Fitted("", classes="legend")  # (laid out again only when its height changes)
 
     def on_chart_replotted(self, message: Chart.Replotted) -> None:
         self._series = message.series
@@ -278,7 +277,7 @@ class ChartPanel(Vertical):
         if legend != self._legend:  # (an unchanged one is not sent to the terminal again)
             self._legend = legend
             self.legend_lines = legend.plain.count("\n") + 1
-            show(self.query_one(".legend", Static), legend, layout=True)  # (laid out again if its height changed)
+            self.query_one(".legend", Fitted).update(legend)
         self.post_message(self.LegendShown())  # shown now, perhaps beside other charts than before
 
 

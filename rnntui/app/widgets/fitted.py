@@ -9,6 +9,7 @@ repaint the widget alone.
 
 from __future__ import annotations
 
+from textual.css.scalar import Unit
 from textual.visual import VisualType
 from textual.widgets import Static
 
@@ -17,9 +18,25 @@ class Fitted(Static):
     def update(self, content: VisualType = "", *, layout: bool = True) -> None:
         width, height = self.content_size
         auto_width = self.styles.width is not None and self.styles.width.is_auto
-        if not layout or not width or not self.display or auto_width:
-            super().update(content, layout=layout)  # not laid out yet, or its width follows the text
+        if not width or not self.display:
+            # Not on screen (its view hidden, or itself): the layout that shows it measures it. Train's
+            # metrics and samples asked for a pass at each report while Predict was typed in.
+            super().update(content, layout=False)
+            return
+        if not layout or auto_width:
+            super().update(content, layout=layout)  # its width follows the text
             return
         super().update(content, layout=False)
-        if self.visual.get_height(self.styles, width) != height:
+        if self.rows_for(self.visual.get_height(self.styles, width)) != height:
             self.refresh(layout=True)
+
+    def rows_for(self, lines: int) -> int:
+        """The rows of content a text of `lines` lines leaves it, its min-height and max-height (in
+        cells) applied: a chart's one-line legend is held two rows tall beside a two-line one."""
+        styles = self.styles
+        gutter = styles.gutter.height if styles.box_sizing == "border-box" else 0
+        if styles.min_height is not None and styles.min_height.unit is Unit.CELLS:
+            lines = max(lines, int(styles.min_height.value) - gutter)
+        if styles.max_height is not None and styles.max_height.unit is Unit.CELLS:
+            lines = min(lines, int(styles.max_height.value) - gutter)
+        return lines

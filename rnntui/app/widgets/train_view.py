@@ -19,6 +19,7 @@ from rnntui.app.chrome import show
 from rnntui.app.plain import assemble, join, line
 from rnntui.app.state import Notice, TrainingState
 from rnntui.app.widgets.charts import Chart, ChartPanel, ChartRow, tab_text
+from rnntui.app.widgets.fitted import Fitted
 from rnntui.app.widgets.note import Note
 from rnntui.app.widgets.train_charts import GradFlowChart, GradNormChart, LossChart
 from rnntui.app.widgets.view_focus import RestylesItselfOnFocus
@@ -90,7 +91,7 @@ class TrainView(RestylesItselfOnFocus, Vertical, can_focus=True):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="metrics")
+        yield Fitted("", id="metrics")  # three lines of new numbers at each report: laid out again only if they wrap
         yield Static("", id="notice")
         yield Note(id="samples")
         yield Static("", id="chart-tabs")

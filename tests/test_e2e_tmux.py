@@ -43,7 +43,14 @@ class Tmux:
             if check(screen):
                 return screen
             time.sleep(0.1)
-        raise AssertionError(f"{what} never appeared; screen was:\n{self.screen()}")
+        # The screens before the last say what led there (a flake here was keys applied out of order).
+        last = self.screen()
+        earlier: list[str] = []
+        for shown in reversed(self.screens):
+            if shown != last and shown not in earlier:
+                earlier.append(shown)
+        history = "".join(f"\n--- a screen before it:\n{shown}" for shown in earlier[:3])
+        raise AssertionError(f"{what} never appeared; screen was:\n{last}{history}")
 
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)

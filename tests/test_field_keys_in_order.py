@@ -3,7 +3,8 @@
 Textual types a printable key in the field at once but runs the field's bound keys only when the
 key has bubbled up to the App (textual#6605): with the App busy (training, a prediction drawn),
 backspace ×5 then `2 4 8` in Predict's prefix `2 4 8` left `2 4 2` — the backspaces ran after the
-digits. The keys here are posted without waiting, as a fast typist or a busy App delivers them."""
+digits. The keys here are posted without waiting, as a fast typist or a busy App delivers them.
+Our fields (plain.py) and the command palette's search field (commands.py) run them in order."""
 
 from __future__ import annotations
 
@@ -55,3 +56,23 @@ async def test_backspaces_then_a_prefix_with_spaces():
 async def test_arrows_and_home_move_the_cursor_before_the_next_key():
     assert await typed("prefix", "ELL", ["home", "H", "end", "O"]) == "HELLO"
     assert await typed("prefix", "HLLO", ["left", "left", "left", "E"]) == "HELLO"
+
+
+async def test_the_palettes_search_field_too(tmp_path):
+    """ctrl+p while training: a typo fixed with backspace searched for what was typed."""
+    from app_helpers import ready, wait_for
+    from textual.command import CommandInput, CommandPalette
+
+    from rnntui.app.app import RnnApp
+
+    app = RnnApp(preset="hello", runs_dir=str(tmp_path))
+    async with app.run_test() as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: CommandPalette.is_open(app) and isinstance(app.focused, CommandInput))
+        for name in ["d", "o", "x", "backspace", "u"]:
+            app.post_message(key(name))
+        await pilot.pause()  # (until the App, the palette and its field have handled them all)
+        await pilot.pause()
+        assert app.focused.value == "dou"
+        await pilot.press("escape")

@@ -13,12 +13,13 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
-from textual.app import SystemCommand
-from textual.command import DiscoveryHit, Hit, Hits
+from textual.app import ComposeResult, SystemCommand
+from textual.command import CommandInput, CommandPalette, DiscoveryHit, Hit, Hits
 from textual.content import Content
 from textual.fuzzy import Matcher
 from textual.system_commands import SystemCommandsProvider
 
+from rnntui.app.plain import KeysInOrder
 from rnntui.core.textsafe import one_line
 
 if TYPE_CHECKING:
@@ -87,3 +88,18 @@ def highlight(matcher: Matcher, candidate: str) -> Content:
             if not candidate[offset].isspace():
                 content = content.stylize(matcher.match_style, offset, offset + 1)
     return content
+
+
+class OrderedCommandInput(CommandInput, KeysInOrder):
+    """The palette's search field, its keys in the order typed (plain.py: KeysInOrder)."""
+
+
+class CommandPaletteInOrder(CommandPalette):
+    """Textual's command palette, its search field an OrderedCommandInput: a typo fixed with
+    backspace while training ran (`dox⌫u`) searched for `dox`, the backspace run after the `u`."""
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():  # (Textual's layout, one widget swapped)
+            if isinstance(widget, CommandInput):
+                widget = OrderedCommandInput(placeholder=widget.placeholder, select_on_focus=False)
+            yield widget

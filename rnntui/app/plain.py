@@ -46,20 +46,15 @@ def join(lines: list[Text], sep: str = "\n") -> Text:
     return Text(sep).join(lines)
 
 
-class PlainInput(Input):
-    """An Input whose value never holds a control character (typed, pasted or set by code): a
-    tab becomes a space, the rest their visible symbols. Input draws its value as it is."""
-
-    def validate_value(self, value: str) -> str:
-        return one_line(value.replace("\t", " "))
+class KeysInOrder(Input):
+    """An Input whose own keys (backspace, ←, home…) run in the order they were typed. Input types
+    a printable key at once but leaves a bound key to bubble up to the App, whose bindings run it
+    later (textual#6605): with the App busy training, backspace ×5 then `2 4 8` in the prefix
+    `2 4 8` left `2 4 2`. Keys bound above the field, and priority keys (checked before the field
+    sees them), are not touched."""
 
     async def _on_key(self, event: Key) -> None:
-        """The field's own keys (backspace, ←, home…) run here, in the order they were typed.
-        Input types a printable key at once but leaves a bound key to bubble up to the App, whose
-        bindings run it later (textual#6605): with the App busy training, backspace ×5 then
-        `2 4 8` in the prefix `2 4 8` left `2 4 2`. Keys bound above the field, and priority
-        keys (checked before the field sees them), are not touched. (Input's own `_on_key` runs
-        after this one, for the printable keys and the cursor's blink.)"""
+        # (Input's own `_on_key` runs after this one, for the printable keys and the cursor's blink.)
         if event.is_printable:
             return
         for name in event.aliases:
@@ -68,3 +63,11 @@ class PlainInput(Input):
                 event.stop()  # (not on to the App: its bindings would run the action a second time)
                 await self.run_action(active.binding.action)
                 return
+
+
+class PlainInput(KeysInOrder):
+    """An Input whose value never holds a control character (typed, pasted or set by code): a
+    tab becomes a space, the rest their visible symbols. Input draws its value as it is."""
+
+    def validate_value(self, value: str) -> str:
+        return one_line(value.replace("\t", " "))

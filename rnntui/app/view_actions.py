@@ -30,6 +30,13 @@ class ViewActions(Loading):
         yield from (c for c in super().get_system_commands(screen) if c.title not in TEXTUAL_LEFT_OUT)
         yield from rnn_commands(self)
 
+    def action_command_palette(self) -> None:
+        """Textual's palette, its search field's keys in the order typed (commands.py)."""
+        from rnntui.app.commands import CommandPaletteInOrder
+
+        if self.use_command_palette and not CommandPaletteInOrder.is_open(self):
+            self.push_screen(CommandPaletteInOrder(id="--command-palette"))
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "leave_input":
             return isinstance(self.focused, Input)  # shown (and needed) only while typing in a field

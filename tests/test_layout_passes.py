@@ -109,3 +109,20 @@ async def test_a_hidden_text_is_laid_out_when_shown():
         widget.display = True
         await pilot.pause()
         assert widget.size.height == 3
+
+
+class AutoWidth(App[None]):
+    CSS = "Fitted { width: auto; height: auto; }"
+
+    def compose(self) -> ComposeResult:
+        yield Fitted("", id="text")
+
+
+async def test_a_text_whose_width_follows_it_grows_from_nothing():
+    app = AutoWidth()
+    async with app.run_test(size=(40, 10)) as pilot:
+        widget = app.query_one("#text", Fitted)
+        await pilot.pause()
+        widget.update(Text("hello"))
+        await pilot.pause()
+        assert widget.size.width == 5

@@ -18,13 +18,13 @@ class Fitted(Static):
     def update(self, content: VisualType = "", *, layout: bool = True) -> None:
         width, height = self.content_size
         auto_width = self.styles.width is not None and self.styles.width.is_auto
+        if not layout or auto_width:
+            super().update(content, layout=layout)  # its width follows the text (an empty one's is 0)
+            return
         if not width or not self.display:
             # Not on screen (its view hidden, or itself): the layout that shows it measures it. Train's
             # metrics and samples asked for a pass at each report while Predict was typed in.
             super().update(content, layout=False)
-            return
-        if not layout or auto_width:
-            super().update(content, layout=layout)  # its width follows the text
             return
         super().update(content, layout=False)
         if self.rows_for(self.visual.get_height(self.styles, width)) != height:

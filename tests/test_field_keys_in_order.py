@@ -76,3 +76,33 @@ async def test_the_palettes_search_field_too(tmp_path):
         await pilot.pause()
         assert app.focused.value == "dou"
         await pilot.press("escape")
+
+
+async def test_keys_a_field_gives_up_still_reach_what_is_bound_above_it(tmp_path, monkeypatch):
+    """Only editing keys run in the field: ↓ in the palette moves its list (Input's inherited scroll
+    gives the key up) and pagedown in Predict's prefix scrolls the heatmap (a hostile review's catch)."""
+    from app_helpers import ready, wait_for
+    from textual.command import CommandList, CommandPalette
+
+    from rnntui.app.app import RnnApp
+    from rnntui.app.widgets.predict_view import PredictView
+
+    app = RnnApp(preset="hello", runs_dir=str(tmp_path))
+    async with app.run_test() as pilot:
+        await ready(pilot, "hello")
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: CommandPalette.is_open(app))
+        results = app.screen.query_one(CommandList)
+        await pilot.press(*"load")
+        await wait_for(pilot, lambda: results.option_count >= 3 and results.highlighted == 0)
+        await pilot.press("down")
+        await wait_for(pilot, lambda: results.highlighted == 1)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not CommandPalette.is_open(app))
+        await pilot.press("3")
+        view = app.query_one(PredictView)
+        scrolled: list[int] = []
+        monkeypatch.setattr(type(view), "action_scroll_heatmap", lambda _view, pages: scrolled.append(pages))
+        await wait_for(pilot, lambda: app.focused is app.query_one("#prefix"))
+        await pilot.press("pagedown", "pageup")
+        await wait_for(pilot, lambda: scrolled == [1, -1])

@@ -46,12 +46,35 @@ def join(lines: list[Text], sep: str = "\n") -> Text:
     return Text(sep).join(lines)
 
 
+# Input's own actions that move the cursor or edit the text: what must keep its place among the
+# characters typed. Not the others: submit, cut/copy/paste and the scrolling Input inherits (copy
+# with nothing selected and every scroll give the key up to the bindings above the field, which a
+# key stopped here would lose: the palette's ↑/↓, Predict's pageup, ctrl+c's "ctrl+q quits").
+EDITING = frozenset(
+    {
+        "cursor_left",
+        "cursor_right",
+        "cursor_left_word",
+        "cursor_right_word",
+        "home",
+        "end",
+        "select_all",
+        "delete_left",
+        "delete_right",
+        "delete_left_word",
+        "delete_right_word",
+        "delete_left_all",
+        "delete_right_all",
+    }
+)
+
+
 class KeysInOrder(Input):
-    """An Input whose own keys (backspace, ←, home…) run in the order they were typed. Input types
-    a printable key at once but leaves a bound key to bubble up to the App, whose bindings run it
-    later (textual#6605): with the App busy training, backspace ×5 then `2 4 8` in the prefix
-    `2 4 8` left `2 4 2`. Keys bound above the field, and priority keys (checked before the field
-    sees them), are not touched."""
+    """An Input whose editing keys (backspace, ←, home…) run in the order they were typed. Input
+    types a printable key at once but leaves a bound key to bubble up to the App, whose bindings
+    run it later (textual#6605): with the App busy training, backspace ×5 then `2 4 8` in the
+    prefix `2 4 8` left `2 4 2`. Other keys, those bound above the field and priority keys
+    (checked before the field sees them) travel as they always did."""
 
     async def _on_key(self, event: Key) -> None:
         # (Input's own `_on_key` runs after this one, for the printable keys and the cursor's blink.)
@@ -59,10 +82,12 @@ class KeysInOrder(Input):
             return
         for name in event.aliases:
             active = self.screen.active_bindings.get(name)
-            if active is not None and active.node is self and active.enabled and not active.binding.priority:
+            if active is None or active.node is not self or not active.enabled or active.binding.priority:
+                continue
+            if active.binding.action.partition("(")[0] in EDITING:
                 event.stop()  # (not on to the App: its bindings would run the action a second time)
                 await self.run_action(active.binding.action)
-                return
+            return
 
 
 class PlainInput(KeysInOrder):

@@ -75,10 +75,15 @@ async def test_reports_while_training_lay_nothing_out_again(tmp_path: Path):
 
 
 class OneText(App[None]):
-    CSS = "Fitted { height: auto; }"
+    """One Fitted, as tall as its text (and, with `css`, as wide)."""
+
+    def __init__(self, text: str = "one line", css: str = "Fitted { height: auto; }") -> None:
+        super().__init__()
+        self.text = text
+        self.stylesheet.add_source(css)
 
     def compose(self) -> ComposeResult:
-        yield Fitted("one line", id="text")
+        yield Fitted(self.text, id="text")
 
 
 async def test_a_taller_text_is_laid_out_to_its_height():
@@ -111,15 +116,8 @@ async def test_a_hidden_text_is_laid_out_when_shown():
         assert widget.size.height == 3
 
 
-class AutoWidth(App[None]):
-    CSS = "Fitted { width: auto; height: auto; }"
-
-    def compose(self) -> ComposeResult:
-        yield Fitted("", id="text")
-
-
 async def test_a_text_whose_width_follows_it_grows_from_nothing():
-    app = AutoWidth()
+    app = OneText("", "Fitted { width: auto; height: auto; }")
     async with app.run_test(size=(40, 10)) as pilot:
         widget = app.query_one("#text", Fitted)
         await pilot.pause()

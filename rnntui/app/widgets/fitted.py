@@ -21,13 +21,11 @@ class Fitted(Static):
         if not layout or auto_width:
             super().update(content, layout=layout)  # its width follows the text (an empty one's is 0)
             return
-        if not width or not self.display:
-            # Not on screen (its view hidden, or itself): the layout that shows it measures it. Train's
-            # metrics and samples asked for a pass at each report while Predict was typed in.
-            super().update(content, layout=False)
-            return
         super().update(content, layout=False)
-        if self.rows_for(self.visual.get_height(self.styles, width)) != height:
+        # Not on screen (width 0: its view hidden; or itself hidden), the layout that shows it
+        # measures it: Train's metrics and samples asked for a pass at each report while Predict
+        # was typed in.
+        if width and self.display and self.rows_for(self.visual.get_height(self.styles, width)) != height:
             self.refresh(layout=True)
 
     def rows_for(self, lines: int) -> int:

@@ -5,8 +5,10 @@
 The app runs headless in a process of its own (as `rnntui --preset char-lm` does), loads the preset,
 trains it (space) and keeps training while this script reads, --seconds after the first step,
 `/proc/<pid>/smaps_rollup` of the app and of every process under it (the trainer's fork server,
-the training process, multiprocessing's resource tracker). With --predict the app opens Predict
-first (its predictor holds a CPU copy of the network and imports torch in the app's process).
+the training process, the predictor's process, multiprocessing's resource tracker). With --predict
+the app trains with Predict open and a 400-character prefix typed (the predictor's process holds a
+CPU copy of the network and every step of the prefix, and reads it again at each copy of the
+weights). The app's own process imports no torch; the table says whether that held.
 
 Against it: a bare hand-written loop (forward, loss, backward, clip, step; nothing else) on the same
 model and batches in a fresh interpreter, its RSS after as many seconds of training.
@@ -95,19 +97,21 @@ class Measured(RnnApp):
             else:
                 self.stage = "train"
         if self.stage == "predict" and self.query_one("#predict").ready:
-            self.action_view("build")
+            # Predict stays open with a long prefix: the predictor reads it again at every copy of
+            # the weights (each second) while training, and holds its steps.
+            self.query_one("#prefix").value = ("the quick brown fox jumps over the lazy dog. " * 10)[:400]
             self.stage = "train"
         if self.stage == "train":
             self.action_toggle_training()
             self.stage = "wait"
         if self.stage == "wait" and s.step > 0:
-            print(f"TRAINING {s.step}", flush=True)
+            print(f"TRAINING {s.step} {self.link.client.pid} {self.predictor.client.pid or 0}", flush=True)
             self.stage = "training"
         if s.phase is Phase.FINISHED:
             print("FINISHED too soon", flush=True)
             self.exit(1)
         if flag.exists():
-            print(f"STEP {s.step}", flush=True)
+            print(f"STEP {s.step} {int('torch' in sys.modules)}", flush=True)
             self.exit(0)
 
 
@@ -146,7 +150,7 @@ def tree(root: int) -> list[int]:
     return out
 
 
-def label(pid: int, root: int, server: int | None) -> str:
+def label(pid: int, root: int, server: int | None, trainer: int = -1, predictor: int = -1) -> str:
     try:
         cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         with open(f"/proc/{pid}/stat") as f:
@@ -155,8 +159,8 @@ def label(pid: int, root: int, server: int | None) -> str:
         return "?"
     if pid == root:
         return "app"
-    if ppid == server:
-        return "training process"  # forked by the fork server (its command line is the server's)
+    if ppid == server:  # forked by the fork server (its command line is the server's)
+        return "training process" if pid == trainer else "predictor" if pid == predictor else "a child"
     if "forkserver" in cmd:
         return "fork server"
     if "resource_tracker" in cmd:
@@ -219,6 +223,7 @@ def measure_app(preset: str, seconds: float, predict: bool, samples: int) -> tup
                 line = proc.stdout.readline()
             if not line.startswith("TRAINING"):
                 raise SystemExit(f"the app did not train: {line!r} {proc.stderr.read()[-2000:]}")
+            trainer, predictor = (int(x) for x in line.split()[2:4])
             time.sleep(seconds)
             rows_by_sample = []
             for _ in range(samples):
@@ -227,7 +232,9 @@ def measure_app(preset: str, seconds: float, predict: bool, samples: int) -> tup
                 server = next((q for q in pids if b"forkserver" in Path(f"/proc/{q}/cmdline").read_bytes()), None)
                 for pid in pids:
                     try:
-                        rows.append({"pid": pid, "label": label(pid, proc.pid, server), **rollup(pid)})
+                        rows.append(
+                            {"pid": pid, "label": label(pid, proc.pid, server, trainer, predictor), **rollup(pid)}
+                        )
                     except OSError:
                         continue
                 rows_by_sample.append(rows)
@@ -237,7 +244,10 @@ def measure_app(preset: str, seconds: float, predict: bool, samples: int) -> tup
             except (OSError, ImportError):
                 union = 0
             flag.touch()
-            proc.communicate(timeout=60)
+            out, _ = proc.communicate(timeout=60)
+            ends = [x.split() for x in out.splitlines() if x.startswith("STEP ")]
+            if at_ready and ends:
+                at_ready.append(int(ends[-1][-1]))  # torch imported in the app when measured
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -266,9 +276,11 @@ def main() -> None:
             f"{mb(private):>9.0f}{mb(r.get('Pss_Anon', 0)):>10.0f}"
         )
     if at_ready:
-        rss, private, torch_in = at_ready
+        rss, private, torch_in, *torch_end = at_ready
         before = f"{'(app at ready)':<22}{'':>8}{mb(rss):>9.0f}{'':>9}{mb(private):>9.0f}"
-        print(f"{before}   torch imported: {bool(torch_in)}")
+        print(
+            f"{before}   torch imported in the app: {bool(torch_in)} at ready, {bool(torch_end and torch_end[0])} when measured"
+        )
     pss = statistics.median(totals)
     print(f"{'tree PSS (median of ' + str(len(totals)) + ')':<30}{mb(pss):>9.0f}")
     if union:

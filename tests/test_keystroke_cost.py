@@ -112,25 +112,29 @@ def test_a_continuation_stops_when_asked_and_only_a_continuation_asks() -> None:
     assert isinstance(whole, NextToken) and len(whole.continuation) == 40
 
 
-def test_the_thread_answers_the_next_token_before_the_continuation() -> None:
-    from rnntui.app.messages import Predicted
-    from rnntui.app.predictor_thread import Feed, Network, PredictorThread
+def test_the_predictor_answers_the_next_token_before_the_continuation() -> None:
+    from predictor_helpers import ServiceThread
+
+    from rnntui.core.predictor_client import Read
+    from rnntui.core.predictor_protocol import Feed, Network
     from rnntui.core.trainer import Trainer
+    from rnntui.core.trainer_protocol import Weights
 
     trainer = Trainer(resolve("hello"))
-    answers: queue.Queue[Predicted] = queue.Queue()
-    thread = PredictorThread(lambda m: answers.put(m) if isinstance(m, Predicted) else None)
-    thread.load(Network(trainer.spec, trainer.task.state(), trainer.cpu_state()))
+    answers: queue.Queue[Read] = queue.Queue()
+    thread = ServiceThread(lambda m: answers.put(m) if isinstance(m, Read) else None)
+    thread.request(Network(trainer.spec, trainer.task.state(), Weights(trainer.cpu_state())))
     try:
-        thread.feed(Feed("HELL"))
+        thread.request(Feed("HELL"))
         first, second = answers.get(timeout=60), answers.get(timeout=60)
     finally:
         thread.close()
-    assert first.partial and first.prefix == "HELL" and first.prediction.output.top
-    assert first.prediction.output.continuation == "" and first.table.saliency is None
+    assert first.partial and first.prefix == "HELL" and first.view.output.top
+    assert first.view.output.continuation == "" and first.table.saliency is None
     assert not second.partial and second.prefix == "HELL"
-    assert second.prediction.output.continuation and second.table.saliency is not None
-    assert second.prediction.output.top == first.prediction.output.top
+    assert second.view.output.continuation and second.table.saliency is not None
+    assert second.view.output.top == first.view.output.top
+    assert second.table.tokens == first.table.tokens == ("H", "E", "L", "L")  # the first's rows, kept
 
 
 class Calls(TorchFunctionMode):

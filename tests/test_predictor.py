@@ -112,7 +112,8 @@ def test_tables_equal_tables_built_at_once_as_the_heatmap_window_slides_both_way
         same_table(table, Predictor(LM.model, LM.task).feed(prefix).table())
         # What left the window is let go (the heatmap's gates and cells of every step, kept, would be
         # most of the predictor's memory at 512 steps): only the hidden rows stay, for colouring.
-        left = [rows[: table.first] for (what, _, _), rows in inc._gathered._rows.items() if what != "hidden"]
+        store = inc._gathered.store
+        left = [store.rows(key)[: table.first] for key in store.keys if key[0] != "hidden"]
         assert all(row is None for rows in left for row in rows)
         prediction = inc.feed(prefix)
         assert all(set(step.plain) <= {"hidden"} for step in prediction.steps[: table.first]), prefix

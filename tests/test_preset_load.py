@@ -36,7 +36,7 @@ def count_builds(monkeypatch, log: Path) -> None:
     monkeypatch.setattr(PoolTask, "pools", pools)
     monkeypatch.setattr(tasks, "_CACHE", {})  # (a task another test built here would be inherited)
     # Training processes forked from this one, which counts: the fork server's would not.
-    monkeypatch.setattr(trainer_client, "_context", lambda: multiprocessing.get_context("fork"))
+    monkeypatch.setattr(trainer_client, "context", lambda: multiprocessing.get_context("fork"))
 
 
 async def test_loading_a_preset_builds_its_task_once_in_the_training_process(monkeypatch, tmp_path) -> None:

@@ -177,10 +177,16 @@ def test_predict_with_a_trained_model_and_its_heatmap(snap_compare, trained_hell
 
 @pytest.mark.parametrize("size", SIZES)
 def test_predict_with_the_map_of_the_hidden_state(snap_compare, trained_hello, size, monkeypatch):
-    from rnntui.app import predictor_thread
-    from rnntui.app.widgets.state_map import StateMapPlot
+    import multiprocessing
 
-    monkeypatch.setattr(predictor_thread, "STATE_MAP_BUDGET_S", None)  # every sampled state, however loaded the machine
+    from rnntui.app.widgets.state_map import StateMapPlot
+    from rnntui.core import predictor_service, trainer_client
+
+    monkeypatch.setattr(
+        predictor_service, "STATE_MAP_BUDGET_S", None
+    )  # every sampled state, however loaded the machine
+    # (the predictor's process forked from this one, which has the budget patched; the fork server has not)
+    monkeypatch.setattr(trainer_client, "context", lambda: multiprocessing.get_context("fork"))
 
     async def run_before(pilot):
         app = pilot.app

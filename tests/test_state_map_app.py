@@ -38,7 +38,7 @@ async def test_m_puts_the_map_in_the_heatmaps_place_and_back(tmp_path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         view = await open_predict(pilot)
         assert app.query_one("#heat-box").display and not app.query_one("#state-map").display
-        assert view.table.map is None and app.predictor._mapper is None  # hidden, the map costs nothing
+        assert view.table.map is None  # hidden, it is not asked for (nor fitted: test_the_predictor_fits_…)
         assert "m" in app.query_one("#keys").shown_keys
         rows = dict(help_sections(app, view)[0].rows)  # help's rows for Predict, from the same binding
         assert "map of the hidden state" in rows["m"]
@@ -95,12 +95,15 @@ def test_crowded_labels_keep_the_newest_and_never_overwrite_one_another():
     assert "\x1b" not in escape
 
 
-def test_the_predictor_thread_fits_the_map_only_while_it_is_shown_and_once_per_weights(monkeypatch):
+def test_the_predictor_fits_the_map_only_while_it_is_shown_and_once_per_weights(monkeypatch):
     import queue
 
-    from rnntui.app.messages import Predicted
-    from rnntui.app.predictor_thread import Feed, Network, PredictorThread
+    from predictor_helpers import ServiceThread
+
     from rnntui.core import state_map
+    from rnntui.core.predictor_client import Read
+    from rnntui.core.predictor_protocol import Feed, Network
+    from rnntui.core.trainer_protocol import Weights
     from rnntui.core.presets import resolve
     from rnntui.core.trainer import Trainer
 
@@ -108,20 +111,20 @@ def test_the_predictor_thread_fits_the_map_only_while_it_is_shown_and_once_per_w
     fit = state_map.StateMapper.fit
     monkeypatch.setattr(state_map.StateMapper, "fit", lambda self, *a, **k: fits.append(1) or fit(self, *a, **k))
     trainer = Trainer(resolve("hello"))
-    answers: queue.Queue[Predicted] = queue.Queue()
+    answers: queue.Queue[Read] = queue.Queue()
     # (each feed's first answer is partial, without the map: its complete answer follows)
-    thread = PredictorThread(lambda m: answers.put(m) if isinstance(m, Predicted) and not m.partial else None)
-    thread.load(Network(trainer.spec, trainer.task.state(), trainer.cpu_state()))
+    thread = ServiceThread(lambda m: answers.put(m) if isinstance(m, Read) and not m.partial else None)
+    thread.request(Network(trainer.spec, trainer.task.state(), Weights(trainer.cpu_state())))
     try:
-        thread.feed(Feed("HELL"))
+        thread.request(Feed("HELL"))
         assert answers.get(timeout=60).table.map is None and fits == []  # hidden: not fitted, no data read
-        thread.feed(Feed("HELL", map=True))
+        thread.request(Feed("HELL", map=True))
         first = answers.get(timeout=60).table.map
         assert first is not None and len(first.xs) == 4 and len(fits) == 1
-        thread.feed(Feed("HELLO", map=True))  # the same weights: the same fit
+        thread.request(Feed("HELLO", map=True))  # the same weights: the same fit
         assert answers.get(timeout=60).table.map.cloud is first.cloud and len(fits) == 1
         trainer.run(steps=5)
-        thread.weights(trainer.cpu_state())  # re-runs the last prefix, with the map refitted
+        thread.request(Weights(trainer.cpu_state()))  # re-runs the last prefix, with the map refitted
         refit = answers.get(timeout=60).table.map
         assert refit is not None and refit.cloud is not first.cloud and len(fits) == 2
     finally:

@@ -1,7 +1,7 @@
 """The rnntui Textual app: composes the views, turns keys into requests and replies into state.
 
 One direction: a key → an action (training_actions.py, compare_actions.py, view_actions.py) → a
-request to the training process (TrainingLink) or the predictor (PredictorThread), which return at
+request to the training process (TrainingLink) or the predictor's process (PredictorLink), which return at
 once → their answers arrive as messages (loading.py turns the training process's into state) →
 `training`, one immutable TrainingState (app/state.py), is replaced → the views watch it and redraw.
 Nothing here waits, sleeps or runs torch.
@@ -10,7 +10,6 @@ Nothing here waits, sleeps or runs torch.
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
 from pathlib import Path
 
@@ -147,16 +146,6 @@ class RnnApp(ViewActions, TrainingActions, CompareActions):
         clients = [c for c in (self.link.client, self.comparison.client if self.comparison else None) if c]
         deadline = time.monotonic() + timeout
         return all(c.wait(max(0.0, deadline - time.monotonic())) for c in clients)
-
-    def wait_threads(self, timeout: float) -> None:
-        """After the app has left: wait up to `timeout` for its threads that run torch (the loader
-        importing it, the predictor building or feeding a network) to finish what they do. The
-        interpreter's exit tears torch down under a thread still inside it: measured, 1 exit in 18
-        right after the network was ready aborted ("terminate called without an active exception")."""
-        deadline = time.monotonic() + timeout
-        for thread in threading.enumerate():
-            if thread is self.loader or thread.name == "rnntui-predictor":
-                thread.join(max(0.0, deadline - time.monotonic()))
 
     def end_training(self) -> None:
         """Processes that did not end in time are ended (their last checkpoint stands)."""

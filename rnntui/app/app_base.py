@@ -22,7 +22,7 @@ from textual.widgets import ContentSwitcher, Input, Static
 from rnntui.app.chrome import show, status_text, topbar_text
 from rnntui.app.comparison import CompareState, Comparison
 from rnntui.app.predict_state import PredictState
-from rnntui.app.predictor_thread import PredictorThread
+from rnntui.app.predictor_link import PredictorLink
 from rnntui.app.state import TrainingState, status_line
 from rnntui.app.training_link import TrainingLink
 from rnntui.core import trainer_protocol as p
@@ -46,7 +46,7 @@ class AppBase(App[int]):
         self.initial_preset = preset
         self.runs_dir = Path(runs_dir) if runs_dir else None
         self.link = TrainingLink(self.post_message)
-        self.predictor = PredictorThread(self.post_message)
+        self.predictor = PredictorLink(self.post_message)
         self.comparison: Comparison | None = None
         self.preset_entries: list[PresetEntry] = []
         self.views_ready = False
@@ -58,8 +58,8 @@ class AppBase(App[int]):
         self._fallback: ExperimentSpec | None = None  # rebuilt if opening a run fails
         self._quitting = False
         self._prefix_deferred = False  # Predict was opened before its network: the prefix, when ready
-        self.presets_asked = False  # load_torch has been called (once is enough)
-        self.loader: threading.Thread | None = None  # load_torch's thread
+        self.presets_asked = False  # read_menu has been called (once is enough)
+        self.loader: threading.Thread | None = None  # read_menu's thread
         self.first_preset: Path | None = None  # the first frame's preset file
         self.training_asked = False  # the first network was asked for from that file
         self._early_replies: list[Message] | None = []  # replies before the views exist (None after)

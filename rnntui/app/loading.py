@@ -1,4 +1,4 @@
-"""Getting a network to train: torch and the presets load, a preset or a run opens, a Build edit
+"""Getting a network to train: the presets menu is read, a preset or a run opens, a Build edit
 rebuilds, and the training process's replies become the state (app/state.py: reduce)."""
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from pathlib import Path
 from textual import on, work
 
 from rnntui.app.app_base import AppBase
-from rnntui.app.messages import OpenRun, SpecEdited, TorchLoaded, TrainerReplied
-from rnntui.app.predictor_thread import Network
+from rnntui.app.messages import MenuRead, OpenRun, SpecEdited, TrainerReplied
 from rnntui.app.state import Phase, reduce
 from rnntui.app.torch_threads import threads_override
 from rnntui.core import events as ev
+from rnntui.core import predictor_protocol as pp
 from rnntui.core import trainer_protocol as p
 from rnntui.core.spec import ExperimentSpec
 
@@ -47,11 +47,10 @@ def only_steps_differ(a: ExperimentSpec, b: ExperimentSpec | None) -> bool:
 
 class Loading(AppBase):
     def start_first(self) -> None:
-        """The first network, from the preset file the first frame shows (once), before this process
-        has imported torch: the training process reads and validates the file. This process imports
-        torch and reads the presets (the menu's) once the network is ready (load_torch): measured on
-        the 2-core machine under a load of 7, the network was ready in 3.8 s so, in 5.2 s with the
-        app importing torch from its first frame on, as it did."""
+        """The first network, from the preset file the first frame shows (once): the training
+        process reads and validates the file. The presets menu is read once the network is ready
+        (load_presets): measured on the 2-core machine under a load of 7, the network was ready in
+        3.8 s so, in 5.2 s with the app importing torch from its first frame on, as it once did."""
         if self.first_preset is not None and not self.training_asked:
             self.training_asked = True
             self._start(preset=self.first_preset, new_lesson=True)
@@ -63,31 +62,30 @@ class Loading(AppBase):
             self._replied(message)
 
     def load_presets(self) -> None:
-        """The presets (the menu's; reading them imports the task classes, and torch), once."""
+        """The presets (the menu's), once."""
         if not self.presets_asked:
             self.presets_asked = True
-            self.load_torch()
+            self.read_menu()
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
-    def load_torch(self) -> None:
-        """torch takes a second or more to import: the first frame is already on screen."""
+    def read_menu(self) -> None:
+        """The presets and the device, read in a child process (core/menu_job.py): reading a preset
+        imports its task class, and torch, which this process never imports (its memory, issue 15)."""
         self.loader = threading.current_thread()
+        from rnntui.core.child_job import run_job
+        from rnntui.core.menu_job import read_menu
+
         try:
-            from rnntui.app.torch_threads import helper_thread
-            from rnntui.core.device import describe_device, resolve_device
-            from rnntui.core.presets import discover, sorted_entries
+            menu = run_job(read_menu)
+            self.post_message(MenuRead(menu.presets, menu.device))
+        except Exception as exc:  # said in the app (the job's own error, one line)
+            self.post_message(MenuRead([], "?", error=str(exc)))
 
-            helper_thread()
-            device = describe_device(resolve_device("auto"))
-            self.post_message(TorchLoaded(sorted_entries(discover()), device))
-        except Exception as exc:  # pragma: no cover - shown to the user
-            self.post_message(TorchLoaded([], "?", error=str(exc)))
-
-    @on(TorchLoaded)
-    def _torch_loaded(self, message: TorchLoaded) -> None:
+    @on(MenuRead)
+    def _menu_read(self, message: MenuRead) -> None:
         if message.error:
             self.training = dataclasses.replace(self.training, phase=Phase.FAILED, error=message.error)
-            self.notify(f"could not load torch: {message.error}", severity="error")
+            self.notify(f"could not read the presets: {message.error}", severity="error")
             return
         self.preset_entries = message.presets
         if self.training.device == "…":  # (the training process's own word comes with Ready)
@@ -147,7 +145,7 @@ class Loading(AppBase):
         reply = message.reply
         self.training = reduce(self.training, reply)
         if isinstance(reply, p.Ready | p.StartFailed):
-            self.load_presets()  # now that the training process has its own torch
+            self.load_presets()  # now that the training process has torch: the menu's job forks at once
         if isinstance(reply, p.Ready):
             settle_heap()
             self._fallback = None
@@ -156,9 +154,9 @@ class Loading(AppBase):
         elif isinstance(reply, p.WeightsCopy):
             if self._network is not None:  # the first copy, right after Ready
                 (spec, task_state), self._network = self._network, None
-                self.predictor.load(Network(spec, task_state, reply.weights))
+                self.predictor.request(pp.Network(spec, task_state, reply.weights))
             else:
-                self.predictor.weights(reply.weights)
+                self.predictor.request(reply.weights)
         elif isinstance(reply, p.StartFailed):
             self.notify(reply.reason, severity="error", timeout=10)
             if self._fallback is not None:  # a run that cannot be opened: the network before it comes back

@@ -6,7 +6,6 @@ import sys
 
 QUIET_S = 0.5  # a run saved this fast needs no word
 SAVE_WAIT_S = 15.0  # then at most this long, said, before a stuck training process is ended
-THREADS_WAIT_S = 10.0  # for the app's threads in torch (importing it takes seconds on a busy machine)
 
 
 def run_app(preset: str | None = None, runs_dir: str | None = None) -> int:
@@ -23,7 +22,6 @@ def run_app(preset: str | None = None, runs_dir: str | None = None) -> int:
     try:
         app.run()
     finally:
-        app.wait_threads(THREADS_WAIT_S)
         # The app left without waiting (a crash, an exit without q): its training process is
         # saving its run. With the terminal given back, give it the time to, or the interpreter's
         # exit would end it mid-save.

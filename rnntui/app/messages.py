@@ -17,14 +17,14 @@ from rnntui.core import trainer_protocol as p
 from rnntui.core.presets import PresetEntry
 from rnntui.core.spec import ExperimentSpec
 
-if TYPE_CHECKING:  # torch-side types: never imported on the UI thread at run time
-    from rnntui.core.predictor import Prediction
+if TYPE_CHECKING:
+    from rnntui.core.predictor_protocol import Hunted, PredictionView
     from rnntui.core.trace_table import TraceTable
 
 
 @dataclass
-class TorchLoaded(Message):
-    """torch is imported and the presets are read (or failed to be)."""
+class MenuRead(Message):
+    """The presets menu and the device are read (or failed to be: `error`)."""
 
     presets: list[PresetEntry]
     device: str
@@ -87,11 +87,27 @@ class Predicted(Message):
     what it looks at (`table.saliency`)."""
 
     prefix: str
-    prediction: Prediction
+    prediction: PredictionView
     table: TraceTable
     # The first answer for a prefix: what comes at once (the next token, the steps). The slower
     # parts (continuation, saliency, map) follow in a second Predicted for the same prefix.
     partial: bool = False
+
+
+@dataclass
+class HuntRequested(Message):
+    """Predict's neuron hunt: rank the units against `pattern`'s matches in `prefix`."""
+
+    prefix: str
+    pattern: str
+    generation: int  # the view's count of hunts (an answer to an older one is dropped)
+
+
+@dataclass
+class HuntRanked(Message):
+    """The predictor ranked the units against the neuron hunt's regex, or could not (`hunted.error`)."""
+
+    hunted: Hunted
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """Moving around: fields and views, the presets menu, help, and Predict's round trip to the
-predictor thread (a keystroke is a request; the prediction comes back as a message)."""
+predictor (a keystroke is a request; the prediction comes back as a message)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from rnntui.app.loading import Loading
-from rnntui.app.messages import Predicted, PredictFailed, PredictorLoaded, PredictRequested
-from rnntui.app.predictor_thread import Feed
+from rnntui.app.messages import HuntRanked, HuntRequested, Predicted, PredictFailed, PredictorLoaded, PredictRequested
+from rnntui.core import predictor_protocol as pp
 
 TEXTUAL_LEFT_OUT = ("Keys", "Maximize", "Minimize")
 
@@ -74,7 +74,18 @@ class ViewActions(Loading):
     # ---- prediction --------------------------------------------------------------------------
     @on(PredictRequested)
     def _predict_requested(self, message: PredictRequested) -> None:
-        self.predictor.feed(Feed(message.prefix, message.top_k, message.map))
+        self.predictor.request(pp.Feed(message.prefix, message.top_k, message.map))
+
+    @on(HuntRequested)
+    def _hunt_requested(self, message: HuntRequested) -> None:
+        self.predictor.request(pp.Hunt(message.prefix, message.pattern, message.generation))
+
+    @on(HuntRanked)
+    def _hunt_ranked(self, message: HuntRanked) -> None:
+        from rnntui.app.widgets.predict_view import PredictView
+
+        if self.views_ready:
+            self.query_one(PredictView).ranked(message.hunted)
 
     @on(PredictorLoaded)
     @on(Predicted)

@@ -15,28 +15,14 @@ import re
 import threading
 import time
 import warnings
-from dataclasses import dataclass
 
 import regex
 import torch
 
 from rnntui.core.errors import HuntError
-from rnntui.core.labels import layer_label
 from rnntui.core.prediction import Prediction
 from rnntui.core.predictor import Predictor
-
-
-@dataclass
-class Unit:
-    layer: int
-    direction: int
-    unit: int
-    score: float  # Pearson r between activation and "inside a match"
-    layer_name: str = ""  # as the Predict view's layer list names it
-
-    def label(self) -> str:
-        return f"{self.layer_name or layer_label(self.layer, self.direction)} unit {self.unit}"
-
+from rnntui.core.predictor_protocol import Unit
 
 TIMEOUT_S = 1.0  # matching longer than this is refused ("too slow"), in the app and the CLI
 MAX_PATTERN = 1000  # characters

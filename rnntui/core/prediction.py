@@ -16,7 +16,7 @@ import torch
 from rnntui.core.outputs import Output, Ranked, Translated
 from rnntui.core.tasks.data import Token
 from rnntui.core.trace import StackTrace
-from rnntui.core.trace_table import HEAT_STEPS, Rows, TraceTable
+from rnntui.core.trace_table import HEAT_STEPS, Key, Row, RowEdit, Rows, RowStore, TraceTable
 
 
 @dataclass
@@ -50,79 +50,59 @@ class StepView:
             self.plain = {k: v for k, v in self.plain.items() if k == "hidden"}
 
 
-@dataclass(frozen=True)
-class Gather:
-    """A table's rows: every step's tokens, spans and hidden rows, and the heatmap window's rows of
-    every quantity (hidden, cell, gates) from step `first` on."""
-
-    tokens: tuple[str, ...]
-    spans: tuple[tuple[int, int], ...]
-    hidden: dict[tuple[int, int], Rows]
-    heat: dict[tuple[str, int, int], Rows]
-
-
 class Gathered:
     """The last table's rows, kept from key to key by the predictor: a key at step 500 gathers its
-    new step (and the one that left the heatmap's window) only. Gathering all 500 again walked 500
-    step objects, each a cache miss once the continuation and saliency had run in between (~0.5 ms
-    of a 1 ms budget). Steps are matched by identity (the predictor keeps its step objects; an edit
-    makes new ones, and a token that moved is a new token object), compared at C speed. Rows of
-    quantities other than the hidden state are kept for the window only (StepView.keep_only_hidden)."""
+    new step (and the one that left the heatmap's window) only, as a RowEdit (trace_table.py) that
+    the predictor's process sends the app. Gathering all 500 again walked 500 step objects, each a
+    cache miss once the continuation and saliency had run in between (~0.5 ms of a 1 ms budget).
+    Steps are matched by identity (the predictor keeps its step objects; an edit makes new ones,
+    and a token that moved is a new token object), compared at C speed. Rows of quantities other
+    than the hidden state are kept for the window only (StepView.keep_only_hidden)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()  # one table at a time (the predictor's thread; tests call freely)
+        self.store = RowStore()  # the rows as the app holds them too, once it has applied the edits
         self._steps: list[StepView] = []
         self._tokens: list[Token] = []
-        self._texts: list[str] = []
-        self._spans: list[tuple[int, int]] = []
-        self._rows: dict[tuple[str, int, int], list[tuple[float, ...] | None]] = {}
-        self._first = 0  # the window's first step in the rows kept
 
-    def gather(self, steps: list[StepView], names: list[str], layers: int, dirs: int, first: int) -> Gather:
+    def edit(self, steps: list[StepView], names: list[str], layers: int, dirs: int, first: int) -> RowEdit:
+        """What changed since the last table, applied to `store` already."""
         with self._lock:
             tokens = list(map(attrgetter("token"), steps))
-            keep = min(first_different(steps, self._steps), first_different(tokens, self._tokens))
-            keys = [(name, layer, d) for name in names for layer in range(layers) for d in range(dirs)]
-            if list(self._rows) != keys:
-                keep, self._rows = 0, {key: [] for key in keys}
-            del self._texts[keep:], self._spans[keep:]
-            for rows in self._rows.values():
-                del rows[keep:]
+            keys = tuple((name, layer, d) for name in names for layer in range(layers) for d in range(dirs))
+            same = keys == self.store.keys
+            keep = min(first_different(steps, self._steps), first_different(tokens, self._tokens)) if same else 0
+            old_first = self.store.first if same else 0
+            added: list[list[Row]] = [[] for _ in keys]
             for i in range(keep, len(steps)):
-                token = steps[i].token
-                self._texts.append(token.text)
-                self._spans.append((token.start, token.end))
-                self._put(steps[i], names, i >= first)
-                if i < first:  # (a step kept from an older prefix may still hold its other rows)
-                    steps[i].keep_only_hidden()
-            for i in range(self._first, min(first, keep)):  # the window moved on: rows it left
-                self._put(steps[i], names, False, at=i)
+                self._put(steps[i], keys, i >= first, added)
+            patches: list[tuple[int, int, Row]] = []
+            for i in range(old_first, min(first, keep)):  # the window moved on: rows it left
+                patches += [(k, i, None) for k, key in enumerate(keys) if key[0] != "hidden"]
                 steps[i].keep_only_hidden()  # only the hidden state is read from now on
-            for i in range(first, min(self._first, keep)):  # the window moved back: rows it takes again
-                self._put(steps[i], names, True, at=i)
-            self._first = first
+            for i in range(first, min(old_first, keep)):  # the window moved back: rows it takes again
+                values = steps[i].values
+                patches += [(k, i, values(w)[layer][d]) for k, (w, layer, d) in enumerate(keys) if w != "hidden"]
+            texts = tuple(s.token.text for s in steps[keep:])
+            spans = tuple((s.token.start, s.token.end) for s in steps[keep:])
+            edit = RowEdit(keys, keep, texts, spans, tuple(map(tuple, added)), tuple(patches), first)
+            self.store.apply(edit)
             self._steps, self._tokens = list(steps), tokens
-            return Gather(
-                tuple(self._texts),
-                tuple(self._spans),
-                {(layer, d): tuple(self._rows[("hidden", layer, d)]) for layer in range(layers) for d in range(dirs)},
-                {key: tuple(rows[first:]) for key, rows in self._rows.items()},  # type: ignore[misc]
-            )
+            return edit
 
-    def _put(self, step: StepView, names: list[str], shown: bool, at: int | None = None) -> None:
-        """One step's rows of each quantity, appended (or put at `at`, where its hidden rows already
-        are): the hidden state's always, the others while the step is `shown` in the window."""
-        for name in names:
-            if at is not None and name == "hidden":
-                continue
-            values = step.values(name) if shown or name == "hidden" else None
-            for (what, layer, d), rows in self._rows.items():
-                if what == name:
-                    row = None if values is None else values[layer][d]
-                    if at is None:
-                        rows.append(row)
-                    else:
-                        rows[at] = row
+    @staticmethod
+    def _put(step: StepView, keys: tuple[Key, ...], shown: bool, added: list[list[Row]]) -> None:
+        """One new step's rows: the hidden state's always, the others while the step is `shown` in
+        the window (a step kept from an older prefix may still hold its other rows: dropped)."""
+        values: dict[str, list[list[tuple[float, ...]]]] = {}
+        for rows, (what, layer, d) in zip(added, keys, strict=True):
+            if shown or what == "hidden":
+                got = values.get(what) or values.setdefault(what, step.values(what))
+                rows.append(got[layer][d])
+            else:
+                rows.append(None)
+        if not shown:
+            step.keep_only_hidden()
 
 
 def first_different(a: list[Any], b: list[Any]) -> int:
@@ -171,17 +151,30 @@ class Prediction:
 
     def table(self) -> TraceTable:
         """The steps' values as plain numbers (built off the UI thread; the view draws from it)."""
-        if not self.steps:
+        edit = self.row_edit()
+        if edit is None:
             return TraceTable((), (), 0)
-        out = self.output
-        attention = out.attention if isinstance(out, Translated) else ()
-        written = (*out.tokens, "</s>")[: len(attention)] if isinstance(out, Translated) else ()
+        assert self.gathered is not None
+        return self.gathered.store.table(**self.table_parts())
+
+    def row_edit(self) -> RowEdit | None:
+        """How this prediction's rows differ from the last table's (None: no steps, no rows)."""
+        if not self.steps:
+            return None
         first = max(0, len(self.steps) - HEAT_STEPS)
         layers, dirs = self.steps[0].hidden.shape[:2]
         names = ["hidden"] + (["cell"] if self.steps[0].cell is not None else []) + list(self.steps[0].gates)
         # Rows are gathered (a reference per step), never converted again: see StepView.plain.
-        rows = (self.gathered or Gathered()).gather(self.steps, names, layers, dirs, first)
-        return TraceTable(rows.tokens, rows.spans, first, rows.heat, rows.hidden, attention, written)
+        if self.gathered is None:
+            self.gathered = Gathered()
+        return self.gathered.edit(self.steps, names, layers, dirs, first)
+
+    def table_parts(self) -> dict[str, Rows | tuple[str, ...]]:
+        """The table's fields besides its rows: an encoder-decoder's attention and what it wrote."""
+        out = self.output
+        attention = out.attention if isinstance(out, Translated) else ()
+        written = (*out.tokens, "</s>")[: len(attention)] if isinstance(out, Translated) else ()
+        return {"attention": attention, "written": written}
 
     def to_json(self, trace: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {"prefix": self.prefix, "tokens": [t.text for t in self.tokens], "kind": self.kind}

@@ -74,3 +74,61 @@ class TraceTable:
             for i in range(start, min(end, text_len)):
                 out[i] = row[unit]
         return out
+
+
+Key = tuple[str, int, int]  # (what, layer, direction)
+Row = tuple[float, ...] | None  # a step's units; None: a quantity other than the hidden state, off the window
+
+
+@dataclass(frozen=True)
+class RowEdit:
+    """How one table's rows differ from the last one's: what crosses from the predictor's process
+    to the app's at a keystroke. A whole table at 512 steps was ~0.9 MB pickled and 5 ms to read
+    back (char-lm); a key that adds a step sends that step's rows. Both sides apply the same edits
+    in the same order to a RowStore, so they hold the same rows."""
+
+    keys: tuple[Key, ...]  # every quantity's (what, layer, direction), in order; new keys: all rows anew
+    keep: int  # steps kept from the last table: the rest are cut, then these appended
+    texts: tuple[str, ...]
+    spans: tuple[tuple[int, int], ...]
+    rows: tuple[tuple[Row, ...], ...]  # appended, one tuple per key
+    patches: tuple[tuple[int, int, Row], ...]  # (key index, step, row) at kept steps: the window moved
+    first: int  # the heat window's first step
+
+
+class RowStore:
+    """Every step's rows of every quantity, kept from key to key (see RowEdit)."""
+
+    def __init__(self) -> None:
+        self.keys: tuple[Key, ...] = ()
+        self.first = 0
+        self._texts: list[str] = []
+        self._spans: list[tuple[int, int]] = []
+        self._rows: list[list[Row]] = []
+
+    def apply(self, edit: RowEdit) -> None:
+        if edit.keys != self.keys:
+            self.keys, self._rows = edit.keys, [[] for _ in edit.keys]
+        keep = edit.keep
+        del self._texts[keep:], self._spans[keep:]
+        self._texts += edit.texts
+        self._spans += edit.spans
+        for rows, added in zip(self._rows, edit.rows, strict=True):
+            del rows[keep:]
+            rows += added
+        for k, step, row in edit.patches:
+            self._rows[k][step] = row
+        self.first = edit.first
+
+    def rows(self, key: Key) -> list[Row]:
+        return self._rows[self.keys.index(key)]
+
+    def table(self, **parts: object) -> TraceTable:
+        """The table these rows make; `parts` are TraceTable's other fields (attention, map, …)."""
+        hidden = {
+            (layer, d): tuple(rows)
+            for (what, layer, d), rows in zip(self.keys, self._rows, strict=True)
+            if what == "hidden"
+        }
+        heat = {key: tuple(rows[self.first :]) for key, rows in zip(self.keys, self._rows, strict=True)}
+        return TraceTable(tuple(self._texts), tuple(self._spans), self.first, heat, hidden, **parts)  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ pool per thread: stepping in another thread would slow training down afterwards)
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import queue
@@ -63,6 +64,11 @@ def build(order: p.Order) -> Trainer:
 
 
 def child_main(conn: Connection, order: p.Order) -> None:
+    # The fork server's imports (torch, ~100 MB of Python objects) are shared with this process
+    # until written to: a garbage collection writes to every object it walks, copying its page.
+    # Frozen, they are never walked (measured: the tree's PSS while training with Predict open,
+    # 454 MB before, 395–402 after: this process and the predictor's each copied most of those pages).
+    gc.freeze()
     # This process writes to the app's terminal if it writes to stderr at all: a warning or a
     # traceback there would tear the screen. Its Python output goes nowhere; a crash goes to the app.
     sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (for the life of the process)

@@ -29,11 +29,12 @@ from rnntui.core import trainer_protocol as p
 START_TIMEOUT_S = 120.0  # a cold fork server imports torch first (2–4 s here; more on a busy box)
 
 
-def _context() -> BaseContext:
+def context() -> BaseContext:
+    """The fork server's context (Linux, macOS), or spawn's (Windows): for every child of the app."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
         # What every child needs, imported once by the server.
-        ctx.set_forkserver_preload(["rnntui.core.trainer_child"])
+        ctx.set_forkserver_preload(["rnntui.core.trainer_child", "rnntui.core.predictor_child"])
         return ctx
     return multiprocessing.get_context("spawn")  # Windows
 
@@ -57,7 +58,7 @@ def warm_up() -> None:
     global _warm
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return
-    _context()
+    context()
     from multiprocessing import forkserver
 
     # multiprocessing hands sys.stderr's file descriptor to its helper processes; while a Textual
@@ -142,7 +143,7 @@ class TrainerClient:
 
     # ---- the reader thread ----------------------------------------------------------------------
     def _serve(self, order: p.Order) -> None:
-        ctx = self._context or _context()
+        ctx = self._context or context()
         conn, child_conn = ctx.Pipe()
         proc = ctx.Process(target=child_entry, args=(child_conn, order), name="rnntui-trainer", daemon=True)
         try:

@@ -22,7 +22,7 @@ async def test_the_first_frame_is_the_preset_itself(tmp_path) -> None:
     # The network is asked for at the first frame and may be ready a tenth of a second later (a
     # warm fork server): held back, so what is on screen can only be the preview.
     app.start_first = lambda: None
-    app.load_torch = lambda: None
+    app.read_menu = lambda: None
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()  # the first frame, long before torch and the trainer are up
         assert app.training.spec is None  # no network built yet: this is the preview

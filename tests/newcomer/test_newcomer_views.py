@@ -178,9 +178,9 @@ async def test_keys_pressed_while_the_network_loads_switch_views_and_predict_say
     """`3` while torch loaded opened an empty Predict with its prefix focused: the next `4` was typed
     into the prefix (and then overwritten by the example)."""
     app = RnnApp(runs_dir=str(tmp_path))
-    load = app.load_torch
+    load = app.read_menu
     app.start_first = lambda: None  # the network "is loading" until the test lets it: not
-    app.load_torch = lambda: None  # started from the preset file, nor after torch and the presets
+    app.read_menu = lambda: None  # started from the preset file, nor after torch and the presets
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.views_ready)
         await pilot.press("3")

@@ -1,44 +1,27 @@
-"""Predict's neuron hunt: units ranked against a regex's matches in a worker thread (the regex with a
-time limit, core/hunt.py), and the typed text coloured by the chosen unit."""
+"""Predict's neuron hunt: units ranked against a regex's matches by the predictor's process (the
+regex with a time limit, core/hunt.py), and the typed text coloured by the chosen unit."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 from rich.text import Text
-from textual import on, work
-from textual.message import Message
+from textual import on
 from textual.widget import Widget
 from textual.widgets import Input
 
+from rnntui.app.messages import HuntRequested
 from rnntui.app.plain import assemble, line
 from rnntui.app.widgets.form import Choice
 from rnntui.app.widgets.heat_layout import coloured_prefix
 from rnntui.app.widgets.note import Note
 from rnntui.app.widgets.predict_text import HuntOutcome, hunt_text
-from rnntui.core.errors import HuntError
+from rnntui.core.predictor_protocol import Hunted, PredictionView
 from rnntui.core.trace_table import TraceTable
-
-if TYPE_CHECKING:  # torch-side modules: importing them here would import torch on the UI thread
-    from rnntui.core.hunt import Unit
-    from rnntui.core.predictor import Prediction
 
 
 class HuntsUnits(Widget):
     """The view's #hunt field (enter ranks), #unit field, #hunt-result and #coloured notes."""
 
-    @dataclass
-    class Matched(Message):
-        """A worker ranked the units against the hunt's regex, or could not (`error`)."""
-
-        generation: int
-        text: str
-        pattern: str
-        units: tuple[Unit, ...]
-        error: str | None
-
-    prediction: Prediction | None
+    prediction: PredictionView | None
     table: TraceTable
     ready: bool
     unit: int | None
@@ -68,7 +51,7 @@ class HuntsUnits(Widget):
         self.render_heatmap()
         self.render_coloured()
 
-    # ---- neuron hunt: matched and ranked in a worker thread, the regex with a time limit -----------
+    # ---- neuron hunt: matched and ranked by the predictor, the regex with a time limit ---------------
     def run_hunt(self) -> None:
         pattern = self.query_one("#hunt", Input).value
         out = self.query_one("#hunt-result", Note)
@@ -82,23 +65,10 @@ class HuntsUnits(Widget):
             self._hunt_waits = True  # for the prediction of the text as it is now: it runs when that arrives
             return
         self._hunt_waits = False
-        self._rank(self._hunt_generation, pred, pattern)
+        self.post_message(HuntRequested(pred.prefix, pattern, self._hunt_generation))
 
-    @work(thread=True, exclusive=True, group="hunt", exit_on_error=False)
-    def _rank(self, generation: int, pred: Prediction, pattern: str) -> None:
-        from rnntui.core.hunt import match_spans, rank_against, targets_from_spans
-
-        try:
-            if not pred.steps:
-                raise HuntError("type some text first")
-            spans = match_spans(pred.prefix, pattern)
-            units = rank_against(pred, pattern, targets_from_spans(pred, len(pred.prefix), spans), top=5)
-            self.post_message(self.Matched(generation, pred.prefix, pattern, tuple(units), None))
-        except HuntError as exc:
-            self.post_message(self.Matched(generation, pred.prefix, pattern, (), str(exc)))
-
-    @on(Matched)
-    def _matched(self, m: Matched) -> None:
+    def ranked(self, m: Hunted) -> None:
+        """The predictor's answer to a hunt (the App hands it over)."""
         if m.generation != self._hunt_generation:
             return  # a newer hunt is running
         out = self.query_one("#hunt-result", Note)

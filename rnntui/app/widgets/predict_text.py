@@ -10,9 +10,8 @@ from rich.text import Text
 from rnntui.app.plain import assemble, join, line
 from rnntui.core.outputs import ClassOfPrefix, Forecast, NextToken, Produced, TagPerToken
 
-if TYPE_CHECKING:  # torch-side modules: importing them here would import torch on the UI thread
-    from rnntui.core.hunt import Unit
-    from rnntui.core.prediction import Prediction
+if TYPE_CHECKING:
+    from rnntui.core.predictor_protocol import PredictionView, Unit
 
 
 QUANTITY_NAMES = {
@@ -51,7 +50,7 @@ def shown_token(tok: str) -> str:
     return tok if tok.isprintable() else repr(tok)
 
 
-def output_text(pred: Prediction) -> Text:
+def output_text(pred: PredictionView) -> Text:
     """What the network says for the prefix, by the type of its output; tokens and labels are data."""
     out = pred.output
     if isinstance(out, NextToken):
@@ -60,7 +59,7 @@ def output_text(pred: Prediction) -> Text:
     if isinstance(out, ClassOfPrefix):
         rows = [assemble(line(f"{r.label:>10}"), f" {r.p:6.3f} {prob_bar(r.p)}") for r in out.top]
         if out.per_step:
-            steps = " ".join(f"{t.text}→{r.label[:3]}" for t, r in zip(pred.tokens, out.per_step, strict=False))
+            steps = " ".join(f"{t}→{r.label[:3]}" for t, r in zip(pred.tokens, out.per_step, strict=False))
             rows.append(assemble(("after each word: ", "dim"), line(steps[-300:])))
         return join([Text("class after the whole prefix", style="bold"), *rows])
     if isinstance(out, TagPerToken):
@@ -74,7 +73,7 @@ def output_text(pred: Prediction) -> Text:
             rows.append(assemble("next value  ", (f"{out.next:.4f}", "bold")))
             rows.append(Text("after each step: " + ", ".join(f"{v:.3f}" for v in out.values[-8:]), style="dim"))
         return join([Text("forecast", style="bold"), *rows])
-    return join([Text("output sequence", style="bold"), produced_text(out, bool(pred.steps))])
+    return join([Text("output sequence", style="bold"), produced_text(out, pred.fed > 0)])
 
 
 def produced_text(out: Produced, read: bool) -> Text:

@@ -31,8 +31,8 @@ from rnntui.app.widgets.view_focus import RestylesItselfOnFocus
 from rnntui.core.outputs import NextToken
 from rnntui.core.trace_table import TraceTable
 
-if TYPE_CHECKING:  # torch-side modules: importing them here would import torch on the UI thread
-    from rnntui.core.predictor import Prediction
+if TYPE_CHECKING:
+    from rnntui.core.predictor_protocol import PredictionView
 
 MAX_INPUT = 100_000
 ATTENTION_TITLE = "attention: rows written, columns read"
@@ -94,7 +94,7 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, HuntsUnits, Vertical, ca
     predicting: reactive[PredictState] = var(PredictState, always_update=True)
 
     def on_mount(self) -> None:
-        self.prediction: Prediction | None = None
+        self.prediction: PredictionView | None = None
         self.table = TraceTable((), (), 0)
         self.unit: int | None = None
         self.partial = False  # the prediction's continuation, saliency and map are still to come
@@ -112,7 +112,7 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, HuntsUnits, Vertical, ca
             self.start_over(new.spec.example)
 
     def watch_predicting(self, old: PredictState, new: PredictState) -> None:
-        """What the predictor thread said, folded into the App's PredictState."""
+        """What the predictor said, folded into the App's PredictState."""
         if new.loaded is not None and new.loaded is not old.loaded:
             # (how to leave a field is in the key bar while one has focus: here it went stale)
             self.query_one("#predict-hint", Static).update(assemble((new.loaded.hint, "dim")))
@@ -171,7 +171,7 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, HuntsUnits, Vertical, ca
 
     # ---- drawing -----------------------------------------------------------------------------
     def request_prediction(self) -> None:
-        """Ask for the prefix's prediction (the predictor thread answers; a tall terminal shows more)."""
+        """Ask for the prefix's prediction (the predictor answers; a tall terminal shows more)."""
         if self.ready:
             prefix = self.query_one("#prefix", Input).value
             self._top_k = self.top_k()

@@ -278,9 +278,8 @@ def main() -> None:
     if at_ready:
         rss, private, torch_in, *torch_end = at_ready
         before = f"{'(app at ready)':<22}{'':>8}{mb(rss):>9.0f}{'':>9}{mb(private):>9.0f}"
-        print(
-            f"{before}   torch imported in the app: {bool(torch_in)} at ready, {bool(torch_end and torch_end[0])} when measured"
-        )
+        end = bool(torch_end and torch_end[0])
+        print(f"{before}   torch imported in the app: {bool(torch_in)} at ready, {end} when measured")
     pss = statistics.median(totals)
     print(f"{'tree PSS (median of ' + str(len(totals)) + ')':<30}{mb(pss):>9.0f}")
     if union:

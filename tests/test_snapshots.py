@@ -182,9 +182,8 @@ def test_predict_with_the_map_of_the_hidden_state(snap_compare, trained_hello, s
     from rnntui.app.widgets.state_map import StateMapPlot
     from rnntui.core import predictor_service, trainer_client
 
-    monkeypatch.setattr(
-        predictor_service, "STATE_MAP_BUDGET_S", None
-    )  # every sampled state, however loaded the machine
+    # Every sampled state, however loaded the machine.
+    monkeypatch.setattr(predictor_service, "STATE_MAP_BUDGET_S", None)
     # (the predictor's process forked from this one, which has the budget patched; the fork server has not)
     monkeypatch.setattr(trainer_client, "context", lambda: multiprocessing.get_context("fork"))
 

@@ -103,9 +103,9 @@ def test_the_predictor_fits_the_map_only_while_it_is_shown_and_once_per_weights(
     from rnntui.core import state_map
     from rnntui.core.predictor_client import Read
     from rnntui.core.predictor_protocol import Feed, Network
-    from rnntui.core.trainer_protocol import Weights
     from rnntui.core.presets import resolve
     from rnntui.core.trainer import Trainer
+    from rnntui.core.trainer_protocol import Weights
 
     fits: list[int] = []
     fit = state_map.StateMapper.fit

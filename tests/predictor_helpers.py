@@ -3,6 +3,7 @@ read as the app's client reads them (tables whole)."""
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 
@@ -19,6 +20,8 @@ class ServiceThread:
         threading.Thread(target=self.service.serve, daemon=True).start()
 
     def _send(self, reply: Reply) -> None:
+        if isinstance(reply, pp.Failed):  # shown with the test that waited for an answer in vain
+            print(f"the predictor failed: {reply.reason}", file=sys.stderr)
         self.on_answer(self.reader.read(reply) if isinstance(reply, pp.Answered) else reply)
 
     def request(self, request: object) -> None:

@@ -180,12 +180,14 @@ def test_predict_with_the_map_of_the_hidden_state(snap_compare, trained_hello, s
     import multiprocessing
 
     from rnntui.app.widgets.state_map import StateMapPlot
-    from rnntui.core import predictor_service, trainer_client
+    from rnntui.core import predictor_client, predictor_service
 
     # Every sampled state, however loaded the machine.
     monkeypatch.setattr(predictor_service, "STATE_MAP_BUDGET_S", None)
-    # (the predictor's process forked from this one, which has the budget patched; the fork server has not)
-    monkeypatch.setattr(trainer_client, "context", lambda: multiprocessing.get_context("fork"))
+    # (the predictor's process forked from this one, which has the budget patched; the fork server has
+    # not. Only the predictor's: a training process forked while another starts could hold that one's
+    # end of its pipe, and its end would never be seen)
+    monkeypatch.setattr(predictor_client, "fork_server_context", lambda: multiprocessing.get_context("fork"))
 
     async def run_before(pilot):
         app = pilot.app

@@ -69,17 +69,15 @@ class Loading(AppBase):
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def read_menu(self) -> None:
-        """The presets and the device, read in a child process (core/menu_job.py): reading a preset
-        imports its task class, and torch, which this process never imports (its memory, issue 15)."""
+        """The presets, each validated against its task class (which imports no torch until it
+        makes data: core/lazy_torch.py; this process never imports torch, issue 15)."""
         self.loader = threading.current_thread()
-        from rnntui.core.child_job import run_job
-        from rnntui.core.menu_job import read_menu
+        from rnntui.core.presets import discover, sorted_entries
 
         try:
-            menu = run_job(read_menu)
-            self.post_message(MenuRead(menu.presets, menu.device))
-        except Exception as exc:  # said in the app (the job's own error, one line)
-            self.post_message(MenuRead([], "?", error=str(exc)))
+            self.post_message(MenuRead(sorted_entries(discover())))
+        except Exception as exc:  # pragma: no cover - shown to the user
+            self.post_message(MenuRead([], error=f"{type(exc).__name__}: {exc}"))
 
     @on(MenuRead)
     def _menu_read(self, message: MenuRead) -> None:
@@ -88,8 +86,6 @@ class Loading(AppBase):
             self.notify(f"could not read the presets: {message.error}", severity="error")
             return
         self.preset_entries = message.presets
-        if self.training.device == "…":  # (the training process's own word comes with Ready)
-            self.training = dataclasses.replace(self.training, device=message.device)
         settle_heap()
         if self.training.spec is not None or self.link.running:
             return  # the first network came from its preset file, and is ready (or being replaced)

@@ -24,10 +24,9 @@ if TYPE_CHECKING:
 
 @dataclass
 class MenuRead(Message):
-    """The presets menu and the device are read (or failed to be: `error`)."""
+    """The presets menu is read (or failed to be: `error`)."""
 
     presets: list[PresetEntry]
-    device: str
     error: str | None = None
 
 

@@ -23,11 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import tomllib
-import torch
 
 from rnntui.core.errors import RunError, SpecError
 from rnntui.core.fileio import atomic_write, human_bytes, open_regular, os_reason
-from rnntui.core.optimizers import Optimizer, is_count
 from rnntui.core.presets import spec_from_mapping
 from rnntui.core.sizes import MAX_PARAMS, param_shapes
 from rnntui.core.spec import ExperimentSpec, validate
@@ -35,7 +33,12 @@ from rnntui.core.tasks.kinds import InputKind
 from rnntui.core.tomlwrite import spec_to_toml
 
 if TYPE_CHECKING:
+    import torch
+
+    from rnntui.core.optimizers import Optimizer
     from rnntui.core.tasks.base import Task
+else:  # imported at its first use: the app reads this module without torch (core/lazy_torch.py)
+    from rnntui.core.lazy_torch import torch
 
 FORMAT = "rnntui-checkpoint"
 FORMAT_VERSION = 1
@@ -189,6 +192,8 @@ def moment_ok(value: object, shape: tuple[int, ...]) -> bool:
     if not isinstance(value, torch.Tensor) or not value.is_floating_point():
         return False
     if value.dim() == 0:  # a count: -1 would be 0 at the next step, a division by zero
+        from rnntui.core.optimizers import is_count  # (torch's: imported once a checkpoint is read)
+
         return is_count(float(value))
     return tuple(value.shape) == shape
 

@@ -17,7 +17,6 @@ from rnntui.core import events as ev
 from rnntui.core.errors import SpecError
 from rnntui.core.runs import RunDir
 from rnntui.core.spec import ExperimentSpec, parse_override, set_value, validate
-from rnntui.core.trainer import Trainer
 
 
 @dataclass
@@ -63,6 +62,8 @@ def compare(
     on_event: Callable[[str, ev.Event], None] | None = None,
     stop: threading.Event | None = None,
 ) -> list[VariantResult]:
+    from rnntui.core.trainer import Trainer  # (parse_vary and variants are read by the app, without torch)
+
     results = []
     for item in items:
         trainer = Trainer(item.spec)  # built first: a variant that cannot be built leaves no run folder

@@ -19,8 +19,8 @@ from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 
 from rnntui.core import predictor_protocol as pp
-from rnntui.core import trainer_client
 from rnntui.core.trace_table import RowStore, TraceTable
+from rnntui.core.trainer_client import context as fork_server_context
 from rnntui.core.trainer_protocol import Weights
 
 Request = pp.Network | Weights | pp.Feed | pp.Hunt
@@ -112,7 +112,7 @@ class PredictorClient:
 
     # ---- the reader thread ----------------------------------------------------------------------
     def _serve(self) -> None:
-        ctx = self._context or trainer_client.context()
+        ctx = self._context or fork_server_context()
         conn, child_conn = ctx.Pipe()
         proc = ctx.Process(target=predictor_entry, args=(child_conn,), name="rnntui-predictor", daemon=True)
         try:

@@ -70,6 +70,7 @@ class PredictionView:
     output: Output
     fed: int  # steps the network took (0: nothing was read)
     notes: tuple[str, ...] = ()
+    window_start: int = 0  # the first token fed (a prefix longer than the window is read from there)
 
     @property
     def notice(self) -> str | None:

@@ -47,7 +47,10 @@ def quantities(cell: str) -> list[tuple[str, str]]:
 
 def view_of(prediction: Prediction) -> pp.PredictionView:
     tokens = tuple(t.text for t in prediction.tokens)
-    return pp.PredictionView(prediction.prefix, tokens, prediction.output, len(prediction.steps), prediction.notes)
+    fed = len(prediction.steps)
+    return pp.PredictionView(
+        prediction.prefix, tokens, prediction.output, fed, prediction.notes, prediction.window_start
+    )
 
 
 class PredictorService:

@@ -18,9 +18,8 @@ from rnntui.app.widgets.build_view import lesson_text
 from rnntui.app.widgets.heat_layout import heat_rows
 from rnntui.app.widgets.predict_text import continuation_text, hunt_text, output_text, shown_token
 from rnntui.app.widgets.presets_screen import preset_details, preset_line
-from rnntui.core.hunt import Unit
 from rnntui.core.outputs import ClassOfPrefix, NextToken, Output, Ranked, Tag, TagPerToken, Translated
-from rnntui.core.prediction import Prediction
+from rnntui.core.predictor_protocol import PredictionView, Unit
 from rnntui.core.presets import PresetEntry
 from rnntui.core.spec import ExperimentSpec, GoalSpec
 from rnntui.core.textsafe import is_safe, one_line, sanitize
@@ -58,7 +57,7 @@ def test_lesson_menu_and_top_bar(s: str) -> None:
 @given(hostile)
 def test_predictions_hunt_and_heatmap(s: str) -> None:
     def said(output: Output) -> Text:
-        return output_text(Prediction(prefix=s, tokens=[], window_start=0, output=output))
+        return output_text(PredictionView(prefix=s, tokens=(), output=output, fed=0))
 
     shows(said(NextToken((Ranked(s, 0.5),))), shown_token(s))  # a lone unprintable token is shown as its repr()
     shows(said(ClassOfPrefix((Ranked(s, 0.9),), ())), s)

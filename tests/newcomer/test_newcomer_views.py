@@ -94,7 +94,7 @@ async def test_loading_a_preset_resets_predict_to_its_example(tmp_path) -> None:
         assert app.query_one("#prefix", Input).cursor_position == len("2 4 8")  # HELLO left it at 5
         assert app.query_one("#hunt", Input).value == "" and app.query_one("#unit", Input).value == ""
         assert view.hunt_outcome is None and not str(app.query_one("#hunt-result", Static).content)
-        assert view.prediction.tokens[-1].text == "8"
+        assert view.prediction.tokens[-1] == "8"
 
 
 async def test_a_preset_loaded_while_training_resets_predict_to_its_own_example(tmp_path) -> None:

@@ -9,9 +9,7 @@ to beat that, which a vanilla RNN's vanishing gradient prevents at T = 100.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from rnntui.core.errors import SpecError
 from rnntui.core.tasks.base import Param, Task
@@ -19,6 +17,11 @@ from rnntui.core.tasks.data import Batch, Token
 from rnntui.core.tasks.kinds import Family, InputKind, OutputKind
 from rnntui.core.tasks.rescan import Rescan
 from rnntui.core.tasks.series import tokenize_floats
+
+if TYPE_CHECKING:
+    import torch
+else:  # imported at its first use: the app reads this module without torch (core/lazy_torch.py)
+    from rnntui.core.lazy_torch import torch
 
 
 class AddingTask(Task):

@@ -12,16 +12,19 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import torch
-
 from rnntui.core.errors import SpecError
+from rnntui.core.lazy_torch import no_grad
 from rnntui.core.tasks.base import Metrics, Param
 from rnntui.core.tasks.data import Batch, Vocab
 from rnntui.core.tasks.kinds import Family
 from rnntui.core.tasks.words import Pool, PoolTask, classify_pool, is_held_out, vocab_of
 
 if TYPE_CHECKING:
+    import torch
+
     from rnntui.core.model import SequenceModel
+else:  # imported at its first use: the app reads this module without torch (core/lazy_torch.py)
+    from rnntui.core.lazy_torch import torch
 
 NOUNS = (
     ("cat", "cats"),
@@ -138,7 +141,7 @@ class AgreementTask(PoolTask):
         self.val_distractors = torch.tensor(val_k)
         return classify_pool(train, self.in_vocab, self.out_vocab), classify_pool(val, self.in_vocab, self.out_vocab)
 
-    @torch.no_grad()
+    @no_grad
     def evaluate(self, model: SequenceModel, batches: Sequence[Batch]) -> Metrics:
         m = super().evaluate(model, batches)
         right = self.val_correct(model, batches)

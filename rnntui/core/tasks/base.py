@@ -11,15 +11,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import torch
-
 from rnntui.core.errors import RunError, SpecError
+from rnntui.core.lazy_torch import no_grad
 from rnntui.core.spec_types import PATTERN_LABELS, ModelSpec, coerce, short
 from rnntui.core.tasks.data import IGNORE, Batch, Token, Vocab
 from rnntui.core.tasks.kinds import Family, InputKind, OutputKind
 
 if TYPE_CHECKING:
+    import torch
+
     from rnntui.core.model import SequenceModel
+else:  # imported at its first use: the app reads this module without torch (core/lazy_torch.py)
+    from rnntui.core.lazy_torch import torch
 
 
 @dataclass
@@ -217,7 +220,7 @@ class Task:
             return math.log(max(2, len(self.out_vocab)))
         return 1.0
 
-    @torch.no_grad()
+    @no_grad
     def evaluate(self, model: SequenceModel, batches: Sequence[Batch]) -> Metrics:
         """Default: mean loss and accuracy over non-ignored targets (or MSE for regression)."""
         device = next(model.parameters()).device

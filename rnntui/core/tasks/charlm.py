@@ -6,9 +6,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import torch
-
 from rnntui.core.errors import SpecError
+from rnntui.core.lazy_torch import no_grad
 from rnntui.core.tasks import corpora
 from rnntui.core.tasks.base import Metrics, Param, Task
 from rnntui.core.tasks.data import Batch, Token, Vocab
@@ -26,7 +25,11 @@ from rnntui.core.tasks.owntext import (
 from rnntui.core.tasks.rescan import common_prefix
 
 if TYPE_CHECKING:
+    import torch
+
     from rnntui.core.model import SequenceModel
+else:  # imported at its first use: the app reads this module without torch (core/lazy_torch.py)
+    from rnntui.core.lazy_torch import torch
 
 
 class CharLMTask(Task):
@@ -211,7 +214,7 @@ class CharLMTask(Task):
     def baseline(self) -> float:
         return self.unigram
 
-    @torch.no_grad()
+    @no_grad
     def evaluate(self, model: SequenceModel, batches: Sequence[Batch]) -> Metrics:
         m = super().evaluate(model, batches)
         extras = {
@@ -223,7 +226,7 @@ class CharLMTask(Task):
             extras["p_probe"] = self.probe_probability(model)
         return Metrics(val_loss=m.val_loss, metric=m.metric, extras=extras)
 
-    @torch.no_grad()
+    @no_grad
     def probe_probability(self, model: SequenceModel) -> float:
         """p(probe_target | probe_prefix) from the initial state, exactly as Predict computes it."""
         device = next(model.parameters()).device
@@ -235,7 +238,7 @@ class CharLMTask(Task):
             return 0.0
         return float(torch.softmax(logits.float(), -1)[target])
 
-    @torch.no_grad()
+    @no_grad
     def samples(self, model: SequenceModel, n: int = 2, length: int = 80) -> list[str]:
         device = next(model.parameters()).device
         g = torch.Generator(device="cpu").manual_seed(1234)

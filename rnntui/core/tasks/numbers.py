@@ -12,15 +12,18 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import torch
-
+from rnntui.core.lazy_torch import no_grad
 from rnntui.core.tasks.base import Metrics, Param, Task
 from rnntui.core.tasks.data import IGNORE, Batch, Token, Vocab, pad_sequences
 from rnntui.core.tasks.kinds import Family
 from rnntui.core.tasks.rescan import Rescan
 
 if TYPE_CHECKING:
+    import torch
+
     from rnntui.core.model import SequenceModel
+else:  # imported at its first use: the app reads this module without torch (core/lazy_torch.py)
+    from rnntui.core.lazy_torch import torch
 
 NUMBER = re.compile(r"-?\d+")
 SEPARATED = re.compile(r"\S+")  # a typed number and what sticks to it ("8,")
@@ -124,7 +127,7 @@ class NumberSequenceTask(Task):
             )
         return out
 
-    @torch.no_grad()
+    @no_grad
     def evaluate(self, model: SequenceModel, batches: Sequence[Batch]) -> Metrics:
         """Accuracy counts predictions made after at least three numbers (before, the rule is open)."""
         base = super().evaluate(model, batches)

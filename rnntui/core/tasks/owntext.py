@@ -18,12 +18,15 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from rnntui.core.errors import SpecError
 from rnntui.core.fileio import human_bytes, read_prefix
+
+if TYPE_CHECKING:
+    import torch
+else:  # imported at its first use: the app reads this module without torch (core/lazy_torch.py)
+    from rnntui.core.lazy_torch import torch
 
 MIN_CHARS = 200
 MAX_TEXT_BYTES = 20_000_000

@@ -9,15 +9,18 @@ step looks straight at the letter it needs: the weights form an anti-diagonal.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from rnntui.core.errors import SpecError
 from rnntui.core.tasks.base import Param
 from rnntui.core.tasks.data import IGNORE, Batch, Token, Vocab
 from rnntui.core.tasks.kinds import Family
 from rnntui.core.tasks.seq2seq import OUT_SPECIALS, GenerationTask
+
+if TYPE_CHECKING:
+    import torch
+else:  # imported at its first use: the app reads this module without torch (core/lazy_torch.py)
+    from rnntui.core.lazy_torch import torch
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 

@@ -10,15 +10,18 @@ import itertools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import torch
-
+from rnntui.core.lazy_torch import no_grad
 from rnntui.core.tasks.base import Metrics, Param
 from rnntui.core.tasks.data import Batch, Vocab
 from rnntui.core.tasks.kinds import Family
 from rnntui.core.tasks.words import Pool, PoolTask, classify_pool, is_held_out, vocab_of, words
 
 if TYPE_CHECKING:
+    import torch
+
     from rnntui.core.model import SequenceModel
+else:  # imported at its first use: the app reads this module without torch (core/lazy_torch.py)
+    from rnntui.core.lazy_torch import torch
 
 SUBJECTS = (
     "the movie",
@@ -77,7 +80,7 @@ class SentimentTask(PoolTask):
             classify_pool([(words(s), lab) for s, lab, _ in val], self.in_vocab, self.out_vocab),
         )
 
-    @torch.no_grad()
+    @no_grad
     def evaluate(self, model: SequenceModel, batches: Sequence[Batch]) -> Metrics:
         m = super().evaluate(model, batches)
         right = self.val_correct(model, batches)

@@ -9,15 +9,18 @@ import zlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import torch
-
+from rnntui.core.lazy_torch import no_grad
 from rnntui.core.tasks.base import Metrics, Param
 from rnntui.core.tasks.data import IGNORE, Batch, Token, Vocab, concat_padded, exact_match, padded
 from rnntui.core.tasks.kinds import Family, InputKind, OutputKind
 from rnntui.core.tasks.words import Pool, PoolTask, decoder_targets, is_held_out, vocab_of
 
 if TYPE_CHECKING:
+    import torch
+
     from rnntui.core.model import SequenceModel
+else:  # imported at its first use: the app reads this module without torch (core/lazy_torch.py)
+    from rnntui.core.lazy_torch import torch
 
 OUT_SPECIALS = (Vocab.PAD, Vocab.UNK, Vocab.BOS, Vocab.EOS)
 
@@ -28,7 +31,7 @@ class GenerationTask(PoolTask):
     output_kind = OutputKind.CLASSES
     metric_name = "exact_match"
 
-    @torch.no_grad()
+    @no_grad
     def evaluate(self, model: SequenceModel, batches: Sequence[Batch]) -> Metrics:
         m = super().evaluate(model, batches)
         device = next(model.parameters()).device

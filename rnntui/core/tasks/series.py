@@ -16,9 +16,7 @@ import re
 from array import array
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from rnntui.core.errors import SpecError
 from rnntui.core.fileio import read_regular
@@ -27,6 +25,11 @@ from rnntui.core.tasks.data import Batch, Token
 from rnntui.core.tasks.kinds import Family, InputKind, OutputKind
 from rnntui.core.tasks.owntext import MAX_TEXT_BYTES, Source, check_unchanged, fingerprint
 from rnntui.core.tasks.rescan import Rescan
+
+if TYPE_CHECKING:
+    import torch
+else:  # imported at its first use: the app reads this module without torch (core/lazy_torch.py)
+    from rnntui.core.lazy_torch import torch
 
 FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 # E[a²] for a ~ U[0.5, 1] is 7/12; two sines of that amplitude have variance 7/12 in total.

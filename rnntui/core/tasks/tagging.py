@@ -12,12 +12,16 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import torch
-
+from rnntui.core.lazy_torch import no_grad
 from rnntui.core.tasks.base import Metrics, Param
 from rnntui.core.tasks.data import IGNORE, Batch, Vocab
 from rnntui.core.tasks.kinds import Family
 from rnntui.core.tasks.words import Pool, PoolTask, is_held_out, tagging_pool, vocab_of
+
+if TYPE_CHECKING:
+    pass
+else:  # imported at its first use: the app reads this module without torch (core/lazy_torch.py)
+    pass
 
 if TYPE_CHECKING:
     from rnntui.core.model import SequenceModel
@@ -149,7 +153,7 @@ class RiverBankTask(TaggingTask):
     tags = ("O", "RIVER", "MONEY")
     metric_name = "bank_accuracy"
 
-    @torch.no_grad()
+    @no_grad
     def evaluate(self, model: SequenceModel, batches: Sequence[Batch]) -> Metrics:
         m = super().evaluate(model, batches)
         device = next(model.parameters()).device

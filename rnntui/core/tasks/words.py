@@ -10,14 +10,18 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Iterable, Sequence
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from rnntui.core.errors import SpecError
+from rnntui.core.lazy_torch import no_grad
 from rnntui.core.tasks.base import Task
 from rnntui.core.tasks.data import IGNORE, Batch, Token, Vocab, pad_sequences
 from rnntui.core.tasks.rescan import Rescan
+
+if TYPE_CHECKING:
+    import torch
+else:  # imported at its first use: the app reads this module without torch (core/lazy_torch.py)
+    from rnntui.core.lazy_torch import torch
 
 WORD = re.compile(r"[\w'áéíóúñü]+|[^\w\s]")
 
@@ -158,7 +162,7 @@ class PoolTask(Task):
         assert self.in_vocab is not None
         return word_tokens(text, self.in_vocab, pos)
 
-    @torch.no_grad()
+    @no_grad
     def val_correct(self, model: torch.nn.Module, batches: Sequence[Batch]) -> torch.Tensor:
         """Per held-out example, whether a many-to-one model's class is right (for subset accuracies)."""
         device = next(model.parameters()).device

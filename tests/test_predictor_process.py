@@ -1,0 +1,95 @@
+"""The predictor in its own process (issue 15: the app's process imports no torch): each table
+crosses as an edit of the last, and the process's death is said and mended."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import signal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rnntui.core import predictor_protocol as pp
+from rnntui.core.predictor import Predictor
+from rnntui.core.predictor_client import AnswerReader, PredictorClient, Read
+from rnntui.core.predictor_service import view_of
+from rnntui.core.presets import resolve
+from rnntui.core.trainer import Trainer
+from rnntui.core.trainer_protocol import Weights
+from test_predictor import HYPO, LM, SERIES, edited, edits, same_table
+
+
+def answered(prediction, partial: bool = True) -> pp.Answered:
+    """What the predictor's process sends for a prediction (as PredictorService._predict does)."""
+    return pp.Answered(prediction.prefix, view_of(prediction), prediction.row_edit(), partial=partial)
+
+
+@HYPO
+@given(edits, st.randoms(use_true_random=False), st.sampled_from(["chars", "numbers"]))
+def test_tables_read_from_edits_equal_tables_built_at_once(ops, rnd, kind):
+    # The app holds the rows the edits so far make: an edit anywhere, a moved token, a shorter
+    # prefix, the heatmap's window moving on or back, all must reach it as a fresh table has them.
+    inc = Predictor(LM.model, LM.task) if kind == "chars" else Predictor(SERIES.model, SERIES.task)
+    reader = AnswerReader()
+    digits = {"H": "1", "E": "2.5", "L": "-3", "O": "0.5", " ": " ", "W": "7", "R": "1e1", "D": ",", "X": "x"}
+    text = ""
+    for op, ch in ops:
+        ch = ch if kind == "chars" else digits.get(ch, ch)
+        text = edited(text, op, ch, rnd)
+        read = reader.read(answered(inc.feed(text)))
+        same_table(read.table, Predictor(inc.model, inc.task).feed(text).table())
+
+
+def test_the_window_sliding_both_ways_reaches_the_app_too():
+    inc, reader = Predictor(LM.model, LM.task), AnswerReader()
+    text = "HELLO WORLD " * 8  # 96 characters: the window (64 steps) slides
+    typed = [text[:n] for n in range(60, 97)] + [text[:n] for n in range(96, 50, -3)] + ["", text[:66], text * 2]
+    for prefix in typed:
+        same_table(reader.read(answered(inc.feed(prefix))).table, Predictor(LM.model, LM.task).feed(prefix).table())
+
+
+def test_a_key_at_step_500_crosses_as_its_new_step():
+    # The whole table at 500 steps, pickled, is what a key used to cost the pipe (and the app's
+    # unpickling, ~5 ms at char-lm's size); a key's edit carries its step.
+    text = "HELLO WORLD " * 42
+    inc = Predictor(LM.model, LM.task)
+    inc.feed(text[:500]).row_edit()
+    prediction = inc.feed(text[:501])
+    one_key = len(pickle.dumps(answered(prediction), protocol=pickle.HIGHEST_PROTOCOL))
+    whole = len(pickle.dumps(prediction.table(), protocol=pickle.HIGHEST_PROTOCOL))
+    assert len(prediction.steps) == 501 and one_key * 20 < whole, (one_key, whole)
+
+
+def test_a_predictor_process_that_dies_is_said_and_started_again_with_the_newest_weights():
+    trainer = Trainer(resolve("hello"))
+    replies: queue.Queue[object] = queue.Queue()
+    client = PredictorClient(replies.put)
+
+    def next_of(kind: type) -> object:
+        while True:
+            reply = replies.get(timeout=60)
+            if isinstance(reply, kind):
+                return reply
+
+    try:
+        client.request(pp.Network(trainer.spec, trainer.task.state(), Weights(trainer.cpu_state())))
+        client.request(pp.Feed("HELL"))
+        assert isinstance(next_of(pp.Loaded), pp.Loaded)
+        before = next_of(Read)
+        first = client.pid
+        assert first is not None and first != os.getpid()
+        trainer.run(steps=30)
+        client.request(Weights(trainer.cpu_state()))
+        next_of(Read)  # the prefix read again with the new weights
+        os.kill(first, signal.SIGKILL)
+        failed = next_of(pp.Failed)
+        assert "ended" in failed.reason  # said, once: the app shows it in Predict's notice
+        client.request(pp.Feed("HELL"))  # the next key starts a new process
+        next_of(pp.Loaded)
+        after = next_of(Read)
+        assert client.pid not in (None, first)
+        assert after.prefix == "HELL" and after.view.output.top != before.view.output.top  # the trained weights
+    finally:
+        client.close()

@@ -93,7 +93,7 @@ def main() -> None:
     ap.add_argument("--lengths", default="1,10,50,100,200,400,512")
     ap.add_argument("--repeats", type=int, default=15)
     args = ap.parse_args()
-    torch.set_num_threads(1)  # as the app's predictor thread (app/torch_threads.py)
+    torch.set_num_threads(1)  # as the predictor's process (core/predictor_child.py)
     lengths = [int(x) for x in args.lengths.split(",")]
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}; times in ms (median of repeats)")
     print(f"keystroke target: median ≤ {TARGET_MS:.0f} ms at every length up to the window")

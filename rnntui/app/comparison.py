@@ -12,10 +12,10 @@ from pathlib import Path
 from textual.message import Message
 
 from rnntui.app.messages import CompareReplied
-from rnntui.app.torch_threads import threads_override
 from rnntui.core import events as ev
 from rnntui.core import trainer_protocol as p
 from rnntui.core.spec import ExperimentSpec
+from rnntui.core.threads import threads_override
 from rnntui.core.trainer_client import TrainerClient
 
 REPORT_EVERY_S = 0.4

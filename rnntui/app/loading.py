@@ -13,11 +13,11 @@ from textual import on, work
 from rnntui.app.app_base import AppBase
 from rnntui.app.messages import MenuRead, OpenRun, SpecEdited, TrainerReplied
 from rnntui.app.state import Phase, reduce
-from rnntui.app.torch_threads import threads_override
 from rnntui.core import events as ev
 from rnntui.core import predictor_protocol as pp
 from rnntui.core import trainer_protocol as p
 from rnntui.core.spec import ExperimentSpec
+from rnntui.core.threads import threads_override
 
 EDIT_DEBOUNCE_S = 0.3  # typing "128" in Build builds once
 

@@ -34,3 +34,13 @@ def training_threads(spec: ExperimentSpec, cores: int | None = None) -> int:
     """1 below MIN_WORK_PER_THREAD multiply-adds a step, else every core."""
     cores = cores or os.cpu_count() or 1
     return 1 if step_work(spec) < MIN_WORK_PER_THREAD else cores
+
+
+def threads_override() -> int | None:
+    """RNNTUI_TRAIN_THREADS, when set to a number: the user's intra-op thread count for training
+    (read by the app, whose environment the fork server's children do not share: it travels in the
+    training process's Order)."""
+    try:
+        return max(1, int(os.environ["RNNTUI_TRAIN_THREADS"]))
+    except (KeyError, ValueError):
+        return None

@@ -6,8 +6,8 @@ its work (a step per keystroke, the continuation, saliency's backward pass) neve
 GIL. It is forked from the training processes' fork server, which has imported torch: starting one
 costs a fork and building the network.
 
-A listener thread turns what comes down the pipe into requests; the main thread serves them. The
-pipe's end (the app is gone) closes it.
+One thread reads the pipe and answers, asking the pipe again between the tokens of a continuation
+(a newer prefix stops it). The pipe's end (the app is gone) closes it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import os
 import pickle
 import signal
 import sys
-import threading
 import traceback
 from multiprocessing.connection import Connection
 
@@ -35,31 +34,33 @@ def child_main(conn: Connection) -> None:
     # One recurrent step per keystroke gains nothing from a pool of OpenMP workers, and such a pool
     # would spin on the cores the training process is using.
     torch.set_num_threads(1)
-    lock = threading.Lock()
 
     def send(reply: Reply) -> None:
-        data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
-        with lock:
-            try:
-                conn.send_bytes(data)
-            except OSError:  # the app is gone: the listener sees the pipe's end too
-                pass
+        try:
+            conn.send_bytes(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:  # the app is gone: reading the pipe says so too
+            pass
 
     service = PredictorService(send)
 
-    def listen() -> None:
-        while True:
+    def take(block: bool) -> None:
+        """What the app asked (waiting for it when `block`), handed to the service."""
+        while block or conn.poll(0):
+            block = False
             try:
                 request = pickle.loads(conn.recv_bytes())
-            except (EOFError, OSError):
+            except (EOFError, OSError):  # the app is gone
                 request = pp.Close()
             service.request(request)
             if isinstance(request, pp.Close):
                 return
 
-    threading.Thread(target=listen, name="rnntui-predictor-requests", daemon=True).start()
+    service.incoming = lambda: take(block=False)  # (asked between the tokens of a continuation)
     try:
-        service.serve()
-    except Exception:  # (serve answers a failed request with Failed; this is for what is left)
+        while not service.closed:
+            take(block=not service.pending())
+            if not service.closed:
+                service.work()
+    except Exception:  # (work answers a failed request with Failed; this is for what is left)
         send(pp.Failed(traceback.format_exc().strip().splitlines()[-1]))
     conn.close()

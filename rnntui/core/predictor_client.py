@@ -69,48 +69,62 @@ class PredictorClient:
     def __init__(self, on_reply: Callable[[Answer], object], context: BaseContext | None = None) -> None:
         self.on_reply = on_reply
         self._context = context  # tests may fork this process instead
-        self._lock = threading.Lock()
+        self._cv = threading.Condition()
+        self._sending = threading.Lock()  # one message at a time down the pipe
         self._conn: Connection | None = None
-        self._proc: BaseProcess | None = None
         self._starting = False
-        self._queued: list[Request] = []  # asked before the process was up
+        # What is still to be sent, in order; the writer thread sends it. Weights and networks are
+        # never sent from the caller's thread (the event loop): 1 MB through a 64 KB pipe waits for
+        # the predictor's process to read each piece. A prefix is sent at once when nothing is ahead
+        # of it: waking the writer cost the event loop ~1 ms a key (the GIL handed over and back
+        # while training takes both cores).
+        self._outbox: list[Request | pp.Close] = []
         self._network: pp.Network | None = None  # the last network and weights: a new process's first
         self._weights: Weights | None = None
         self._closed = False
         self.pid: int | None = None
 
     def request(self, request: Request) -> None:
-        with self._lock:
+        conn = self._direct(request)
+        if conn is not None:
+            try:
+                self._send(conn, request)
+            finally:
+                self._sending.release()
+            return
+        with self._cv:
             if self._closed:
                 return
             if isinstance(request, pp.Network):
                 self._network, self._weights = request, None
-            elif isinstance(request, Weights):
-                self._weights = request
-            if self._conn is None:
-                if isinstance(request, pp.Network):
-                    self._queued.clear()  # (what was asked of the last network is moot)
-                self._queued.append(request)
-                if not self._starting:
-                    self._starting = True
-                    threading.Thread(target=self._serve, name="rnntui-predictor", daemon=True).start()
-                return
-            self._send(self._conn, request)
+                self._outbox.clear()  # (what was asked of the last network is moot)
+            elif isinstance(request, Weights | pp.Feed):  # only the newest of these matters
+                self._outbox = [r for r in self._outbox if not isinstance(r, type(request))]
+                if isinstance(request, Weights):
+                    self._weights = request
+            self._outbox.append(request)
+            if self._conn is None and not self._starting:
+                self._starting = True
+                threading.Thread(target=self._serve, name="rnntui-predictor", daemon=True).start()
+            self._cv.notify_all()
+
+    def _direct(self, request: Request) -> Connection | None:
+        """The pipe, held for `request` (a small one) when it can be sent now, in order; else None."""
+        if not isinstance(request, pp.Feed | pp.Hunt):
+            return None
+        with self._cv:
+            if self._closed or self._conn is None or self._outbox or not self._sending.acquire(blocking=False):
+                return None
+            return self._conn
 
     def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            if self._conn is not None:
-                self._send(self._conn, pp.Close())
+        with self._cv:
+            if not self._closed:
+                self._closed = True
+                self._outbox.append(pp.Close())
+                self._cv.notify_all()
 
-    @staticmethod
-    def _send(conn: Connection, message: Request | pp.Close) -> None:
-        try:
-            conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
-        except (OSError, ValueError):  # the process is gone: its reader says so
-            pass
-
-    # ---- the reader thread ----------------------------------------------------------------------
+    # ---- the process's threads: the reader (it starts the process) and the writer ----------------
     def _serve(self) -> None:
         ctx = self._context or fork_server_context()
         conn, child_conn = ctx.Pipe()
@@ -118,24 +132,43 @@ class PredictorClient:
         try:
             proc.start()
         except Exception as exc:
-            with self._lock:
+            with self._cv:
                 self._starting = False
             self.on_reply(pp.Failed(f"the predictor's process did not start: {exc}"))
             return
         child_conn.close()  # ours closed: EOF reaches us when the child exits
-        with self._lock:
-            self._conn, self._proc, self.pid = conn, proc, proc.pid
-            queued, self._queued = self._queued, []
-            if self._network is not None and not any(isinstance(q, pp.Network) for q in queued):
+        with self._cv:
+            self._conn, self.pid = conn, proc.pid
+            if self._network is not None and not any(isinstance(r, pp.Network) for r in self._outbox):
                 # A new process after one that died: the network first, with the newest weights.
-                queued.insert(
-                    0, self._network if self._weights is None else replace(self._network, weights=self._weights)
-                )
-            for request in queued:
-                self._send(conn, request)
-            if self._closed:
-                self._send(conn, pp.Close())
+                weights = self._weights or self._network.weights
+                self._outbox.insert(0, replace(self._network, weights=weights))
+        threading.Thread(target=self._write, args=(conn,), name="rnntui-predictor-requests", daemon=True).start()
         self._read(conn, proc)
+
+    def _write(self, conn: Connection) -> None:
+        while True:
+            with self._cv:
+                while not self._outbox and self._conn is conn:
+                    self._cv.wait()
+                if self._conn is not conn:
+                    return  # the process has ended; what is left goes to the next one
+            with self._sending:  # (a prefix sent at once, ahead of nothing, may be on its way)
+                with self._cv:
+                    if not self._outbox:
+                        continue  # (a newer network emptied it meanwhile)
+                    message = self._outbox.pop(0)
+                sent = self._send(conn, message)
+            if not sent or isinstance(message, pp.Close):
+                return
+
+    @staticmethod
+    def _send(conn: Connection, message: Request | pp.Close) -> bool:
+        try:
+            conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+        except (OSError, ValueError):  # the process is gone: the reader says so
+            return False
+        return True
 
     def _read(self, conn: Connection, proc: BaseProcess) -> None:
         reader = AnswerReader()
@@ -146,11 +179,11 @@ class PredictorClient:
                 break
             self.on_reply(reader.read(reply) if isinstance(reply, pp.Answered) else reply)
         proc.join(5)
-        conn.close()
-        with self._lock:
-            self._conn, self._proc, self._starting = None, None, False
+        with self._cv:
+            self._conn, self._starting = None, False
             closed = self._closed
+            self._cv.notify_all()  # (the writer leaves)
+        conn.close()
         if not closed:
-            self.on_reply(
-                pp.Failed(f"the predictor's process ended (exit code {proc.exitcode}); the next key starts it again")
-            )
+            code = proc.exitcode
+            self.on_reply(pp.Failed(f"the predictor's process ended (exit code {code}); the next key starts it again"))

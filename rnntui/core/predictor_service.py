@@ -69,6 +69,9 @@ class PredictorService:
         self._map_note: str | None = None  # why there is no map
         self._map_stale = True  # the weights changed since the last fit
         self._batch_size = 1  # the network's training batch size: the validation batches' size
+        # Called before asking whether a newer prefix waits: the predictor's process reads its pipe
+        # there (one thread, no hand-off between a listener and the worker: ~1 ms a key).
+        self.incoming: Callable[[], None] = lambda: None
 
     # ---- requests (any thread; they return at once) ---------------------------------------------
     def request(self, request: pp.Network | Weights | pp.Feed | pp.Hunt | pp.Close) -> None:
@@ -85,36 +88,50 @@ class PredictorService:
                 self._closed = True
             self._cv.notify()
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def pending(self) -> bool:
+        """A request is waiting (or Close)."""
+        with self._cv:
+            return bool(self._closed or self._network or self._weights is not None or self._feed or self._hunt)
+
     # ---- the work (one thread) ------------------------------------------------------------------
     def serve(self) -> None:
-        """Until Close: take the waiting requests, newest of each kind, and answer them."""
+        """Until Close: wait for requests (made from other threads), and answer them."""
         while True:
             with self._cv:
-                while not (self._closed or self._network or self._weights is not None or self._feed or self._hunt):
+                while not self.pending():
                     self._cv.wait()
-                if self._closed:
-                    return
-                network, self._network = self._network, None
-                weights, self._weights = self._weights, None
-                feed, self._feed = self._feed, None
-                hunt, self._hunt = self._hunt, None
-            try:
-                if network is not None:
-                    self._build(network)
-                if weights is not None and feed is not None and self.predictor is not None:
-                    # A keystroke waits: answer it from the states cached under the weights held
-                    # (one step) before new weights make the whole prefix run again.
-                    self._predict(feed, quick=True)
-                if weights is not None and self.predictor is not None:
-                    self.predictor.load_state_dict(dict(weights))
-                    self._map_stale = True
-                    feed = feed or self._last
-                if feed is not None and self.predictor is not None:
-                    self._predict(feed)
-                if hunt is not None:
-                    self._rank(hunt)
-            except Exception as exc:  # a keystroke never takes Predict down
-                self.send(pp.Failed(f"{type(exc).__name__}: {exc}"))
+            if self._closed:
+                return
+            self.work()
+
+    def work(self) -> None:
+        """Take the waiting requests, the newest of each kind, and answer them."""
+        with self._cv:
+            network, self._network = self._network, None
+            weights, self._weights = self._weights, None
+            feed, self._feed = self._feed, None
+            hunt, self._hunt = self._hunt, None
+        try:
+            if network is not None:
+                self._build(network)
+            if weights is not None and feed is not None and self.predictor is not None:
+                # A keystroke waits: answer it from the states cached under the weights held
+                # (one step) before new weights make the whole prefix run again.
+                self._predict(feed, quick=True)
+            if weights is not None and self.predictor is not None:
+                self.predictor.load_state_dict(dict(weights))
+                self._map_stale = True
+                feed = feed or self._last
+            if feed is not None and self.predictor is not None:
+                self._predict(feed)
+            if hunt is not None:
+                self._rank(hunt)
+        except Exception as exc:  # a keystroke never takes Predict down
+            self.send(pp.Failed(f"{type(exc).__name__}: {exc}"))
 
     def _build(self, network: pp.Network) -> None:
         task = build_task(network.spec.task, state=network.task_state)
@@ -164,6 +181,7 @@ class PredictorService:
 
     def _superseded(self, feed: pp.Feed) -> bool:
         """A newer prefix is waiting: this one's answer will be dropped by the view."""
+        self.incoming()
         with self._cv:
             return self._feed is not None and self._feed.prefix != feed.prefix
 

@@ -1,4 +1,5 @@
-"""Predict draws without torch on the event loop (issue 14): the predictor's thread hands over plain
+"""Predict draws without torch on the event loop (issue 14): the predictor (its own process since
+issue 15; tests/test_app_without_torch.py checks the app never imports torch) hands over plain
 numbers (core/trace_table.py); heatmaps, unit colouring and the output are drawn from them."""
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ import os
 import pickle
 import queue
 import signal
+import time
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -39,7 +41,11 @@ def test_tables_read_from_edits_equal_tables_built_at_once(ops, rnd, kind):
         ch = ch if kind == "chars" else digits.get(ch, ch)
         text = edited(text, op, ch, rnd)
         read = reader.read(answered(inc.feed(text)))
-        same_table(read.table, Predictor(inc.model, inc.task).feed(text).table())
+        fresh = Predictor(inc.model, inc.task).feed(text)
+        same_table(read.table, fresh.table())
+        # and against the steps' own tensors (not through the rows' code at all)
+        direct = tuple(tuple(s.hidden[0, 0].tolist()) for s in fresh.steps)
+        assert read.table.hidden.get((0, 0), ()) == direct
 
 
 def test_the_window_sliding_both_ways_reaches_the_app_too():
@@ -93,3 +99,98 @@ def test_a_predictor_process_that_dies_is_said_and_started_again_with_the_newest
         assert after.prefix == "HELL" and after.view.output.top != before.view.output.top  # the trained weights
     finally:
         client.close()
+
+
+class Replies:
+    """A client's replies, waited for by kind."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue[object] = queue.Queue()
+
+    def next_of(self, kind: type, timeout: float = 60) -> object:
+        while True:
+            reply = self.queue.get(timeout=timeout)
+            if isinstance(reply, kind):
+                return reply
+
+
+def hello_network() -> tuple[Trainer, pp.Network]:
+    trainer = Trainer(resolve("hello"))
+    return trainer, pp.Network(trainer.spec, trainer.task.state(), Weights(trainer.cpu_state()))
+
+
+def test_every_hunt_is_answered_across_a_new_network_and_the_process_s_death():
+    # (the view says "matching …" until its hunt is answered: a hunt dropped waited forever)
+    _, network = hello_network()
+    replies = Replies()
+    client = PredictorClient(replies.queue.put)
+    try:
+        client.request(network)
+        client.request(pp.Hunt("HELLO HELLO", "L+", generation=1))
+        client.request(network)  # a new network (a Build edit) while the hunt waits to be sent
+        assert replies.next_of(pp.Hunted).generation == 1  # ranked by the new network
+        client.request(pp.Hunt("HELLO " + "A" * 60 + "B", "(A|AA)+$", generation=2))  # ~1 s: the process dies meanwhile
+        time.sleep(0.2)
+        os.kill(client.pid, signal.SIGKILL)
+        hunted = replies.next_of(pp.Hunted)
+        assert hunted.generation == 2 and "ended" in hunted.error
+    finally:
+        client.close()
+
+
+def test_weights_alone_do_not_restart_a_dead_predictor_a_key_does():
+    trainer, network = hello_network()
+    replies = Replies()
+    client = PredictorClient(replies.queue.put)
+    try:
+        client.request(network)
+        replies.next_of(pp.Loaded)
+        first = client.pid
+        os.kill(first, signal.SIGKILL)
+        replies.next_of(pp.Failed)
+        client.request(Weights(trainer.cpu_state()))  # a copy from training: kept for the next process
+        with pytest.raises(queue.Empty):
+            replies.next_of(pp.Loaded, timeout=1.5)
+        client.request(pp.Feed("HELL"))
+        replies.next_of(pp.Loaded)
+        assert replies.next_of(Read).prefix == "HELL" and client.pid != first
+    finally:
+        client.close()
+
+
+def test_a_long_prefix_is_sent_by_the_writer_a_short_one_at_once():
+    # Written from the event loop, a 99 KB prefix held it up to 81 ms while the predictor was busy.
+    _, network = hello_network()
+    replies = Replies()
+    client = PredictorClient(replies.queue.put)
+    try:
+        client.request(network)
+        replies.next_of(pp.Loaded)
+        assert not client._direct(pp.Feed("HELLO " * 20_000))
+        assert client._direct(pp.Feed("HELL"))
+        assert replies.next_of(Read).prefix == "HELL"
+    finally:
+        client.close()
+
+
+def test_a_failed_request_is_said_in_one_line_and_a_hunt_asked_with_it_is_still_answered():
+    from predictor_helpers import ServiceThread
+
+    trainer, network = hello_network()
+    answers: queue.Queue[object] = queue.Queue()
+    service = ServiceThread(answers.put)
+    try:
+        service.request(network)
+        assert isinstance(answers.get(timeout=60), pp.Loaded)
+        wrong = {k: v[:1] for k, v in trainer.cpu_state().items()}  # every tensor the wrong shape
+        service.service._cv.acquire()  # (both asked before the service takes either)
+        service.request(Weights(wrong))
+        service.request(pp.Hunt("HELLO HELLO", "L+", generation=7))
+        service.service._cv.release()
+        got = [answers.get(timeout=60) for _ in range(2)]
+        failed = next(a for a in got if isinstance(a, pp.Failed))
+        hunted = next(a for a in got if isinstance(a, pp.Hunted))
+        assert "\n" not in failed.reason and failed.reason.startswith("RuntimeError")
+        assert hunted.generation == 7
+    finally:
+        service.close()

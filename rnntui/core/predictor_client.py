@@ -65,6 +65,9 @@ def predictor_entry(conn: Connection) -> None:
     child_main(conn)
 
 
+DIRECT_MAX = 16_000  # bytes: a prefix up to this size is written from the caller's thread (see below)
+
+
 class PredictorClient:
     def __init__(self, on_reply: Callable[[Answer], object], context: BaseContext | None = None) -> None:
         self.on_reply = on_reply
@@ -73,55 +76,66 @@ class PredictorClient:
         self._sending = threading.Lock()  # one message at a time down the pipe
         self._conn: Connection | None = None
         self._starting = False
-        # What is still to be sent, in order; the writer thread sends it. Weights and networks are
-        # never sent from the caller's thread (the event loop): 1 MB through a 64 KB pipe waits for
-        # the predictor's process to read each piece. A prefix is sent at once when nothing is ahead
-        # of it: waking the writer cost the event loop ~1 ms a key (the GIL handed over and back
-        # while training takes both cores).
+        # What is still to be sent, in order; the writer thread sends it. Weights, networks and long
+        # prefixes are never written from the caller's thread (the event loop): 1 MB through a
+        # 64 KB pipe waits for the predictor's process to read each piece (a 99 KB prefix held the
+        # loop up to 81 ms). A short prefix is written at once when nothing is ahead of it: waking
+        # the writer cost the event loop ~1 ms a key (the GIL handed over and back while training
+        # takes both cores).
         self._outbox: list[Request | pp.Close] = []
         self._network: pp.Network | None = None  # the last network and weights: a new process's first
         self._weights: Weights | None = None
         self._closed = False
+        self._hunts: dict[int, pp.Hunt] = {}  # asked and not answered yet (by generation)
         self.pid: int | None = None
 
     def request(self, request: Request) -> None:
-        conn = self._direct(request)
-        if conn is not None:
-            try:
-                self._send(conn, request)
-            finally:
-                self._sending.release()
+        if isinstance(request, pp.Hunt):
+            with self._cv:
+                self._hunts[request.generation] = request
+        if isinstance(request, pp.Feed | pp.Hunt) and self._direct(request):
             return
         with self._cv:
             if self._closed:
                 return
             if isinstance(request, pp.Network):
                 self._network, self._weights = request, None
-                self._outbox.clear()  # (what was asked of the last network is moot)
+                # What was asked of the last network is moot, but a hunt waits for its answer.
+                self._outbox = [r for r in self._outbox if isinstance(r, pp.Hunt)]
             elif isinstance(request, Weights | pp.Feed):  # only the newest of these matters
                 self._outbox = [r for r in self._outbox if not isinstance(r, type(request))]
                 if isinstance(request, Weights):
                     self._weights = request
             self._outbox.append(request)
-            if self._conn is None and not self._starting:
+            # A process that died starts again at the next network, key or hunt; weights alone wait
+            # for it (a network that crashes its process would otherwise be rebuilt at every copy).
+            if self._conn is None and not self._starting and not isinstance(request, Weights):
                 self._starting = True
                 threading.Thread(target=self._serve, name="rnntui-predictor", daemon=True).start()
             self._cv.notify_all()
 
-    def _direct(self, request: Request) -> Connection | None:
-        """The pipe, held for `request` (a small one) when it can be sent now, in order; else None."""
-        if not isinstance(request, pp.Feed | pp.Hunt):
-            return None
+    def _direct(self, request: pp.Feed | pp.Hunt) -> bool:
+        """Written now when short and nothing is ahead of it (in order); False: queue it."""
+        data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+        if len(data) > DIRECT_MAX:
+            return False
         with self._cv:
-            if self._closed or self._conn is None or self._outbox or not self._sending.acquire(blocking=False):
-                return None
-            return self._conn
+            conn = self._conn
+            if self._closed or conn is None or self._outbox or not self._sending.acquire(blocking=False):
+                return False
+        try:
+            conn.send_bytes(data)
+        except (OSError, ValueError):  # the process is gone: its reader says so, the next key restarts it
+            pass
+        finally:
+            self._sending.release()
+        return True
 
     def close(self) -> None:
         with self._cv:
             if not self._closed:
                 self._closed = True
-                self._outbox.append(pp.Close())
+                self._outbox = [pp.Close()]  # (nothing else is worth sending now)
                 self._cv.notify_all()
 
     # ---- the process's threads: the reader (it starts the process) and the writer ----------------
@@ -139,10 +153,13 @@ class PredictorClient:
         child_conn.close()  # ours closed: EOF reaches us when the child exits
         with self._cv:
             self._conn, self.pid = conn, proc.pid
-            if self._network is not None and not any(isinstance(r, pp.Network) for r in self._outbox):
+            network = self._network
+            if network is not None and not self._closed and not any(isinstance(r, pp.Network) for r in self._outbox):
                 # A new process after one that died: the network first, with the newest weights.
-                weights = self._weights or self._network.weights
-                self._outbox.insert(0, replace(self._network, weights=weights))
+                # (`is not None`: a Weights is a Mapping, and its truth would unpickle it, and import torch.)
+                weights = self._weights if self._weights is not None else network.weights
+                self._outbox = [r for r in self._outbox if not isinstance(r, Weights)]  # (in it now)
+                self._outbox.insert(0, replace(network, weights=weights))
         threading.Thread(target=self._write, args=(conn,), name="rnntui-predictor-requests", daemon=True).start()
         self._read(conn, proc)
 
@@ -158,32 +175,42 @@ class PredictorClient:
                     if not self._outbox:
                         continue  # (a newer network emptied it meanwhile)
                     message = self._outbox.pop(0)
-                sent = self._send(conn, message)
-            if not sent or isinstance(message, pp.Close):
+                try:
+                    conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+                except (OSError, ValueError):  # the process is gone: the reader says so
+                    return
+                except Exception as exc:  # (this one request cannot be sent: said, and the rest go on)
+                    self.on_reply(pp.Failed(f"a request to the predictor failed: {type(exc).__name__}: {exc}"))
+            if isinstance(message, pp.Close):
                 return
-
-    @staticmethod
-    def _send(conn: Connection, message: Request | pp.Close) -> bool:
-        try:
-            conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
-        except (OSError, ValueError):  # the process is gone: the reader says so
-            return False
-        return True
 
     def _read(self, conn: Connection, proc: BaseProcess) -> None:
         reader = AnswerReader()
-        while True:
-            try:
-                reply = pickle.loads(conn.recv_bytes())
-            except (EOFError, OSError):
-                break
-            self.on_reply(reader.read(reply) if isinstance(reply, pp.Answered) else reply)
-        proc.join(5)
-        with self._cv:
-            self._conn, self._starting = None, False
-            closed = self._closed
-            self._cv.notify_all()  # (the writer leaves)
-        conn.close()
+        try:
+            while True:
+                try:
+                    reply = pickle.loads(conn.recv_bytes())
+                except (EOFError, OSError):
+                    break
+                if isinstance(reply, pp.Hunted):
+                    with self._cv:
+                        self._hunts.pop(reply.generation, None)
+                self.on_reply(reader.read(reply) if isinstance(reply, pp.Answered) else reply)
+        finally:
+            proc.join(5)
+            if proc.is_alive():  # (stuck on its way out: never two predictors)
+                proc.kill()
+            with self._cv:
+                self._conn, self._starting = None, False
+                closed = self._closed
+                self._cv.notify_all()  # (the writer leaves)
+                # Hunts it did not answer are answered here (the view waits for each), not sent again.
+                lost, self._hunts = list(self._hunts.values()), {}
+                self._outbox = [r for r in self._outbox if not isinstance(r, pp.Hunt)]
+            conn.close()
         if not closed:
             code = proc.exitcode
+            for hunt in lost:
+                why = "the predictor's process ended while it matched; enter ranks again"
+                self.on_reply(pp.Hunted(hunt.generation, hunt.prefix, hunt.pattern, (), why))
             self.on_reply(pp.Failed(f"the predictor's process ended (exit code {code}); the next key starts it again"))

@@ -45,6 +45,12 @@ def quantities(cell: str) -> list[tuple[str, str]]:
     return out
 
 
+def one_line(exc: Exception) -> str:
+    """An error as Predict's notice shows it: one line (torch's load_state_dict errors have many)."""
+    lines = f"{type(exc).__name__}: {exc}".splitlines()
+    return lines[0][:300] + (" …" if len(lines) > 1 else "")
+
+
 def view_of(prediction: Prediction) -> pp.PredictionView:
     tokens = tuple(t.text for t in prediction.tokens)
     fed = len(prediction.steps)
@@ -128,10 +134,10 @@ class PredictorService:
                 feed = feed or self._last
             if feed is not None and self.predictor is not None:
                 self._predict(feed)
-            if hunt is not None:
-                self._rank(hunt)
         except Exception as exc:  # a keystroke never takes Predict down
-            self.send(pp.Failed(f"{type(exc).__name__}: {exc}"))
+            self.send(pp.Failed(one_line(exc)))
+        if hunt is not None:  # answered whatever happened above: the view waits for it
+            self._rank(hunt)
 
     def _build(self, network: pp.Network) -> None:
         task = build_task(network.spec.task, state=network.task_state)
@@ -216,4 +222,6 @@ class PredictorService:
             units = tuple(rank_against(pred, hunt.pattern, targets, top=5))
         except HuntError as exc:
             error = str(exc)
+        except Exception as exc:  # (not the regex's fault: said as it is)
+            error = f"could not rank: {one_line(exc)}"
         self.send(pp.Hunted(hunt.generation, hunt.prefix, hunt.pattern, units, error))

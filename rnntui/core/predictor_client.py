@@ -140,6 +140,10 @@ class PredictorClient:
 
     # ---- the process's threads: the reader (it starts the process) and the writer ----------------
     def _serve(self) -> None:
+        with self._cv:
+            if self._closed:  # (closed before it started: nothing to start)
+                self._starting = False
+                return
         ctx = self._context or fork_server_context()
         conn, child_conn = ctx.Pipe()
         proc = ctx.Process(target=predictor_entry, args=(child_conn,), name="rnntui-predictor", daemon=True)

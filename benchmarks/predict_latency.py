@@ -3,11 +3,13 @@
     python benchmarks/predict_latency.py [--presets hello,char-lm,doubling,sine,long-memory]
 
 Models are the presets' architectures at their seeded initial weights (latency does not depend
-on training), on one intra-op thread as the app's predictor thread runs. For each prefix length n,
-"keystroke" is what the predictor thread does before the prediction widget can repaint: feeding a
-prefix of n tokens after one of n-1 (one new step) and building its trace table (the plain numbers
-the view draws). Before it, the predictor did what the app's predictor thread does after every
-key's first answer (app/predictor_thread.py): the previous key's prediction, its continuation
+on training), on one intra-op thread as the predictor's process runs. For each prefix length n, "keystroke" is
+what the predictor's process does before its answer leaves for the app: feeding a prefix of n
+tokens after one of n-1 (one new step), the edit of its table's rows (the plain numbers the view
+draws: core/trace_table.py RowEdit) and pickling the answer. "app reads" is the app's share, off its
+event loop: unpickling the answer and making the whole table from the edit (core/predictor_client.py
+AnswerReader). Before it, the predictor did what the predictor's process does after every key's
+first answer (core/predictor_service.py): the previous key's prediction, its continuation
 (GENERATE tokens, greedy and sampled) and what it looks at (saliency, a backward pass over the
 prefix), so the caches hold what they hold in the app. "cold" is the same keystroke right after a
 fresh predictor re-read the whole prefix (which no key does in the app, but which evicts everything
@@ -24,6 +26,7 @@ starts at the end), so its keystroke is the full re-run; `--presets sentiment-bi
 from __future__ import annotations
 
 import argparse
+import pickle
 import statistics
 import sys
 import time
@@ -34,9 +37,11 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import spec_for  # noqa: E402
 
-from rnntui.app.predictor_thread import GENERATE, TEMPERATURE  # noqa: E402
+from rnntui.core import predictor_protocol as pp  # noqa: E402
 from rnntui.core.experiment import build  # noqa: E402
 from rnntui.core.predictor import Predictor  # noqa: E402
+from rnntui.core.predictor_client import AnswerReader  # noqa: E402
+from rnntui.core.predictor_service import GENERATE, TEMPERATURE, view_of  # noqa: E402
 from rnntui.core.spec import set_value  # noqa: E402
 from rnntui.core.tasks.kinds import InputKind  # noqa: E402
 
@@ -81,10 +86,20 @@ def bare_ms(model) -> float:
     return statistics.median(times[5:]) * 1e3
 
 
-def keystroke(p: Predictor, text: str) -> float:
+def answer(p: Predictor, text: str) -> bytes:
+    """What the predictor's process sends for `text` (its first answer), pickled."""
+    prediction = p.feed(text)
+    sent = pp.Answered(text, view_of(prediction), prediction.row_edit(), partial=True, **prediction.table_parts())
+    return pickle.dumps(sent, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def keystroke(p: Predictor, text: str, reader: AnswerReader | None = None) -> tuple[float, float]:
+    """(the predictor's process's time, the app's reader's time) for one key."""
     t0 = time.perf_counter()
-    p.feed(text).table()
-    return time.perf_counter() - t0
+    data = answer(p, text)
+    t1 = time.perf_counter()
+    (reader or AnswerReader()).read(pickle.loads(data))
+    return t1 - t0, time.perf_counter() - t1
 
 
 def main() -> None:
@@ -97,7 +112,10 @@ def main() -> None:
     lengths = [int(x) for x in args.lengths.split(",")]
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}; times in ms (median of repeats)")
     print(f"keystroke target: median ≤ {TARGET_MS:.0f} ms at every length up to the window")
-    print(f"{'preset':<15}{'tokens':>7}{'keystroke':>11}{'cold':>9}{'full re-run':>13}{'bare step':>11}  verdict")
+    print(
+        f"{'preset':<15}{'tokens':>7}{'keystroke':>11}{'app reads':>11}{'cold':>9}{'full re-run':>13}"
+        f"{'bare step':>11}  verdict"
+    )
     for name in args.presets.split(","):
         task, model = build(spec_named(name))
         model.eval()
@@ -105,34 +123,36 @@ def main() -> None:
         model.input_dim = task.input_dim
         bare = bare_ms(model)
         texts = prefixes(name.removesuffix("-bi"), task, max(lengths))
-        p = Predictor(model, task)
+        p, reader = Predictor(model, task), AnswerReader()
         for n in lengths:
-            inc, cold, full = [], [], []
+            inc, reads, cold, full = [], [], [], []
             for _ in range(args.repeats):  # interleaved: the machine's load hits all alike
-                full.append(keystroke(Predictor(model, task), texts[n - 1]))
+                full.append(keystroke(Predictor(model, task), texts[n - 1])[0])
                 if n > 1:
-                    p.feed(texts[n - 2]).table()
+                    reader.read(pickle.loads(answer(p, texts[n - 2])))
                 else:
                     p.reset()
-                cold.append(keystroke(p, texts[n - 1]))
-                previous_key(p, texts[n - 2] if n > 1 else "")
-                inc.append(keystroke(p, texts[n - 1]))
-            i, c, f = (statistics.median(x) * 1e3 for x in (inc, cold, full))
+                cold.append(keystroke(p, texts[n - 1], reader)[0])
+                previous_key(p, reader, texts[n - 2] if n > 1 else "")
+                own, app = keystroke(p, texts[n - 1], reader)
+                inc.append(own)
+                reads.append(app)
+            i, a, c, f = (statistics.median(x) * 1e3 for x in (inc, reads, cold, full))
             verdict = (
                 "ok"
                 if i <= TARGET_MS
                 else "OVER" + (" (bidirectional: re-reads the prefix)" if not p.incremental else "")
             )
-            print(f"{name:<15}{n:>7}{i:>11.3f}{c:>9.3f}{f:>13.3f}{bare:>11.3f}  {verdict}")
+            print(f"{name:<15}{n:>7}{i:>11.3f}{a:>11.3f}{c:>9.3f}{f:>13.3f}{bare:>11.3f}  {verdict}")
 
 
-def previous_key(p: Predictor, text: str) -> None:
-    """What the app's predictor thread did for the key before: its first answer, then the continuation
+def previous_key(p: Predictor, reader: AnswerReader, text: str) -> None:
+    """What the predictor's process did for the key before: its first answer, then the continuation
     and saliency (the map is off until `m`)."""
     if not text:
         p.reset()
         return
-    p.feed(text).table()
+    reader.read(pickle.loads(answer(p, text)))
     p.feed(text, GENERATE, TEMPERATURE, seed=0)
     p.saliency(text)
 

@@ -42,7 +42,7 @@ from rnntui.core.saliency import marked_top_two  # noqa: E402
 from rnntui.core.spec import apply_overrides  # noqa: E402
 from rnntui.core.trainer import Trainer  # noqa: E402
 
-GENERATE, TEMPERATURE = 40, 0.8  # as rnntui/app/predictor_thread.py (imported there with textual)
+GENERATE, TEMPERATURE = 40, 0.8  # as rnntui/core/predictor_service.py
 TARGET_MS = 20.0
 LESSON_TARGET = 0.9
 

@@ -194,3 +194,26 @@ def test_a_failed_request_is_said_in_one_line_and_a_hunt_asked_with_it_is_still_
         assert hunted.generation == 7
     finally:
         service.close()
+
+
+def test_the_words_a_sentiment_network_read_pair_with_its_class_after_each_beyond_the_window():
+    # Predict's "after each word" line zips the view's tokens with the per-step classes. The tokens
+    # were the whole prefix's, the classes the window's (the last 512 read): past the window, each
+    # word was shown with another word's class.
+    from predictor_helpers import ServiceThread
+
+    from rnntui.core.outputs import ClassOfPrefix
+
+    trainer = Trainer(resolve("sentiment"))
+    answers: queue.Queue[object] = queue.Queue()
+    service = ServiceThread(lambda m: answers.put(m) if isinstance(m, Read) and not m.partial else None)
+    words = [f"w{i % 7}" for i in range(600)] + ["good"]
+    try:
+        service.request(pp.Network(trainer.spec, trainer.task.state(), Weights(trainer.cpu_state())))
+        service.request(pp.Feed(" ".join(words)))
+        read = answers.get(timeout=60)
+    finally:
+        service.close()
+    out = read.view.output
+    assert isinstance(out, ClassOfPrefix) and out.per_step
+    assert len(read.view.tokens) == len(out.per_step) == 512 and read.view.tokens[-1] == "good"

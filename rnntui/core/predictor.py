@@ -12,6 +12,7 @@ slides (the prefix is longer than the window), the cache restarts from the windo
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 from operator import attrgetter
 from typing import Any
@@ -223,8 +224,10 @@ class Predictor:
         vocab = self.task.out_vocab
         assert vocab is not None
         values = probs.tolist()
-        order = sorted((i for i in range(len(values)) if i not in skip), key=lambda i: -values[i])
-        return tuple(Ranked(vocab.itos[i], float(values[i])) for i in order[: self.top_k])
+        # The top k of the vocabulary, not all of it sorted (doubling's has 1,000+ numbers: 0.1 ms a key).
+        candidates = (i for i in range(len(values)) if i not in skip)
+        order = heapq.nsmallest(self.top_k, candidates, key=lambda i: (-values[i], i))
+        return tuple(Ranked(vocab.itos[i], float(values[i])) for i in order)
 
     def continue_from(
         self, state: State | None, logits: torch.Tensor, n: int, temperature: float, seed: int

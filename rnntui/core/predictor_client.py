@@ -55,7 +55,7 @@ class AnswerReader:
                 self._rows = self.store.table()
         parts = {"attention": a.attention, "written": a.written, "map": a.map, "map_note": a.map_note}
         table = replace(self._rows, **parts, saliency=a.saliency)  # type: ignore[arg-type]
-        return Read(a.prefix, a.view, table, a.partial)
+        return Read(a.prefix, replace(a.view, tokens=table.tokens), table, a.partial)
 
 
 def predictor_entry(conn: Connection) -> None:

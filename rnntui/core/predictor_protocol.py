@@ -66,7 +66,9 @@ class PredictionView:
     """A prediction as the view reads it: what the network says, and about what."""
 
     prefix: str
-    tokens: tuple[str, ...]  # the prefix's tokens, as the task read them
+    # The tokens fed (the window's), as the task read them: filled in by the app's reader from the
+    # table's rows, which carry them (sent again whole, 512 of them cost every key ~0.15 ms).
+    tokens: tuple[str, ...]
     output: Output
     fed: int  # steps the network took (0: nothing was read)
     notes: tuple[str, ...] = ()

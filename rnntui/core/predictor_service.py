@@ -52,11 +52,9 @@ def one_line(exc: Exception) -> str:
 
 
 def view_of(prediction: Prediction) -> pp.PredictionView:
-    tokens = tuple(t.text for t in prediction.tokens)
-    fed = len(prediction.steps)
-    return pp.PredictionView(
-        prediction.prefix, tokens, prediction.output, fed, prediction.notes, prediction.window_start
-    )
+    """The prediction as it crosses to the app (its tokens travel with the table's rows)."""
+    p = prediction
+    return pp.PredictionView(p.prefix, (), p.output, len(p.steps), p.notes, p.window_start)
 
 
 class PredictorService:

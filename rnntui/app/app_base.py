@@ -7,7 +7,6 @@ app.py composes them. State changes only by replacing `training` (app/state.py).
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +58,6 @@ class AppBase(App[int]):
         self._quitting = False
         self._prefix_deferred = False  # Predict was opened before its network: the prefix, when ready
         self.presets_asked = False  # read_menu has been called (once is enough)
-        self.loader: threading.Thread | None = None  # read_menu's thread
         self.first_preset: Path | None = None  # the first frame's preset file
         self.training_asked = False  # the first network was asked for from that file
         self._early_replies: list[Message] | None = []  # replies before the views exist (None after)

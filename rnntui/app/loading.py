@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-import threading
 from pathlib import Path
 
 from textual import on, work
@@ -71,7 +70,6 @@ class Loading(AppBase):
     def read_menu(self) -> None:
         """The presets, each validated against its task class (which imports no torch until it
         makes data: core/lazy_torch.py; this process never imports torch, issue 15)."""
-        self.loader = threading.current_thread()
         from rnntui.core.presets import discover, sorted_entries
 
         try:
@@ -141,7 +139,7 @@ class Loading(AppBase):
         reply = message.reply
         self.training = reduce(self.training, reply)
         if isinstance(reply, p.Ready | p.StartFailed):
-            self.load_presets()  # now that the training process has torch: the menu's job forks at once
+            self.load_presets()  # now, not beside the first network's build (both took longer)
         if isinstance(reply, p.Ready):
             settle_heap()
             self._fallback = None

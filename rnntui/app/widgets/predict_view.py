@@ -130,10 +130,9 @@ class PredictView(RestylesItselfOnFocus, ShowsStateMap, HuntsUnits, Vertical, ca
             rest_only = old.latest is not None and old.latest.partial and old.latest.prefix == latest.prefix
             self.prediction, self.table, self.partial = latest.prediction, latest.table, latest.partial
             if rest_only and not latest.partial:
-                # After the frame that shows the output: both answers often arrive before that frame
+                # After the frame that shows the output: both answers can arrive before that frame
                 # (the predictor computes the rest in a process of its own, on another core), and
-                # drawing the rest first held it back (key → prediction shown at 200 characters,
-                # char-lm at 120×40: 31–34 ms, was 20–24 ms with the predictor in a thread).
+                # drawing the rest first would hold it back.
                 self.call_after_refresh(self._rest_if_whole)
             else:
                 self.redraw()

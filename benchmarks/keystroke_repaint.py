@@ -53,7 +53,7 @@ def bare_step_ms(preset: str) -> float:
 
     from rnntui.core.experiment import build
 
-    torch.set_num_threads(1)  # as the app's predictor thread runs
+    torch.set_num_threads(1)  # as the predictor's process runs
     task, model = build(spec_for(preset))
     model.eval()
     x = torch.zeros(1, 1, dtype=torch.long)

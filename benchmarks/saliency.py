@@ -4,7 +4,7 @@
     python benchmarks/saliency.py --lesson [--budget 600]
 
 Per keystroke (default): every preset's architecture at its seeded initial weights (the cost does not
-depend on training), on one intra-op thread as the app's predictor thread runs. For the preset's
+depend on training), on one intra-op thread as the predictor's process runs. For the preset's
 example, "prediction" is what a keystroke already costs the predictor (the example fed after the
 example less its last token, with the app's 40-token continuations); "saliency" is
 Predictor.saliency on the same prefix, computed after it on that thread. Medians in ms; target:
@@ -75,7 +75,7 @@ def keystroke(p: Predictor, prefix: str, repeats: int) -> tuple[float, float]:
 
 def timing(names: list[str], repeats: int) -> None:
     torch.set_num_threads(1)
-    print(f"torch {torch.__version__}, 1 intra-op thread (the predictor thread's); ms, median of {repeats}")
+    print(f"torch {torch.__version__}, 1 intra-op thread (the predictor's process's); ms, median of {repeats}")
     head = f"{'preset':<13}{'tokens':>7}{'prediction':>12}{'saliency':>10}{'target':>9}  {'ok':<4}"
     print(head + f"{'long':>6}{'sal.':>9}")
     for name in names:

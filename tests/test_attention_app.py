@@ -1,5 +1,5 @@
 """Predict shows an encoder-decoder's attention (issue 16): one row per token the decoder wrote, one
-column per token it read, drawn from the prediction the predictor thread made for the typed input."""
+column per token it read, drawn from the prediction the predictor made for the typed input."""
 
 from __future__ import annotations
 

@@ -124,7 +124,8 @@ def test_the_predictor_reads_its_own_cpu_copy():
     trainer.run_until(lambda: False, None, every_s=0.1, steps=20)
     weights = trainer.cpu_state()
     assert all(t.device.type == "cpu" for t in weights.values())
-    # As the app's predictor thread builds it: a CPU model from the copy the trainer sent.
+    # As the predictor's process builds it (core/predictor_service.py, _build): a CPU model from the
+    # copy the trainer sent.
     task = build_task(trainer.spec.task)
     model = build_model(trainer.spec, task)
     model.load_state_dict(weights)

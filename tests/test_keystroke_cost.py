@@ -1,7 +1,7 @@
 """A keystroke's work does not grow with the prefix (issue 15, target 4): counted, not timed.
 
 One more token costs one recurrent step and converts one step's values to plain numbers, and the
-heatmap converts one new row, whether the prefix is 2 tokens long or 200. The predictor thread
+heatmap converts one new row, whether the prefix is 2 tokens long or 200. The predictor
 answers the next token before the continuation, and a continuation for a prefix typed over stops.
 """
 

@@ -1,4 +1,4 @@
-"""What the predictor thread has told the App, as one immutable value the Predict view watches.
+"""What the predictor has told the App, as one immutable value the Predict view watches.
 
 The thread's messages (PredictorLoaded, Predicted, PredictFailed) arrive at the App; the App folds
 each into the next PredictState; the view redraws from it. The view never receives a call.

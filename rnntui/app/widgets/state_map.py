@@ -2,7 +2,7 @@
 as a dim cloud, coloured by what the network predicts at each, and the typed prefix's path over
 it, its last points labelled by their tokens.
 
-Drawn from plain numbers (MapTable, a frozen value the predictor's thread made): no torch here.
+Drawn from plain numbers (MapTable, a frozen value the predictor's process made): no torch here.
 The plot is rebuilt only when its data or its size changed (a plotext build of 1,500 points costs
 milliseconds on the event loop).
 """

@@ -37,11 +37,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import spec_for  # noqa: E402
 
-from rnntui.core import predictor_protocol as pp  # noqa: E402
 from rnntui.core.experiment import build  # noqa: E402
 from rnntui.core.predictor import Predictor  # noqa: E402
 from rnntui.core.predictor_client import AnswerReader  # noqa: E402
-from rnntui.core.predictor_service import GENERATE, TEMPERATURE, view_of  # noqa: E402
+from rnntui.core.predictor_service import GENERATE, TEMPERATURE, first_answer  # noqa: E402
 from rnntui.core.spec import set_value  # noqa: E402
 from rnntui.core.tasks.kinds import InputKind  # noqa: E402
 
@@ -88,9 +87,7 @@ def bare_ms(model) -> float:
 
 def answer(p: Predictor, text: str) -> bytes:
     """What the predictor's process sends for `text` (its first answer), pickled."""
-    prediction = p.feed(text)
-    sent = pp.Answered(text, view_of(prediction), prediction.row_edit(), partial=True, **prediction.table_parts())
-    return pickle.dumps(sent, protocol=pickle.HIGHEST_PROTOCOL)
+    return pickle.dumps(first_answer(p.feed(text)), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def keystroke(p: Predictor, text: str, reader: AnswerReader | None = None) -> tuple[float, float]:

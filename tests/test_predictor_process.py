@@ -3,11 +3,13 @@ crosses as an edit of the last, and the process's death is said and mended."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import queue
 import signal
 import time
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import given
@@ -16,16 +18,40 @@ from hypothesis import strategies as st
 from rnntui.core import predictor_protocol as pp
 from rnntui.core.predictor import Predictor
 from rnntui.core.predictor_client import AnswerReader, PredictorClient, Read
-from rnntui.core.predictor_service import view_of
+from rnntui.core.predictor_service import first_answer
 from rnntui.core.presets import resolve
 from rnntui.core.trainer import Trainer
 from rnntui.core.trainer_protocol import Weights
 from test_predictor import HYPO, LM, SERIES, edited, edits, same_table
 
 
-def answered(prediction, partial: bool = True) -> pp.Answered:
-    """What the predictor's process sends for a prediction (as PredictorService._predict does)."""
-    return pp.Answered(prediction.prefix, view_of(prediction), prediction.row_edit(), partial=partial)
+class Replies:
+    """A client's replies, waited for by kind."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue[object] = queue.Queue()
+
+    def next_of(self, kind: type, timeout: float = 60) -> object:
+        while True:
+            reply = self.queue.get(timeout=timeout)
+            if isinstance(reply, kind):
+                return reply
+
+
+@contextlib.contextmanager
+def predictor() -> Iterator[tuple[PredictorClient, Replies]]:
+    """A client of a real predictor's process (forked from the fork server), closed afterwards."""
+    replies = Replies()
+    client = PredictorClient(replies.queue.put)
+    try:
+        yield client, replies
+    finally:
+        client.close()
+
+
+def hello_network() -> tuple[Trainer, pp.Network]:
+    trainer = Trainer(resolve("hello"))
+    return trainer, pp.Network(trainer.spec, trainer.task.state(), Weights(trainer.cpu_state()))
 
 
 @HYPO
@@ -40,7 +66,7 @@ def test_tables_read_from_edits_equal_tables_built_at_once(ops, rnd, kind):
     for op, ch in ops:
         ch = ch if kind == "chars" else digits.get(ch, ch)
         text = edited(text, op, ch, rnd)
-        read = reader.read(answered(inc.feed(text)))
+        read = reader.read(first_answer(inc.feed(text)))
         fresh = Predictor(inc.model, inc.task).feed(text)
         same_table(read.table, fresh.table())
         # and against the steps' own tensors (not through the rows' code at all)
@@ -53,7 +79,7 @@ def test_the_window_sliding_both_ways_reaches_the_app_too():
     text = "HELLO WORLD " * 8  # 96 characters: the window (64 steps) slides
     typed = [text[:n] for n in range(60, 97)] + [text[:n] for n in range(96, 50, -3)] + ["", text[:66], text * 2]
     for prefix in typed:
-        same_table(reader.read(answered(inc.feed(prefix))).table, Predictor(LM.model, LM.task).feed(prefix).table())
+        same_table(reader.read(first_answer(inc.feed(prefix))).table, Predictor(LM.model, LM.task).feed(prefix).table())
 
 
 def test_a_key_at_step_500_crosses_as_its_new_step():
@@ -63,24 +89,16 @@ def test_a_key_at_step_500_crosses_as_its_new_step():
     inc = Predictor(LM.model, LM.task)
     inc.feed(text[:500]).row_edit()
     prediction = inc.feed(text[:501])
-    one_key = len(pickle.dumps(answered(prediction), protocol=pickle.HIGHEST_PROTOCOL))
+    one_key = len(pickle.dumps(first_answer(prediction), protocol=pickle.HIGHEST_PROTOCOL))
     whole = len(pickle.dumps(prediction.table(), protocol=pickle.HIGHEST_PROTOCOL))
     assert len(prediction.steps) == 501 and one_key * 20 < whole, (one_key, whole)
 
 
 def test_a_predictor_process_that_dies_is_said_and_started_again_with_the_newest_weights():
-    trainer = Trainer(resolve("hello"))
-    replies: queue.Queue[object] = queue.Queue()
-    client = PredictorClient(replies.put)
-
-    def next_of(kind: type) -> object:
-        while True:
-            reply = replies.get(timeout=60)
-            if isinstance(reply, kind):
-                return reply
-
-    try:
-        client.request(pp.Network(trainer.spec, trainer.task.state(), Weights(trainer.cpu_state())))
+    trainer, network = hello_network()
+    with predictor() as (client, replies):
+        next_of = replies.next_of
+        client.request(network)
         client.request(pp.Feed("HELL"))
         assert isinstance(next_of(pp.Loaded), pp.Loaded)
         before = next_of(Read)
@@ -97,34 +115,12 @@ def test_a_predictor_process_that_dies_is_said_and_started_again_with_the_newest
         after = next_of(Read)
         assert client.pid not in (None, first)
         assert after.prefix == "HELL" and after.view.output.top != before.view.output.top  # the trained weights
-    finally:
-        client.close()
-
-
-class Replies:
-    """A client's replies, waited for by kind."""
-
-    def __init__(self) -> None:
-        self.queue: queue.Queue[object] = queue.Queue()
-
-    def next_of(self, kind: type, timeout: float = 60) -> object:
-        while True:
-            reply = self.queue.get(timeout=timeout)
-            if isinstance(reply, kind):
-                return reply
-
-
-def hello_network() -> tuple[Trainer, pp.Network]:
-    trainer = Trainer(resolve("hello"))
-    return trainer, pp.Network(trainer.spec, trainer.task.state(), Weights(trainer.cpu_state()))
 
 
 def test_every_hunt_is_answered_across_a_new_network_and_the_process_s_death():
     # (the view says "matching …" until its hunt is answered: a hunt dropped waited forever)
     _, network = hello_network()
-    replies = Replies()
-    client = PredictorClient(replies.queue.put)
-    try:
+    with predictor() as (client, replies):
         client.request(network)
         client.request(pp.Hunt("HELLO HELLO", "L+", generation=1))
         client.request(network)  # a new network (a Build edit) while the hunt waits to be sent
@@ -134,15 +130,11 @@ def test_every_hunt_is_answered_across_a_new_network_and_the_process_s_death():
         os.kill(client.pid, signal.SIGKILL)
         hunted = replies.next_of(pp.Hunted)
         assert hunted.generation == 2 and "ended" in hunted.error
-    finally:
-        client.close()
 
 
 def test_weights_alone_do_not_restart_a_dead_predictor_a_key_does():
     trainer, network = hello_network()
-    replies = Replies()
-    client = PredictorClient(replies.queue.put)
-    try:
+    with predictor() as (client, replies):
         client.request(network)
         replies.next_of(pp.Loaded)
         first = client.pid
@@ -154,23 +146,17 @@ def test_weights_alone_do_not_restart_a_dead_predictor_a_key_does():
         client.request(pp.Feed("HELL"))
         replies.next_of(pp.Loaded)
         assert replies.next_of(Read).prefix == "HELL" and client.pid != first
-    finally:
-        client.close()
 
 
 def test_a_long_prefix_is_sent_by_the_writer_a_short_one_at_once():
     # Written from the event loop, a 99 KB prefix held it up to 81 ms while the predictor was busy.
     _, network = hello_network()
-    replies = Replies()
-    client = PredictorClient(replies.queue.put)
-    try:
+    with predictor() as (client, replies):
         client.request(network)
         replies.next_of(pp.Loaded)
         assert not client._direct(pp.Feed("HELLO " * 20_000))
         assert client._direct(pp.Feed("HELL"))
         assert replies.next_of(Read).prefix == "HELL"
-    finally:
-        client.close()
 
 
 def test_a_failed_request_is_said_in_one_line_and_a_hunt_asked_with_it_is_still_answered():

@@ -51,6 +51,14 @@ def one_line(exc: Exception) -> str:
     return lines[0][:300] + (" …" if len(lines) > 1 else "")
 
 
+def first_answer(prediction: Prediction) -> pp.Answered:
+    """A prefix's first answer as it leaves for the app: the output and the table's rows (as an
+    edit of the last table's), before the continuation, saliency and map."""
+    parts = prediction.table_parts()
+    view = view_of(prediction)
+    return pp.Answered(prediction.prefix, view, prediction.row_edit(), partial=True, **parts)  # type: ignore[arg-type]
+
+
 def view_of(prediction: Prediction) -> pp.PredictionView:
     """The prediction as it crosses to the app (its tokens travel with the table's rows)."""
     p = prediction
@@ -161,8 +169,7 @@ class PredictorService:
         assert predictor is not None
         predictor.top_k = feed.top_k
         prediction = predictor.feed(feed.prefix)
-        first = pp.Answered(feed.prefix, view_of(prediction), prediction.row_edit(), partial=True)
-        first = replace(first, **prediction.table_parts())  # type: ignore[arg-type]
+        first = first_answer(prediction)
         self.send(first)
         self._last = feed
         if quick or self._superseded(feed):

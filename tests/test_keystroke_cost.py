@@ -17,7 +17,7 @@ from torch.overrides import TorchFunctionMode
 from rnntui.app.widgets import heat_layout
 from rnntui.app.widgets.heat_layout import heat_rows
 from rnntui.app.widgets.heatmap import Heatmap
-from rnntui.core import trace
+from rnntui.core import one_step, trace
 from rnntui.core.experiment import build
 from rnntui.core.outputs import NextToken
 from rnntui.core.predictor import Cancelled, Predictor
@@ -44,10 +44,14 @@ def one_keystroke(predictor: Predictor, n: int, monkeypatch, text: str = TEXT) -
     predictor.feed(text[: n - 1]).table()
     steps = []
     step = trace.cell_step
-    monkeypatch.setattr(trace, "cell_step", lambda *a: steps.append(1) or step(*a))
+    counted = lambda *a: steps.append(1) or step(*a)  # noqa: E731
+    # A keystroke runs its steps by core/one_step.py; a whole re-read by trace.py.
+    monkeypatch.setattr(trace, "cell_step", counted)
+    monkeypatch.setattr(one_step, "cell_step", counted)
     with Converted() as converted:
         predictor.feed(text[:n]).table()
     monkeypatch.setattr(trace, "cell_step", step)
+    monkeypatch.setattr(one_step, "cell_step", step)
     return len(steps), converted.elements
 
 

@@ -126,20 +126,20 @@ def test_a_key_at_step_240_gathers_its_new_step_only(monkeypatch):
     predictor = Predictor(LM.model, LM.task)
     predictor.feed(text[:-1]).table()
     calls = []
-    values = StepView.values
-    monkeypatch.setattr(StepView, "values", lambda self, what: calls.append(what) or values(self, what))
+    values, convert_all = StepView.values, StepView.convert_all
+    monkeypatch.setattr(StepView, "values", lambda self, what: calls.append(self) or values(self, what))
+    monkeypatch.setattr(StepView, "convert_all", lambda self: calls.append(self) or convert_all(self))
     prediction = predictor.feed(text)
     table = prediction.table()
-    names = len({"hidden", "cell", *prediction.steps[0].gates})
-    # Its new step, each quantity once: the heatmap's 64 steps and every step's hidden row were
-    # gathered again at each key (6 × 64 + 240 reads at step 240).
-    assert len(prediction.steps) == 240 and table.first == 240 - 64 and len(calls) == names
+    # Its new step, all quantities in one read: the heatmap's 64 steps and every step's hidden row
+    # were gathered again at each key (6 × 64 + 240 reads at step 240).
+    assert len(prediction.steps) == 240 and table.first == 240 - 64 and calls == [prediction.steps[-1]]
 
 
 def test_one_keystroke_costs_one_step(monkeypatch):
     calls = []
-    real = predictor_mod.trace_stack
-    monkeypatch.setattr(predictor_mod, "trace_stack", lambda *a, **k: calls.append(a[1].shape[1]) or real(*a, **k))
+    real = predictor_mod.step_stack
+    monkeypatch.setattr(predictor_mod, "step_stack", lambda *a, **k: calls.append(a[1].shape[0]) or real(*a, **k))
     p = Predictor(LM.model, LM.task)
     p.feed("HELLO WOR")
     calls.clear()

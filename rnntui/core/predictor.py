@@ -12,7 +12,6 @@ slides (the prefix is longer than the window), the cache restarts from the windo
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable
 from operator import attrgetter
 from typing import Any
@@ -22,6 +21,7 @@ import torch
 from rnntui.core.decoding import Memory, greedy
 from rnntui.core.labels import stack_labels
 from rnntui.core.model import SequenceModel, State, fused_runner
+from rnntui.core.one_step import step_stack
 from rnntui.core.outputs import Ranked
 from rnntui.core.prediction import Gathered, Prediction, StepView, first_different, step_views
 from rnntui.core.readers import READERS, ReadOptions
@@ -29,7 +29,8 @@ from rnntui.core.saliency import saliency
 from rnntui.core.tasks.base import Task
 from rnntui.core.tasks.data import Token
 from rnntui.core.tasks.kinds import InputKind
-from rnntui.core.trace import StackTrace, TraceRunner, trace_stack
+from rnntui.core.top_k import top_k
+from rnntui.core.trace import TraceRunner, trace_stack
 from rnntui.core.trace_table import Saliency
 
 WINDOW = 512
@@ -57,6 +58,7 @@ class Predictor:
         self.device = next(model.parameters()).device
         self.cancelled: Callable[[], bool] = never  # asked between generated tokens (see feed)
         self.incremental = not model.spec.bidirectional and model.pattern != "one_to_many"
+        self._special_mask: torch.Tensor | None = None  # -inf at <pad>, <unk>, <s> (without_specials)
         self.reset()
 
     def reset(self) -> None:
@@ -82,6 +84,15 @@ class Predictor:
         vals = [list(t.value or (0.0,) * dim) for t in toks]
         return torch.tensor([vals], dtype=torch.float32, device=self.device).view(1, len(toks), dim)
 
+    def _step_input(self, token: Token) -> torch.Tensor:
+        """One token embedded, (1, E). For a vocabulary that is a row of the embedding table (what
+        nn.Embedding's forward looks up): a view, where building an index tensor and looking it up
+        were ~40 µs of a keystroke with cold caches."""
+        embed = self.model.embed
+        if isinstance(embed, torch.nn.Embedding) and embed.max_norm is None and token.id is not None:
+            return embed.weight[token.id : token.id + 1]
+        return embed(self._inputs([token]))[0]
+
     @staticmethod
     def _key(t: Token) -> Any:
         return (t.id, t.value)
@@ -98,25 +109,26 @@ class Predictor:
         del self._keys[common:], self._states[common:], self._views[common:]
         for i in range(common, len(fed)):
             prev = self._states[-1] if self._states else None
-            emb = self.model.embed(self._inputs(fed[i : i + 1]))
-            stack = trace_stack(self.model.rnn, emb, prev)
-            view = step_views(stack, fed[i : i + 1])[0]
-            view.output = self._step_output(stack)
+            one = step_stack(self.model.rnn, self._step_input(fed[i]), prev)
+            view = StepView(fed[i], one.hidden, one.cell, one.gates)
+            view.output = self._step_output(one.hidden[-1, 0], one.state)
             self._keys.append(self._key(fed[i]))
-            self._states.append(stack.h_n)
+            self._states.append(one.state)
             self._views.append(view)
         # Tokens keep their positions in the current prefix even when their key is unchanged.
         for v, t in zip(self._views[same:], fed[same:], strict=False):
             v.token = t
-        self._tokens = fed[: len(self._views)]
+        self._tokens = fed  # every fed token has its step now (the caller's list, not copied: see Rescan)
         return list(self._views), (self._states[-1] if self._states else None)
 
-    def _step_output(self, stack: StackTrace) -> torch.Tensor | None:
+    def _step_output(self, top: torch.Tensor, state: State) -> torch.Tensor | None:
+        """The head's output after a step: `top` is the last layer's output at it (D*H,), `state`
+        the stack's state after it."""
         m = self.model
         if m.pattern == "many_to_many":
-            return m.head(stack.output[0, -1])
+            return m.head(top)
         if m.pattern == "many_to_one":
-            return m._squeeze(m.head(m.final_features(stack.h_n)))[0]
+            return m._squeeze(m.head(m.final_features(state)))[0]
         return None
 
     def _feed_full(self, fed: list[Token]) -> tuple[list[StepView], State | None]:
@@ -137,7 +149,7 @@ class Predictor:
             for t, v in enumerate(views):
                 v.output = logits[t]
         elif self.model.pattern == "many_to_one":
-            views[-1].output = self._step_output(stack)
+            views[-1].output = self._step_output(stack.output[0, -1], stack.h_n)
         self._full = (keys, views, stack.h_n)
         return views, stack.h_n
 
@@ -183,7 +195,9 @@ class Predictor:
         if read.notice:
             notes.append(read.notice)
         layers = self.layer_names
-        return Prediction(prefix, tokens, win_start, read.output, read.steps, tuple(notes), layers, self._gathered)
+        return Prediction(
+            prefix, tokens, win_start, read.output, read.steps, tuple(notes), layers, self._gathered, read.fed
+        )
 
     def saliency(self, prefix: str) -> Saliency:
         """What the prediction for `prefix` looks at: one value per fed token (core/saliency.py)."""
@@ -210,9 +224,12 @@ class Predictor:
     def without_specials(self, logits: torch.Tensor) -> torch.Tensor:
         """Logits with <pad>, <unk> and <s> at -inf: a language model never predicts them (an
         untrained one put <pad> in its top 5), so the probabilities are over real tokens."""
-        scores = logits.float().clone()
-        scores[list(self.specials())] = float("-inf")
-        return scores
+        mask = self._special_mask
+        if mask is None or mask.shape != logits.shape:  # one tensor op a key, not a copy and a scatter
+            mask = torch.zeros(logits.shape, device=logits.device)
+            mask[list(self.specials())] = float("-inf")
+            self._special_mask = mask
+        return logits.float() + mask
 
     def specials(self) -> tuple[int, ...]:
         vocab = self.task.out_vocab
@@ -223,11 +240,7 @@ class Predictor:
         """The k most probable tokens, highest first (ties in vocabulary order), never those in `skip`."""
         vocab = self.task.out_vocab
         assert vocab is not None
-        values = probs.tolist()
-        # The top k of the vocabulary, not all of it sorted (doubling's has 1,000+ numbers: 0.1 ms a key).
-        candidates = (i for i in range(len(values)) if i not in skip)
-        order = heapq.nsmallest(self.top_k, candidates, key=lambda i: (-values[i], i))
-        return tuple(Ranked(vocab.itos[i], float(values[i])) for i in order)
+        return tuple(Ranked(vocab.itos[i], v) for i, v in top_k(probs, self.top_k, skip))
 
     def continue_from(
         self, state: State | None, logits: torch.Tensor, n: int, temperature: float, seed: int

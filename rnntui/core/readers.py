@@ -48,6 +48,7 @@ class Read:
     steps: list[StepView]
     output: Output
     notice: str | None = None
+    fed: list[Token] | None = None  # the steps' tokens, step by step, when the steps are the fed ones
 
 
 class Reader:
@@ -55,7 +56,7 @@ class Reader:
 
     def read(self, p: Predictor, prefix: str, fed: list[Token], opts: ReadOptions) -> Read:
         views, state = p.feed_steps(fed)
-        return Read(views, self.output(p, prefix, views, state, opts))
+        return Read(views, self.output(p, prefix, views, state, opts), fed=fed)
 
     def output(
         self, p: Predictor, prefix: str, views: list[StepView], state: State | None, opts: ReadOptions

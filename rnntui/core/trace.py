@@ -43,7 +43,7 @@ class StackTrace:
     h_n: State
 
 
-def _weights(rnn: nn.RNNBase, layer: int, direction: int) -> tuple[torch.Tensor, ...]:
+def layer_weights(rnn: nn.RNNBase, layer: int, direction: int) -> tuple[torch.Tensor, ...]:
     sfx = f"_l{layer}" + ("_reverse" if direction else "")
     return (
         getattr(rnn, "weight_ih" + sfx),
@@ -88,7 +88,7 @@ def run_direction(
 ) -> tuple[LayerTrace, torch.Tensor, torch.Tensor | None]:
     """Run one layer in one direction. x (B, T, I); h0, c0 (B, H); mask (B, T) or None."""
     cell = cell_of(rnn)
-    w_ih, w_hh, b_ih, b_hh = _weights(rnn, layer, direction)
+    w_ih, w_hh, b_ih, b_hh = layer_weights(rnn, layer, direction)
     xw = F.linear(x, w_ih, b_ih)  # (B, T, G*H), all input projections at once
     t_len = x.shape[1]
     order = range(t_len - 1, -1, -1) if direction else range(t_len)

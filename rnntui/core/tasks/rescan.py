@@ -48,6 +48,7 @@ class Rescan:
         keep = len(tokens)
         while keep and tokens[keep - 1].end >= same:
             keep -= 1
-        out = tokens[:keep] + self.scan(text, tokens[keep - 1].end if keep else 0)
+        out = tokens[:keep]  # (one copy: each copy of a long list touches every token, cold at a key)
+        out += self.scan(text, tokens[keep - 1].end if keep else 0)
         self.last = (text, out)
         return list(out)  # the caller's own list

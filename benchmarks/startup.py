@@ -2,11 +2,19 @@
 
     python benchmarks/startup.py [--repeats 7] [--preset hello]
 
-Each figure is wall time from spawning the process, the median of --repeats; the three take turns.
-The app runs headless (as `rnntui --preset NAME` does, default hello):
+Each figure is wall time from spawning the process, the median of --repeats; the runs take turns.
+Our modules' bytecode is compiled first, as `pip install` does: this machine sets
+PYTHONDONTWRITEBYTECODE=1, under which an editable install compiles every module of the app from
+source at every start (~30 ms, nothing a user's installed rnntui pays).
 
-- first frame: its first refresh has been drawn; it must already show the preset (its name in the
-  top bar, read without torch) and must not wait for torch.
+- first frame (terminal): `python -m rnntui --preset NAME` (as a person runs it) in a pseudo-terminal
+  of 80×24: the moment the terminal has received the first whole frame, every row of the screen
+  (Textual writes each row at its place, the last row last), with the preset's name in it (read
+  without torch). What a person sees, writing to the terminal included.
+- first refresh settled (in the app): the app run headless (as `rnntui` does, default hello) with
+  a callback after its first refresh, which Textual calls once the layout passes that follow the
+  first frame have settled (scroll bars, sizes that depend on sizes): a later, stricter mark,
+  printed beside it.
 - ready: the preset is loaded, its network built in the training process and idle (the state says
   ready): `space` trains at once.
 - space → run started: `space` is pressed at ready; the training process has started the run (its
@@ -14,18 +22,26 @@ The app runs headless (as `rnntui --preset NAME` does, default hello):
   in the app's state, which waits for the event loop (the app's process imports no torch; the
   predictor's process starts beside it once the network is ready).
 
-Targets: first frame ≤ 0.35 s; ready ≤ 1.2 × `python -c "import torch"`.
+Targets: first frame (terminal) ≤ 0.35 s; ready ≤ 1.2 × `python -c "import torch"`.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
+import pty
+import select
+import signal
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
+
+import rnntui
 
 FIRST_FRAME_TARGET = 0.35
 READY_TARGET = 1.2  # × import torch
@@ -117,6 +133,48 @@ def wait_for_group(pgid: int, timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
+TERMINAL = (80, 24)  # columns, rows
+
+
+def terminal_first_frame(preset: str, runs: str) -> tuple[float, bool]:
+    """Seconds from spawn until a pseudo-terminal has received the app's first whole frame, and
+    whether the preset's name is in it."""
+    import fcntl
+    import termios
+
+    t0 = time.time()
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the app as a person starts it
+        os.environ["TERM"] = "xterm-256color"
+        os.execv(sys.executable, [sys.executable, "-m", "rnntui", "--preset", preset, "--runs-dir", runs])
+    cols, rows = TERMINAL
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    buf, seen, frame = b"", None, b""
+    last_row = f"\x1b[{rows};1H".encode()
+    while time.time() - t0 < 20:
+        ready, _, _ = select.select([fd], [], [], 0.05)
+        if not ready:
+            if seen is not None:
+                break  # the frame's burst is over
+            continue
+        try:
+            buf += os.read(fd, 1 << 16)
+        except OSError:
+            break
+        start = buf.find(b"\x1b[1;1H")  # a frame starts at the top row
+        if seen is None and start >= 0 and last_row in buf[start:]:
+            seen = time.time() - t0
+        if seen is not None:
+            frame = buf[start:]
+    os.killpg(pid, signal.SIGKILL)  # the app and what it started (pty.fork made it a session leader)
+    os.waitpid(pid, 0)
+    os.close(fd)
+    wait_for_group(pid)
+    if seen is None:
+        raise SystemExit(f"no whole frame in 20 s; the terminal got {len(buf)} bytes")
+    return seen, preset.encode() in frame
+
+
 def row(name: str, values: list[float], target: str = "") -> None:
     print(f"{name:<30}{statistics.median(values):>7.3f}   (min {min(values):.3f}, max {max(values):.3f}){target}")
 
@@ -126,13 +184,25 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--preset", default="hello")
     args = ap.parse_args()
-    rows: dict[str, list[float]] = {"pass": [], "torch": [], "frame": [], "ready": [], "piped": [], "space": []}
-    ratios, shown = [], ""
+    compileall.compile_dir(Path(rnntui.__file__).parent, quiet=1)  # as `pip install` does
+    rows: dict[str, list[float]] = {
+        "pass": [],
+        "torch": [],
+        "terminal": [],
+        "frame": [],
+        "ready": [],
+        "piped": [],
+        "space": [],
+    }
+    ratios, shown, in_frame = [], "", []
     with tempfile.TemporaryDirectory() as runs:
         for _ in range(args.repeats):
             rows["pass"].append(spawn(["-c", "pass"])[0])
             torch_s = spawn(["-c", "import torch"])[0]
             rows["torch"].append(torch_s)
+            seconds, named = terminal_first_frame(args.preset, runs)
+            rows["terminal"].append(seconds)
+            in_frame.append(named)
             _, marks, shown = spawn(["-c", APP, args.preset, runs])
             rows["frame"].append(marks["frame"])
             rows["ready"].append(marks["ready"])
@@ -143,15 +213,18 @@ def main() -> None:
     print(f"median of {args.repeats} runs, seconds from spawn; preset {args.preset}; {os.cpu_count()} cores")
     row("python -c pass", rows["pass"])
     row('python -c "import torch"', rows["torch"])
-    ok = "ok" if statistics.median(rows["frame"]) <= FIRST_FRAME_TARGET else "MISSED"
-    row("first frame", rows["frame"], f"   target ≤ {FIRST_FRAME_TARGET} s: {ok}")
+    ok = "ok" if statistics.median(rows["terminal"]) <= FIRST_FRAME_TARGET else "MISSED"
+    cols, lines = TERMINAL
+    row(f"first frame ({cols}×{lines} terminal)", rows["terminal"], f"   target ≤ {FIRST_FRAME_TARGET} s: {ok}")
+    row("first refresh settled (app)", rows["frame"], "   (after the layout passes that follow the frame)")
     ok = "ok" if ready <= READY_TARGET * torch_s else "MISSED"
     row("ready to train", rows["ready"], f"   target ≤ {READY_TARGET * torch_s:.3f} s: {ok}")
     row("space → run started", rows["piped"], "   (the training process's word, out of the pipe)")
     row("space → on screen", rows["space"], "   (the app's state)")
     own = statistics.median(ratios)
     print(f"ready / import torch: {ready / torch_s:.2f} (median of the runs' own ratios {own:.2f})")
-    print(f"first frame: preset {shown.replace('shown ', 'shown: ').replace('torch=', '· torch imported: ')}")
+    print(f"first frame: preset named in every terminal frame: {all(in_frame)}")
+    print(f"first refresh: preset {shown.replace('shown ', 'shown: ').replace('torch=', '· torch imported: ')}")
 
 
 if __name__ == "__main__":

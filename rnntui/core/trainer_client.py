@@ -39,17 +39,22 @@ def context() -> BaseContext:
     return multiprocessing.get_context("spawn")  # Windows
 
 
+WARM_UP_PROCESSES = 2  # the fork server and multiprocessing's resource tracker, each a new Python
+
+
 def spare_core() -> bool:
-    """A core is idle now (the load average leaves one): a process started now runs beside this one
-    instead of taking its time. Measured on the 2-core machine with a load of about 2 from other
-    programs, the fork server started before the app's first frame made the frame 1.02 s instead of
-    0.48, and the network was ready no sooner (3.43 s against 3.24): with no core to spare, the
-    server's imports only take turns with the app's."""
+    """Cores are idle now for the app and the processes warm_up() starts (the load average leaves one
+    for each), so those run beside the app's first frame instead of taking its time. Measured on the
+    2-core machine with a load of about 2 from other programs, the fork server started before the
+    first frame made the frame 1.02 s instead of 0.48, and the network was ready no sooner (3.43 s
+    against 3.24). Idle, with one core for two new interpreters, the frame in a terminal was 0.38-0.42 s
+    instead of 0.34 (benchmarks/startup.py), and ready 1.21 s instead of 1.50 (import torch 1.31):
+    both within their targets only when the warm-up waits for the first frame there."""
     try:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):  # (Windows)
         return False
-    return load <= (os.cpu_count() or 1) - 1
+    return load <= (os.cpu_count() or 1) - 1 - WARM_UP_PROCESSES
 
 
 def warm_up() -> None:

@@ -63,7 +63,7 @@ def cell_step(
         i, f, g, o = pre.chunk(4, dim=-1)
         i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
         assert c is not None
-        c_new = f * c + i * g
+        c_new = torch.addcmul(f * c, i, g)  # f c + i g, one operation fewer
         return o * torch.tanh(c_new), c_new, (i, f, g, o)
     if cell == "gru":
         xr, xz, xn = xt.chunk(3, dim=-1)
@@ -71,7 +71,7 @@ def cell_step(
         r = torch.sigmoid(xr + hr)
         z = torch.sigmoid(xz + hz)
         n = torch.tanh(xn + r * hn)  # the reset gate scales W_hn h + b_hn, after the matmul
-        return (1 - z) * n + z * h, None, (r, z, n)
+        return torch.lerp(n, h, z), None, (r, z, n)  # (1 - z) n + z h in one operation, not four
     pre = xt + hw
     return torch.relu(pre) if cell == "rnn_relu" else torch.tanh(pre), None, ()
 

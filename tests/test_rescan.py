@@ -160,3 +160,17 @@ def test_a_key_at_the_end_of_500_numbers_or_words_reads_the_last_one_again(prese
 
 
 TASKS = {name: build_task(resolve(name).task) for name in ("doubling", "sentiment")}
+
+
+@pytest.mark.parametrize(
+    "preset, text, typed",
+    [("doubling", "2 4 8", " 16"), ("sentiment", "a good", " film"), ("hello", "HELL", "O")],
+)
+def test_a_token_read_again_as_it_was_stays_the_same_object(preset, text, typed) -> None:
+    """Typing after a token reads it again (the key could have extended it); read as it was, it is
+    the same object, so the predictor's step for it and the table's rows stay (one step a key)."""
+    task = build_task(resolve(preset).task)
+    before = task.tokenize(text)
+    after = task.tokenize(text + typed)
+    assert len(after) == len(before) + 1 and all(a is b for a, b in zip(before, after, strict=False))
+    assert task.tokenize(text + typed[:-1] + "x") != after  # a changed token is a new one

@@ -22,6 +22,7 @@ from textual.widgets import ContentSwitcher, Static
 from rnntui.app.commands import SafeSystemCommands
 from rnntui.app.compare_actions import CompareActions
 from rnntui.app.state import Waiting
+from rnntui.app.terminal_watch import watch_terminal
 from rnntui.app.training_actions import TrainingActions
 from rnntui.app.view_actions import ViewActions
 from rnntui.app.widgets.key_bar import KeyBar
@@ -88,6 +89,16 @@ class RnnApp(ViewActions, TrainingActions, CompareActions):
             self.start_first()
         self.update_chrome()
         self.call_after_refresh(self._after_first_frame)
+        if not self.is_headless:
+            watch_terminal(self._terminal_gone)
+
+    def _terminal_gone(self) -> None:
+        """(The watching thread.) The terminal hung up without a signal: leave as `q` does, the
+        run stopped and saved, rather than live on unseen (terminal_watch.py)."""
+        try:
+            self.call_from_thread(self.action_quit)
+        except RuntimeError:  # the app is leaving already
+            pass
 
     async def _after_first_frame(self) -> None:
         from rnntui.app.widgets.predict_view import PredictView

@@ -49,6 +49,13 @@ class Rescan:
         while keep and tokens[keep - 1].end >= same:
             keep -= 1
         out = tokens[:keep]  # (one copy: each copy of a long list touches every token, cold at a key)
-        out += self.scan(text, tokens[keep - 1].end if keep else 0)
+        fresh = self.scan(text, tokens[keep - 1].end if keep else 0)
+        # The token typed after is read again (the key could have extended it): read as it was, it
+        # stays the very object, so the predictor keeps its step and the table resends no row.
+        for i, (old, new) in enumerate(zip(tokens[keep:], fresh, strict=False)):
+            if old != new:
+                break
+            fresh[i] = old
+        out += fresh
         self.last = (text, out)
         return list(out)  # the caller's own list

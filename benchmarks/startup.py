@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import contextlib
 import os
 import pty
 import select
@@ -137,41 +138,47 @@ TERMINAL = (80, 24)  # columns, rows
 
 
 def terminal_first_frame(preset: str, runs: str) -> tuple[float, bool]:
-    """Seconds from spawn until a pseudo-terminal has received the app's first whole frame, and
-    whether the preset's name is in it."""
+    """Seconds from spawn until a pseudo-terminal has received the app's first whole frame (the
+    write that carries its last row), and whether the preset's name is in that frame."""
     import fcntl
     import termios
 
+    cols, rows = TERMINAL
     t0 = time.time()
     pid, fd = pty.fork()
-    if pid == 0:  # the child: the app as a person starts it
+    if pid == 0:  # the child: the terminal's size first, then the app as a person starts it
+        fcntl.ioctl(sys.stdout.fileno(), termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         os.environ["TERM"] = "xterm-256color"
         os.execv(sys.executable, [sys.executable, "-m", "rnntui", "--preset", preset, "--runs-dir", runs])
-    cols, rows = TERMINAL
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-    buf, seen, frame = b"", None, b""
-    last_row = f"\x1b[{rows};1H".encode()
-    while time.time() - t0 < 20:
-        ready, _, _ = select.select([fd], [], [], 0.05)
-        if not ready:
-            if seen is not None:
-                break  # the frame's burst is over
-            continue
-        try:
-            buf += os.read(fd, 1 << 16)
-        except OSError:
-            break
-        start = buf.find(b"\x1b[1;1H")  # a frame starts at the top row
-        if seen is None and start >= 0 and last_row in buf[start:]:
-            seen = time.time() - t0
-        if seen is not None:
-            frame = buf[start:]
-    os.killpg(pid, signal.SIGKILL)  # the app and what it started (pty.fork made it a session leader)
-    os.waitpid(pid, 0)
-    os.close(fd)
-    wait_for_group(pid)
+    buf, seen = b"", None
+    top, last_row = b"\x1b[1;1H", f"\x1b[{rows};1H".encode()  # Textual places each row of a frame
+    try:
+        while seen is None and time.time() - t0 < 20:
+            ready, _, _ = select.select([fd], [], [], 0.05)
+            if not ready:
+                continue
+            try:
+                data = os.read(fd, 1 << 16)
+            except OSError:  # (Linux: the app has gone)
+                break
+            if not data:  # (macOS: the same)
+                break
+            buf += data
+            start = buf.find(top)
+            at = buf.find(last_row, start) if start >= 0 else -1
+            if at >= 0 and len(buf) - at >= cols:  # the last row's text has come too
+                seen = time.time() - t0
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)  # the app and what it started (pty.fork made it a session leader)
+        os.waitpid(pid, 0)
+        os.close(fd)
+        wait_for_group(pid)
     if seen is None:
         raise SystemExit(f"no whole frame in 20 s; the terminal got {len(buf)} bytes")
+    start = buf.find(top)
+    end = buf.find(top, start + 1)
+    frame = buf[start : end if end > 0 else len(buf)]  # that frame only, not the ones after it
     return seen, preset.encode() in frame
 
 

@@ -77,3 +77,20 @@ def test_a_steps_quantities_in_one_read_equal_them_one_by_one():
             together = a.convert_all()
             assert set(together) == set(a.quantities()) and len(together) == 2 + len(a.gates) - (a.cell is None)
             assert all(together[what] == b.values(what) for what in b.quantities())
+
+
+def test_specials_stay_out_of_the_softmax_whatever_their_logits():
+    """<pad>, <unk>, <s> are at -inf even where a diverged network put inf or NaN there (an added
+    -inf mask made those NaN, and the whole softmax with them)."""
+    torch.manual_seed(0)
+    task, model = build(resolve("char-lm"))
+    predictor = Predictor(model, task)
+    specials = list(predictor.specials())
+    logits = torch.randn(len(task.out_vocab))
+    logits[specials[0]] = float("inf")
+    logits[specials[-1]] = float("nan")
+    scores = predictor.without_specials(logits)
+    assert all(scores[i] == float("-inf") for i in specials)
+    probs = torch.softmax(scores, -1)
+    assert torch.isfinite(probs).all() and abs(float(probs.sum()) - 1) < 1e-5
+    assert torch.equal(logits[specials[0]], torch.tensor(float("inf")))  # the logits are not changed

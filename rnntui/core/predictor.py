@@ -58,7 +58,7 @@ class Predictor:
         self.device = next(model.parameters()).device
         self.cancelled: Callable[[], bool] = never  # asked between generated tokens (see feed)
         self.incremental = not model.spec.bidirectional and model.pattern != "one_to_many"
-        self._special_mask: torch.Tensor | None = None  # -inf at <pad>, <unk>, <s> (without_specials)
+        self._special_mask: torch.Tensor | None = None  # True at <pad>, <unk>, <s> (without_specials)
         self.reset()
 
     def reset(self) -> None:
@@ -226,10 +226,11 @@ class Predictor:
         untrained one put <pad> in its top 5), so the probabilities are over real tokens."""
         mask = self._special_mask
         if mask is None or mask.shape != logits.shape:  # one tensor op a key, not a copy and a scatter
-            mask = torch.zeros(logits.shape, device=logits.device)
-            mask[list(self.specials())] = float("-inf")
+            mask = torch.zeros(logits.shape, dtype=torch.bool, device=logits.device)
+            mask[list(self.specials())] = True
             self._special_mask = mask
-        return logits.float() + mask
+        # Filled, not added: a diverged network's inf or NaN there stays out of the softmax.
+        return logits.float().masked_fill(mask, float("-inf"))
 
     def specials(self) -> tuple[int, ...]:
         vocab = self.task.out_vocab

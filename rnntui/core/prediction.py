@@ -47,8 +47,8 @@ class StepView:
     def convert_all(self) -> dict[str, list[list[tuple[float, ...]]]]:
         """Every quantity as plain numbers in one conversion (a step in the heatmap's window shows
         all of them): one read of the tensors instead of one a quantity."""
-        if self.plain:
-            return {what: self.values(what) for what in ("hidden", *self.quantities()[1:])}
+        if self.plain:  # (some read already: the rest one by one)
+            return {what: self.values(what) for what in self.quantities()}
         sources = [self.hidden, *([self.cell] if self.cell is not None else []), *self.gates.values()]
         width = self.hidden.shape[-1]
         flat = torch.cat(sources, -1).tolist()  # [layer][direction] → all quantities' units

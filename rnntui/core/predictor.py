@@ -118,7 +118,7 @@ class Predictor:
         # Tokens keep their positions in the current prefix even when their key is unchanged.
         for v, t in zip(self._views[same:], fed[same:], strict=False):
             v.token = t
-        self._tokens = fed  # every fed token has its step now (the caller's list, not copied: see Rescan)
+        self._tokens = fed  # every fed token has its step now (a list of this feed's own, never changed)
         return list(self._views), (self._states[-1] if self._states else None)
 
     def _step_output(self, top: torch.Tensor, state: State) -> torch.Tensor | None:

@@ -166,6 +166,9 @@ async def rounds_with_app(name: str, steps: int, rounds: int) -> dict[str, list[
                 for kind in kinds[r % 3 :] + kinds[: r % 3]:
                     rates[kind].append(await turn(kind, steps))
             await pilot.press("q")
+        # Its training process saves the run after the app has left (as `rnntui` waits for it):
+        # removing the folder meanwhile failed ("Directory not empty") in one run of two.
+        app.wait_saved(15)
     for w in workers.values():
         w.close()
     rates["threads"] = [threads]

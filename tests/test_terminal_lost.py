@@ -23,7 +23,7 @@ import pytest
 
 from rnntui.core.runs import CHECKPOINT
 
-pytestmark = pytest.mark.skipif(not hasattr(select, "poll"), reason="needs poll() (not on Windows)")
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the terminal is watched on Linux")
 
 EXIT_WITHIN_S = 20.0
 
@@ -98,3 +98,14 @@ def test_the_app_ends_when_its_terminal_goes_away(tmp_path: Path) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(app.pid, signal.SIGKILL)  # what is left of a failed test
         app.wait()
+
+
+def test_the_terminal_is_watched_on_linux_only(monkeypatch) -> None:
+    """macOS's poll() answers "invalid" for a terminal at once (it does not support devices): a
+    watch there would end the app as it starts."""
+    from rnntui.app import terminal_watch
+
+    lost: list[bool] = []
+    monkeypatch.setattr(terminal_watch.sys, "platform", "darwin")
+    monkeypatch.setattr(terminal_watch.os, "isatty", lambda fd: True)  # (as in a terminal)
+    assert terminal_watch.watch_terminal(lambda: lost.append(True)) is None and not lost

@@ -18,9 +18,11 @@ from collections.abc import Callable
 
 def watch_terminal(on_lost: Callable[[], None]) -> threading.Thread | None:
     """Call `on_lost` (from the watching thread) once the terminal on standard input hangs up.
-    None, and nothing watched, where standard input is not a terminal or poll() is missing."""
+    None, and nothing watched, where standard input is not a terminal or not on Linux: macOS's
+    poll() does not support devices (its man page: a terminal answers "invalid" at once, which
+    would end the app as it starts), and Windows has no poll()."""
     stdin = sys.__stdin__
-    if stdin is None or not hasattr(select, "poll"):
+    if stdin is None or not sys.platform.startswith("linux"):
         return None
     try:
         fd = stdin.fileno()
@@ -32,9 +34,11 @@ def watch_terminal(on_lost: Callable[[], None]) -> threading.Thread | None:
     def wait() -> None:
         poller = select.poll()
         poller.register(fd, 0)  # no events: only a hangup, an error or a closed descriptor wake it
-        while not poller.poll():  # (an interrupted call returns nothing and waits again)
-            pass
-        on_lost()
+        events = 0
+        while not events:  # (an interrupted call returns nothing and waits again)
+            events = sum(mask for _, mask in poller.poll())
+        if events & (select.POLLHUP | select.POLLERR):  # (a closed descriptor: nothing to say)
+            on_lost()
 
     thread = threading.Thread(target=wait, name="terminal-watch", daemon=True)
     thread.start()
